@@ -1,0 +1,90 @@
+/** @module Helpers for integration tests that drive the real worker with local D1, R2 and Durable Objects. */
+import { listDurableObjectIds, runDurableObjectAlarm } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+
+export const ADMIN_TOKEN = "test-admin-token";
+export const BASE = "http://flywheel.test";
+
+export function call(path: string, init: RequestInit = {}): Promise<Response> {
+  return exports.default.fetch(new Request(`${BASE}${path}`, init));
+}
+
+export async function createProject(name = "acme"): Promise<{ id: string; apiKey: string; keyId: string }> {
+  const res = await call("/api/projects", {
+    method: "POST",
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({ name }),
+  });
+  if (res.status !== 201) throw new Error(`createProject: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+export function postTraces(apiKey: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return call("/api/traces", {
+    method: "POST",
+    headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json", ...headers },
+    body: typeof body === "string" || body instanceof Uint8Array ? body : JSON.stringify(body),
+  });
+}
+
+export function getJson(apiKey: string, path: string): Promise<Response> {
+  return call(path, { headers: { authorization: `Bearer ${apiKey}` } });
+}
+
+/** Runs every pending TraceShard alarm so index rows reach D1 and windows now. */
+export async function flushShards(): Promise<void> {
+  for (let round = 0; round < 5; round++) {
+    const ids = await listDurableObjectIds(env.TRACE_SHARD);
+    const ran = await Promise.all(ids.map((id) => runDurableObjectAlarm(env.TRACE_SHARD.get(id))));
+    if (!ran.some(Boolean)) return;
+  }
+}
+
+export async function countRows(table: string, where = "1=1", ...params: unknown[]): Promise<number> {
+  const row = await env.DB.prepare(`SELECT count(*) AS n FROM ${table} WHERE ${where}`)
+    .bind(...params)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
+export function sampleTrace(overrides: Record<string, unknown> = {}) {
+  return {
+    id: `run-${crypto.randomUUID()}`,
+    agent: "support-bot",
+    version: "prompt-v3",
+    input: "Where is my order?",
+    output: { answer: "It shipped yesterday." },
+    startTime: "2026-11-26T10:00:00.000Z",
+    endTime: "2026-11-26T10:00:01.500Z",
+    status: "ok",
+    metadata: { user: "u1" },
+    tags: ["beta"],
+    spans: [
+      {
+        id: "s1",
+        parentId: null,
+        type: "llm",
+        name: "chat gpt-4o-mini",
+        startTime: "2026-11-26T10:00:00.100Z",
+        endTime: "2026-11-26T10:00:01.000Z",
+        status: "ok",
+        model: "gpt-4o-mini",
+        usage: { inputTokens: 120, outputTokens: 30 },
+        input: [{ role: "user", content: "Where is my order?" }],
+        output: "Let me check.",
+      },
+      {
+        id: "s2",
+        parentId: "s1",
+        type: "tool",
+        name: "lookup_order",
+        startTime: "2026-11-26T10:00:01.000Z",
+        endTime: "2026-11-26T10:00:01.400Z",
+        status: "ok",
+        input: { orderId: "A17" },
+        output: { state: "shipped" },
+      },
+    ],
+    ...overrides,
+  };
+}

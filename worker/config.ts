@@ -1,0 +1,44 @@
+/**
+ * @module Flywheel's configuration: every limit and tuning knob, read from the
+ * Worker's environment (wrangler.toml [vars], .dev.vars, secrets) and validated
+ * once per environment object. README.md documents each value.
+ */
+import { z } from "zod";
+
+const count = (fallback: number, min = 1) => z.coerce.number().int().min(min).default(fallback);
+
+const configSchema = z.object({
+  /** Bearer token for admin routes (creating projects, managing keys). */
+  ADMIN_TOKEN: z.string().min(16, "ADMIN_TOKEN must be at least 16 characters").optional(),
+  /** Largest request body accepted, counted after gzip decompression. */
+  MAX_BODY_BYTES: count(10 * 1024 * 1024, 1024),
+  /** Largest single trace (its normalised JSON) accepted in a native batch. */
+  MAX_TRACE_BYTES: count(1024 * 1024, 1024),
+  /** Most traces in one `POST /api/traces` array. */
+  MAX_BATCH_TRACES: count(500),
+  /** Number of TraceShard Durable Objects per project that record and index traces. */
+  TRACE_SHARDS: count(8),
+  /** How long a TraceShard waits to coalesce index rows into one D1 batch. */
+  INDEX_FLUSH_DELAY_MS: count(50, 0),
+  /** How long a verified API key is trusted by one isolate before D1 is asked again. */
+  KEY_CACHE_SECONDS: count(30, 0),
+  /** "1" only when the benchmark starts the server: enables /__bench routes. Never set when deployed. */
+  BENCH_ROUTES: z.enum(["0", "1"]).default("0"),
+});
+
+export type Config = z.output<typeof configSchema>;
+
+const cache = new WeakMap<object, Config>();
+
+/** The validated configuration for this environment; throws a readable error on a bad value. */
+export function loadConfig(env: object): Config {
+  const cached = cache.get(env);
+  if (cached) return cached;
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new Error(`Invalid Flywheel configuration: ${problems}`);
+  }
+  cache.set(env, parsed.data);
+  return parsed.data;
+}

@@ -1,0 +1,11 @@
+/** @module The Worker entry point: the HTTP handler and the Durable Object classes. */
+import { createApp } from "./app";
+
+export { AgentWindow } from "../durable-objects/agent-window";
+export { TraceShard } from "../durable-objects/trace-shard";
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,2 @@
+/** @module The whole D1 schema; drizzle-kit generates `migrations/` from it (`npm run db:generate`). */
+export * from "./core";
