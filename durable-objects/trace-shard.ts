@@ -44,6 +44,7 @@ const FLUSH_BATCH = 400;
 
 export class TraceShard extends DurableObject<Env> {
   private flushScheduled = false;
+  private consecutiveFailures = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -129,13 +130,14 @@ export class TraceShard extends DurableObject<Env> {
    * or a window unavailable) re-arms the alarm with a growing delay instead of
    * letting the runtime's limited automatic retries give up on the records.
    */
-  override async alarm(info?: AlarmInvocationInfo): Promise<void> {
+  override async alarm(): Promise<void> {
     this.flushScheduled = false;
     try {
       const more = await this.flush();
+      this.consecutiveFailures = 0;
       if (more) await this.scheduleFlush(0);
     } catch (err) {
-      const attempt = (info?.retryCount ?? 0) + 1;
+      const attempt = ++this.consecutiveFailures;
       console.error(`TraceShard flush failed (attempt ${attempt}); retrying`, err);
       await this.scheduleFlush(Math.min(60_000, 250 * 2 ** Math.min(attempt, 8)));
     }

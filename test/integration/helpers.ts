@@ -31,13 +31,19 @@ export function getJson(apiKey: string, path: string): Promise<Response> {
   return call(path, { headers: { authorization: `Bearer ${apiKey}` } });
 }
 
-/** Runs every pending TraceShard alarm so index rows reach D1 and windows now. */
+/**
+ * Runs pending TraceShard alarms until every shard has handed its records to D1 and
+ * the windows (an alarm may already be running on its own, so this waits for it).
+ */
 export async function flushShards(): Promise<void> {
-  for (let round = 0; round < 5; round++) {
-    const ids = await listDurableObjectIds(env.TRACE_SHARD);
-    const ran = await Promise.all(ids.map((id) => runDurableObjectAlarm(env.TRACE_SHARD.get(id))));
-    if (!ran.some(Boolean)) return;
+  for (let round = 0; round < 100; round++) {
+    const stubs = (await listDurableObjectIds(env.TRACE_SHARD)).map((id) => env.TRACE_SHARD.get(id));
+    await Promise.all(stubs.map((stub) => runDurableObjectAlarm(stub)));
+    const pending = await Promise.all(stubs.map((stub) => stub.pendingCount()));
+    if (pending.every((n) => n === 0)) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
+  throw new Error("TraceShards did not drain");
 }
 
 export async function countRows(table: string, where = "1=1", ...params: unknown[]): Promise<number> {

@@ -82,13 +82,19 @@ const TraceSummarySchema = z
   })
   .openapi("TraceSummary");
 
+/** Stored times are `toISOString()` strings, so filters are normalised the same way to compare correctly. */
+const isoInstant = z.iso
+  .datetime({ offset: true })
+  .transform((value) => new Date(value).toISOString())
+  .openapi({ type: "string", format: "date-time" });
+
 const listQuery = z.object({
   agent: z.string().optional(),
   version: z.string().optional(),
   status: z.enum(["ok", "error"]).optional(),
   state: z.enum(["assembling", "finished", "graded", "quarantined"]).optional(),
-  from: z.iso.datetime({ offset: true }).optional().openapi({ description: "Start time at or after (ISO 8601)" }),
-  to: z.iso.datetime({ offset: true }).optional().openapi({ description: "Start time at or before (ISO 8601)" }),
+  from: isoInstant.optional().openapi({ description: "Start time at or after (ISO 8601)" }),
+  to: isoInstant.optional().openapi({ description: "Start time at or before (ISO 8601)" }),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().optional().openapi({ description: "`nextCursor` of the previous page" }),
 });

@@ -1,0 +1,48 @@
+/**
+ * @module Parent links of a (possibly partial) set of spans from one trace:
+ * links to absent spans are dropped, loops are cut, and the root is found.
+ */
+import type { OtlpSpanRecord } from "./span-record.js";
+
+/** Orders by start time (full nanosecond precision), keeping input order on ties. */
+export function byStartTime(spans: OtlpSpanRecord[]): OtlpSpanRecord[] {
+  const starts = new Map(spans.map((span) => [span, BigInt(span.startTimeUnixNano)]));
+  return [...spans].sort((a, b) => {
+    const delta = starts.get(a)! - starts.get(b)!;
+    return delta < 0n ? -1 : delta > 0n ? 1 : 0;
+  });
+}
+
+/**
+ * The parent of every span, by span id, as Flywheel's `parentId`: null when
+ * the span has none, when its parent is not in the set (the trace arrives in
+ * pieces, or the parent lives in another service), or where a (malformed)
+ * chain of parents loops back on itself, so the result is always a forest.
+ */
+export function resolveParents(spans: OtlpSpanRecord[]): Map<string, string | null> {
+  const parents = new Map<string, string | null>();
+  for (const span of spans) parents.set(span.spanId, span.parentSpanId);
+  for (const [id, parent] of parents) {
+    if (parent !== null && (parent === id || !parents.has(parent))) parents.set(id, null);
+  }
+  const reachesRoot = new Set<string>();
+  for (const span of byStartTime(spans)) {
+    const path = new Set<string>();
+    let current: string | null = span.spanId;
+    while (current !== null && !reachesRoot.has(current)) {
+      if (path.has(current)) {
+        parents.set(current, null);
+        break;
+      }
+      path.add(current);
+      current = parents.get(current) ?? null;
+    }
+    for (const id of path) reachesRoot.add(id);
+  }
+  return parents;
+}
+
+/** The root: a span without a (present) parent, the earliest if several. */
+export function findRoot(spans: OtlpSpanRecord[], parents = resolveParents(spans)): OtlpSpanRecord | undefined {
+  return byStartTime(spans).find((span) => parents.get(span.spanId) === null);
+}
