@@ -22,8 +22,8 @@
 export const FINGERPRINT_VERSION = 1;
 
 /** Horizontal whitespace: spaces, tabs and the Unicode space separators (not line breaks). */
-const HORIZONTAL_SPACE_RUN = /[\t\f\v \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\ufeff]+/g;
-const LEADING_HORIZONTAL_SPACE = /^[\t\f\v \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\ufeff]*/;
+const HORIZONTAL_SPACE_RUN = /[\t\f\v \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+/g;
+const LEADING_HORIZONTAL_SPACE = /^[\t\f\v \u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]*/;
 
 /** A string as it counts for deduplication; see the module comment for the rules. */
 export function normaliseText(text: string): string {

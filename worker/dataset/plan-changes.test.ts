@@ -174,6 +174,7 @@ describe("planCaseChanges: import", () => {
     expect(result.errors.map((e) => [e.code, e.line])).toEqual([
       ["duplicate_case_id", 4],
       ["duplicate_case_id", 6],
+      ["duplicate_input", 9],
     ]);
     expect(result.errors[1]!.message).toBe("line 6: writes case 'a' again (already written by line 5)");
     const clash = await plan({ kind: "import", mode: "merge", cases: [{ line: 9, case: { id: "new", input: "B" } }] }, [a, b]);

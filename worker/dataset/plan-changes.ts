@@ -196,7 +196,8 @@ async function planImport(
   const errors = duplicateTargets("import", targets);
   // Later lines that write an already written case are reported above and left out
   // below, so one pass reports the input conflicts of the other lines too.
-  const firstTargets = targets.filter((t, i) => targets.findIndex((other) => other.id === t.id) === i);
+  const written = new Set<string>();
+  const firstTargets = targets.filter((t) => !written.has(t.id) && written.add(t.id));
 
   const plan: CasePlan = { changeKind: "imported", added: [], edited: [], removed: [] };
   const touched: DatasetCase[] = [];

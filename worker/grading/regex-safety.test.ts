@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MAX_REGEX_PATTERN_LENGTH, regexProblem } from "./regex-safety";
 
@@ -44,6 +45,16 @@ describe("regexProblem", () => {
     expect(regexProblem("a", "g")).toMatch(/flag `g` is not supported/);
     expect(regexProblem("a", "y")).toMatch(/flag `y`/);
     expect(regexProblem("a", "ii")).toBe("flags must not repeat");
+  });
+
+  it("never throws, and every accepted pattern compiles", () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[a-c()|*+?{}0-9,\\[\]^$.]{0,30}$/), (pattern) => {
+        const problem = regexProblem(pattern);
+        if (problem === null) expect(() => new RegExp(pattern)).not.toThrow();
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it("caps the pattern length", () => {

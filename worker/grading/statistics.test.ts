@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { ScoreResult } from "./definitions";
 import { histogramBin, percentile, summariseLatencies, summariseWindow, wilsonInterval } from "./statistics";
@@ -35,6 +36,19 @@ describe("wilsonInterval", () => {
     expect(z99.high).toBeGreaterThan(z95.high);
   });
 
+  it("always brackets the observed proportion inside [0, 1]", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5000 }).chain((n) => fc.tuple(fc.integer({ min: 0, max: n }), fc.constant(n))), ([passes, n]) => {
+        const { low, high } = wilsonInterval(passes, n);
+        const p = passes / n;
+        expect(low).toBeGreaterThanOrEqual(0);
+        expect(high).toBeLessThanOrEqual(1);
+        expect(low).toBeLessThanOrEqual(p + 1e-12);
+        expect(high).toBeGreaterThanOrEqual(p - 1e-12);
+      }),
+    );
+  });
+
   it("rejects impossible counts", () => {
     expect(() => wilsonInterval(11, 10)).toThrow(RangeError);
     expect(() => wilsonInterval(-1, 10)).toThrow(RangeError);
@@ -48,6 +62,18 @@ describe("percentile", () => {
     expect(percentile(values, 50)).toBe(25);
     expect(percentile(values, 100)).toBe(40);
     expect(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 90)).toBeCloseTo(9.1, 10);
+  });
+
+  it("lies between the minimum and maximum and grows with p", () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 1e6 }), { minLength: 1 }), fc.double({ min: 0, max: 100, noNaN: true }), (values, p) => {
+        const sorted = [...values].sort((a, b) => a - b);
+        const value = percentile(sorted, p)!;
+        expect(value).toBeGreaterThanOrEqual(sorted[0]!);
+        expect(value).toBeLessThanOrEqual(sorted[sorted.length - 1]!);
+        expect(percentile(sorted, Math.min(100, p + 1))!).toBeGreaterThanOrEqual(value);
+      }),
+    );
   });
 
   it("handles one and no values", () => {

@@ -39,7 +39,10 @@ export function mapSpan(record: OtlpSpanRecord, context: MapSpanContext): Span {
 
   const model = modelOf(attrs);
   const provider = providerOf(attrs);
-  const usage = usageOf(attrs);
+  // Usage only on LLM calls: agent and step spans (the AI SDK's `ai.generateText`,
+  // OpenInference agents) repeat their children's totals, and `totalUsage` sums
+  // every span. Their figures stay under `attributes`.
+  const usage = type === "llm" ? usageOf(attrs) : undefined;
   if (model) span.model = clip(model);
   if (provider) span.provider = clip(provider);
   if (usage) span.usage = usage;

@@ -7,6 +7,11 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { base64Encode } from "@bufbuild/protobuf/wire";
 import { ExportTraceServiceRequestSchema } from "./gen/opentelemetry/proto/collector/trace/v1/trace_service_pb.js";
 import type { AnyValueSchema, KeyValueSchema } from "./gen/opentelemetry/proto/common/v1/common_pb.js";
+import { traceSchema } from "../domain/trace.js";
+import type { Span, Trace } from "../domain/trace.js";
+import { assembleTrace } from "./assemble-trace.js";
+import { decodeOtlpTraces } from "./decode.js";
+import type { OtlpSpanRecord } from "./span-record.js";
 
 export const TRACE_ID = "0af7651916cd43dd8448eb211c80319c";
 /** 2026-11-26T10:00:00.000Z in milliseconds. */
@@ -138,3 +143,24 @@ export function protobufRequest(resources: ResourceSpec[]): Uint8Array {
   });
   return toBinary(ExportTraceServiceRequestSchema, message);
 }
+
+/** Spans of a described request, decoded from OTLP/JSON. */
+export function decodedSpans(resources: ResourceSpec[]): OtlpSpanRecord[] {
+  const { spans, rejected } = decodeOtlpTraces(jsonBody(jsonRequest(resources)), "json");
+  if (rejected.count > 0) throw new Error(`fixture spans rejected: ${rejected.reasons.join("; ")}`);
+  return spans;
+}
+
+/** The trace assembled from a described request, checked against the native trace schema. */
+export function traceFrom(resources: ResourceSpec[]): Trace {
+  const trace = assembleTrace(decodedSpans(resources));
+  const check = traceSchema.safeParse(trace);
+  if (!check.success) throw new Error(`assembled trace fails traceSchema: ${JSON.stringify(check.error.issues)}`);
+  return trace;
+}
+
+export const spanNamed = (trace: Trace, name: string): Span => {
+  const span = trace.spans.find((s) => s.name === name);
+  if (!span) throw new Error(`no span named ${name} in ${trace.spans.map((s) => s.name).join(", ")}`);
+  return span;
+};

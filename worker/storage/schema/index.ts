@@ -1,2 +1,3 @@
 /** @module The whole D1 schema; drizzle-kit generates `migrations/` from it (`npm run db:generate`). */
 export * from "./core";
+export * from "./datasets";
