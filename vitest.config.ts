@@ -28,6 +28,7 @@ export default defineConfig(async () => {
                   TEST_MIGRATIONS: migrations,
                   ADMIN_TOKEN: "test-admin-token",
                   INDEX_FLUSH_DELAY_MS: "0",
+                  OTLP_QUIET_MS: "300",
                 },
               },
             }),

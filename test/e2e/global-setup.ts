@@ -13,7 +13,7 @@ declare module "vitest" {
 }
 
 export default async function setup(project: TestProject) {
-  const server = await startServer({ vars: { INDEX_FLUSH_DELAY_MS: "20" } });
+  const server = await startServer({ vars: { INDEX_FLUSH_DELAY_MS: "20", OTLP_QUIET_MS: "300" } });
   project.provide("flywheel", { url: server.url, adminToken: server.adminToken, stateDir: server.stateDir });
   return async () => {
     await server.stop();

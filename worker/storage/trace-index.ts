@@ -20,6 +20,40 @@ export async function insertTraceRows(db: Db, rows: TraceRow[]): Promise<void> {
   await db.batch(statements as [(typeof statements)[number], ...typeof statements]);
 }
 
+/**
+ * Inserts or updates rows that change over a trace's life (OTLP: assembling, then a
+ * finished revision, reopened by a late span). Re-delivering the same revision keeps a
+ * `graded` or `quarantined` state; a new revision (other SHA-256) replaces the row.
+ */
+export async function upsertTraceRows(db: Db, rows: TraceRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  const now = new Date().toISOString();
+  const ex = (column: string) => sql.raw(`excluded.${column}`);
+  const statements = chunkForD1(rows, TRACE_COLUMNS).map((chunk) =>
+    db
+      .insert(traces)
+      .values(chunk.map((row) => ({ ...row, updatedAt: now })))
+      .onConflictDoUpdate({
+        target: [traces.projectId, traces.id],
+        set: {
+          agent: ex("agent"),
+          version: ex("version"),
+          startTime: ex("start_time"),
+          endTime: ex("end_time"),
+          latencyMs: ex("latency_ms"),
+          status: ex("status"),
+          spanCount: ex("span_count"),
+          sizeBytes: ex("size_bytes"),
+          r2Key: ex("r2_key"),
+          state: sql`CASE WHEN ${traces.sha256} = excluded.sha256 AND ${traces.state} IN ('graded', 'quarantined') THEN ${traces.state} ELSE excluded.state END`,
+          sha256: ex("sha256"),
+          updatedAt: ex("updated_at"),
+        },
+      }),
+  );
+  await db.batch(statements as [(typeof statements)[number], ...typeof statements]);
+}
+
 export async function findTraceRow(db: Db, projectId: string, id: string): Promise<TraceRow | undefined> {
   return db
     .select()

@@ -1,0 +1,81 @@
+import { context, trace as otelTrace, SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { decodeProtobufTraces, OtlpDecodeError } from "../otlp";
+import { protobufRequest, TRACE_ID } from "../otlp/test-fixtures";
+import { decodeProtobufTracesFast } from "./otlp-wire";
+
+function sdkPayload(): Uint8Array {
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ "service.name": "sdk-bot", "process.pid": 42, "host.arch": ["x64"] }),
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+  });
+  const tracer = provider.getTracer("wire-test", "1.2.3");
+  const root = tracer.startSpan("invoke_agent", { kind: SpanKind.SERVER, attributes: { "gen_ai.agent.name": "sdk-bot" } });
+  const child = tracer.startSpan(
+    "chat",
+    { attributes: { "gen_ai.usage.input_tokens": 12, ratio: 0.25, ok: true, tags: ["a", "b"], big: 2 ** 60 } },
+    otelTrace.setSpan(context.active(), root),
+  );
+  child.addEvent("first_token", { ms: 120 });
+  child.setStatus({ code: SpanStatusCode.ERROR, message: "boom" });
+  child.end();
+  root.end();
+  return ProtobufTraceSerializer.serializeRequest(exporter.getFinishedSpans())!;
+}
+
+const fixture = protobufRequest([
+  {
+    resource: { "service.name": "svc", nested: { a: [1, "x", { b: true }] }, bytes: new Uint8Array([1, 2, 3]) },
+    scope: { name: "s", version: "9" },
+    spans: [
+      { spanId: "00f067aa0ba902b7", name: "root", start: 0, end: 10, attributes: { n: -5n, d: Number.NaN, huge: 2n ** 62n } },
+      { spanId: "00f067aa0ba902b8", parentSpanId: "00f067aa0ba902b7", name: "child", start: 1, events: [{ name: "e" }] },
+      { spanId: "0000000000000000", name: "bad id", start: 1 },
+      { traceId: TRACE_ID, spanId: "00f067aa0ba902b9", name: "", start: 1 },
+    ],
+  },
+]);
+
+function outcome(decode: (body: Uint8Array) => unknown, body: Uint8Array): unknown {
+  try {
+    return { ok: decode(body) };
+  } catch (error) {
+    return { error: error instanceof OtlpDecodeError };
+  }
+}
+
+describe("decodeProtobufTracesFast", () => {
+  it.each([
+    ["the real SDK exporter's payload", sdkPayload()],
+    ["a payload with every AnyValue kind and rejected spans", fixture],
+    ["an empty request", new Uint8Array(0)],
+  ])("decodes %s exactly as the generic decoder", (_name, body) => {
+    expect(decodeProtobufTracesFast(body)).toEqual(decodeProtobufTraces(body));
+  });
+
+  it("refuses what the generic decoder refuses, with OtlpDecodeError", () => {
+    for (const body of [new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]), new Uint8Array([0x0a, 0x05, 0x12]), new Uint8Array([0xff])]) {
+      expect(() => decodeProtobufTraces(body)).toThrow(OtlpDecodeError);
+      expect(() => decodeProtobufTracesFast(body)).toThrow(OtlpDecodeError);
+    }
+  });
+
+  it("agrees with the generic decoder on damaged payloads", () => {
+    const base = sdkPayload();
+    fc.assert(
+      fc.property(fc.nat(base.length - 1), fc.integer({ min: 0, max: 255 }), fc.nat(base.length), (at, byte, cut) => {
+        const body = base.slice(0, Math.max(cut, at + 1));
+        body[at] = byte;
+        const generic = outcome(decodeProtobufTraces, body) as { ok?: unknown; error?: boolean };
+        // Only compare bodies the generic decoder accepts; a corrupt body may be refused by either in its own words.
+        if (generic.ok) expect(outcome(decodeProtobufTracesFast, body)).toEqual(generic);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,0 +1,130 @@
+/**
+ * @module The OTLP write path: decode a request (already decompressed and under the
+ * body limit), store its bytes in R2 under their SHA-256, then record the spans in
+ * the TraceShard that owns each trace id, one call per shard. Only when both steps
+ * succeed may the caller answer 200; bad spans are counted for `partialSuccess`.
+ *
+ * A retry after a failure is safe: the raw object is content-addressed (the same
+ * bytes find the same key) and the shards ignore spans they already hold.
+ */
+import { ApiError } from "../errors";
+import { agentOfTrace, decodeOtlpTraces, groupSpansByTrace, MAX_REJECTION_REASONS, type OtlpFormat, type OtlpRejections } from "../otlp";
+import { shardOf, traceShardAt } from "../storage/durable-objects";
+import { sha256Hex } from "../storage/hash";
+import type { TraceStore } from "../storage/r2";
+import { otlpBatchKey, type OtlpBatchRef, type OtlpTraceSpans } from "./otlp-objects";
+import { decodeProtobufTracesFast } from "./otlp-wire";
+
+/** A DO SQL row is capped at 2 MB; a span record must fit in one with room to spare. */
+const MAX_SPAN_RECORD_BYTES = 1_500_000;
+
+export interface OtlpIngestLimits {
+  /** Largest span record (its JSON), MAX_TRACE_BYTES. */
+  maxSpanBytes: number;
+  shards: number;
+}
+
+export interface OtlpIngestOutcome {
+  accepted: number;
+  duplicates: number;
+  rejected: OtlpRejections;
+}
+
+/**
+ * Stores one decoded OTLP request. Throws OtlpDecodeError when the body is not an
+ * ExportTraceServiceRequest at all; a failing dependency propagates as an error the
+ * caller turns into a retryable 503.
+ */
+export async function ingestOtlp(
+  env: Env,
+  store: TraceStore,
+  projectId: string,
+  content: Uint8Array,
+  format: OtlpFormat,
+  limits: OtlpIngestLimits,
+): Promise<OtlpIngestOutcome> {
+  const decoded = format === "protobuf" ? decodeProtobufTracesFast(content) : decodeOtlpTraces(content, format);
+  const rejected = new Rejections(decoded.rejected);
+  const maxSpanChars = Math.min(limits.maxSpanBytes, MAX_SPAN_RECORD_BYTES);
+
+  // Decoders share one resource object among the spans of a ResourceSpans; it is stored once, by hash.
+  const resourceRefs = new Map<object, string>();
+  const resources: [string, string][] = [];
+  for (const span of decoded.spans) {
+    if (resourceRefs.has(span.resource)) continue;
+    const json = JSON.stringify(span.resource);
+    const hash = await sha256Hex(json);
+    resourceRefs.set(span.resource, hash);
+    resources.push([hash, json]);
+  }
+
+  const byShard = new Map<number, OtlpTraceSpans[]>();
+  for (const [traceId, spans] of groupSpansByTrace(decoded.spans)) {
+    const entry: OtlpTraceSpans = { traceId, agent: agentOfTrace(spans), spans: [] };
+    for (const span of spans) {
+      const record = JSON.stringify({ ...span, resource: undefined, resourceRef: resourceRefs.get(span.resource) });
+      // Length in UTF-16 units bounds the UTF-8 size from below; close enough for a guard this far from the cap.
+      if (record.length > maxSpanChars) {
+        rejected.add(`span ${span.spanId} of trace ${traceId}`, `is ${record.length} bytes as JSON; the limit per span is ${maxSpanChars} bytes (MAX_TRACE_BYTES)`);
+        continue;
+      }
+      entry.spans.push([span.spanId, span.parentSpanId === null ? 1 : 0, record]);
+    }
+    if (entry.spans.length === 0) continue;
+    const shard = shardOf(traceId, limits.shards);
+    const list = byShard.get(shard);
+    if (list) list.push(entry);
+    else byShard.set(shard, [entry]);
+  }
+  if (byShard.size === 0) return { accepted: 0, duplicates: 0, rejected: rejected.toJSON() };
+
+  const sha256 = await sha256Hex(content);
+  const batch: OtlpBatchRef = { key: otlpBatchKey(projectId, sha256, format), sha256, sizeBytes: content.byteLength };
+  const put = await store.putCreateOnly(batch.key, content, sha256);
+  if (put === "different") {
+    // The key is the content's own hash, so other bytes under it mean the stored object is damaged.
+    throw new ApiError(503, "storage_inconsistent", `The stored copy of this request (${batch.key}) fails its SHA-256 check; retry later.`, undefined, {
+      "Retry-After": "30",
+    });
+  }
+
+  const receivedAt = new Date().toISOString();
+  const results = await Promise.all(
+    [...byShard].map(([shard, traces]) =>
+      traceShardAt(env, projectId, shard).recordSpans({ projectId, batch, receivedAt, resources, traces }),
+    ),
+  );
+  let accepted = 0;
+  let duplicates = 0;
+  for (const result of results) {
+    accepted += result.accepted;
+    duplicates += result.duplicates;
+    for (const conflict of result.conflicts) {
+      rejected.add(
+        `trace ${conflict.traceId}`,
+        `its id is already used by a native trace of this project, so its ${conflict.spans} span(s) were refused`,
+        conflict.spans,
+      );
+    }
+  }
+  return { accepted, duplicates, rejected: rejected.toJSON() };
+}
+
+class Rejections {
+  count: number;
+  reasons: string[];
+
+  constructor(from: OtlpRejections) {
+    this.count = from.count;
+    this.reasons = [...from.reasons];
+  }
+
+  add(where: string, reason: string, spans = 1): void {
+    this.count += spans;
+    if (this.reasons.length < MAX_REJECTION_REASONS) this.reasons.push(`${where}: ${reason}`);
+  }
+
+  toJSON(): OtlpRejections {
+    return { count: this.count, reasons: this.reasons };
+  }
+}
