@@ -1,9 +1,27 @@
 /**
  * @module AgentWindow: one per (project, agent). Receives finished traces from the
- * TraceShards and keeps them in the agent's open grade window. Hand-off is
- * idempotent on the trace id, so a TraceShard that retries never adds a trace twice.
+ * TraceShards, samples them, keeps the open grade window, and grades a window when it
+ * holds N traces or its oldest trace is T old (one alarm, always re-armed for the next
+ * due time), so quiet agents are graded too.
+ *
+ * A window moves open -> closing -> graded -> collected in this object's SQLite storage,
+ * and each step is marked only after its effects are durable in D1. Alarms are
+ * at-least-once and grading is idempotent (deterministic score ids, rollups recomputed
+ * from D1), so a crash or a failing D1/R2 means a retry with backoff, never a loss or a
+ * double count. Hand-off is idempotent on (trace id, SHA-256); the same trace id with a
+ * new SHA-256 (re-finished by late spans) is graded again in a later window, whose scores
+ * supersede the earlier ones.
  */
 import { DurableObject } from "cloudflare:workers";
+import { loadConfig } from "../worker/config";
+import { isSampledIn, nextAlarmAt, retryDelayMs, shouldCloseWindow } from "../worker/grading";
+import { handOffToDataset } from "../worker/grading-run/dataset-hook";
+import { gradeClosedWindow, type ClosedWindow } from "../worker/grading-run/grade-window";
+import {
+  policyOf, resolveWindowSettings, type WindowSettings, type WindowSettingsInput,
+} from "../worker/grading-run/window-settings";
+import { createDb } from "../worker/storage/db";
+import { enabledGraderRefs, type GraderRef } from "../worker/storage/grader-store";
 
 export interface FinishedTraceRef {
   traceId: string;
@@ -12,39 +30,323 @@ export interface FinishedTraceRef {
   version: string | null;
 }
 
+/** Who this window belongs to; passed on every call because a Durable Object cannot read its own name. */
+export interface WindowScope {
+  projectId: string;
+  agent: string;
+}
+
+export type WindowStateName = "open" | "closing" | "graded" | "collected";
+
+export interface WindowStatus {
+  settings: WindowSettings;
+  /** Settings set through the API; null when every value is a server default. */
+  custom: WindowSettingsInput | null;
+  open: { windowId: string; traceCount: number; oldestAt: string | null; dueAt: string | null } | null;
+  /** Closed windows whose grading or dataset hand-off has not finished (being retried). */
+  pending: { windowId: string; state: WindowStateName; attempts: number; lastError: string | null; nextAttemptAt: string | null }[];
+}
+
+interface WindowRow {
+  seq: number;
+  id: string;
+  state: WindowStateName;
+  opened_at: number;
+  closed_at: number | null;
+  min_graded: number | null;
+  graders: string | null;
+  attempts: number;
+  next_attempt_at: number | null;
+  last_error: string | null;
+  [key: string]: SqlStorageValue;
+}
+
 export class AgentWindow extends DurableObject<Env> {
+  /** The grading run in progress, so an alarm and a force-close never grade side by side. */
+  private running: Promise<void> | null = null;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
       ctx.storage.sql.exec(`
-        CREATE TABLE IF NOT EXISTS window_traces (
-          trace_id TEXT PRIMARY KEY,
+        CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS windows (
+          seq INTEGER PRIMARY KEY,
+          id TEXT NOT NULL UNIQUE,
+          state TEXT NOT NULL,
+          opened_at INTEGER NOT NULL,
+          closed_at INTEGER,
+          min_graded INTEGER,
+          graders TEXT,
+          attempts INTEGER NOT NULL DEFAULT 0,
+          next_attempt_at INTEGER,
+          last_error TEXT
+        );
+        CREATE INDEX IF NOT EXISTS windows_state ON windows (state, seq);
+        CREATE TABLE IF NOT EXISTS window_members (
+          seq INTEGER NOT NULL,
+          trace_id TEXT NOT NULL,
           r2_key TEXT NOT NULL,
           sha256 TEXT NOT NULL,
           version TEXT,
-          added_at INTEGER NOT NULL
+          added_at INTEGER NOT NULL,
+          PRIMARY KEY (seq, trace_id)
+        );
+        CREATE TABLE IF NOT EXISTS seen_traces (
+          trace_id TEXT PRIMARY KEY,
+          sha256 TEXT NOT NULL,
+          seq INTEGER
         );
       `);
     });
   }
 
-  async addFinished(refs: FinishedTraceRef[]): Promise<number> {
+  /** Adds finished traces to the open window; returns how many were added (new or re-finished). */
+  async addFinished(scope: WindowScope, refs: FinishedTraceRef[]): Promise<number> {
+    this.remember(scope);
+    const sql = this.ctx.storage.sql;
+    const settings = this.settings();
+    const now = Date.now();
     let added = 0;
     for (const ref of refs) {
-      const cursor = this.ctx.storage.sql.exec(
-        "INSERT OR IGNORE INTO window_traces (trace_id, r2_key, sha256, version, added_at) VALUES (?, ?, ?, ?, ?)",
-        ref.traceId,
-        ref.r2Key,
-        ref.sha256,
-        ref.version,
-        Date.now(),
+      const seen = sql
+        .exec<{ sha256: string; seq: number | null }>("SELECT sha256, seq FROM seen_traces WHERE trace_id = ?", ref.traceId)
+        .toArray()[0];
+      if (seen && seen.sha256 === ref.sha256) continue;
+      // Sampling hashes the trace id only, so a re-finished trace keeps its decision.
+      if (!isSampledIn(ref.traceId, settings.sampleRate)) {
+        sql.exec("INSERT OR REPLACE INTO seen_traces (trace_id, sha256, seq) VALUES (?, ?, NULL)", ref.traceId, ref.sha256);
+        continue;
+      }
+      const open = this.openWindow(now);
+      // Still in the open window: grade only the newest content. Otherwise it joins this
+      // window, and the earlier window's scores are superseded when this one is graded.
+      sql.exec(
+        `INSERT INTO window_members (seq, trace_id, r2_key, sha256, version, added_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (seq, trace_id) DO UPDATE SET r2_key = excluded.r2_key, sha256 = excluded.sha256, version = excluded.version`,
+        open.seq, ref.traceId, ref.r2Key, ref.sha256, ref.version, now,
       );
-      added += cursor.rowsWritten;
+      sql.exec("INSERT OR REPLACE INTO seen_traces (trace_id, sha256, seq) VALUES (?, ?, ?)", ref.traceId, ref.sha256, open.seq);
+      added++;
     }
+    await this.armAlarm();
     return added;
   }
 
-  async size(): Promise<number> {
-    return this.ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM window_traces").one().n;
+  /** Stores the agent's window settings (null: back to the server defaults). */
+  async configure(scope: WindowScope, input: WindowSettingsInput | null): Promise<WindowStatus> {
+    this.remember(scope);
+    if (input === null) this.ctx.storage.sql.exec("DELETE FROM meta WHERE key = 'settings'");
+    else this.setMeta("settings", JSON.stringify(input));
+    await this.armAlarm();
+    return this.status();
+  }
+
+  async status(): Promise<WindowStatus> {
+    const settings = this.settings();
+    const open = this.openRow();
+    const state = open ? this.openState(open.seq) : null;
+    const due = state ? nextAlarmAt(state, policyOf(settings), Date.now()) : null;
+    return {
+      settings,
+      custom: this.customSettings(),
+      open: open && state
+        ? {
+            windowId: open.id,
+            traceCount: state.count,
+            oldestAt: state.oldestAt === null ? null : new Date(state.oldestAt).toISOString(),
+            dueAt: due === null ? null : new Date(due).toISOString(),
+          }
+        : null,
+      pending: this.pendingRows().map((w) => ({
+        windowId: w.id,
+        state: w.state,
+        attempts: w.attempts,
+        lastError: w.last_error,
+        nextAttemptAt: w.next_attempt_at === null ? null : new Date(w.next_attempt_at).toISOString(),
+      })),
+    };
+  }
+
+  /**
+   * Closes the open window now, however small, and grades every closed window still
+   * pending. Returns the id of the window it closed (null when none was open) and the
+   * status afterwards: a window that failed to grade stays pending and is retried.
+   */
+  async closeNow(scope: WindowScope): Promise<{ closedWindowId: string | null; status: WindowStatus }> {
+    this.remember(scope);
+    const closedWindowId = this.closeOpen(Date.now());
+    await this.runPending();
+    return { closedWindowId, status: await this.status() };
+  }
+
+  /** Alarms are at-least-once: this closes the open window if due and retries pending work. */
+  override async alarm(): Promise<void> {
+    const open = this.openRow();
+    if (open) {
+      const state = this.openState(open.seq);
+      if (shouldCloseWindow(state, policyOf(this.settings()), Date.now())) this.closeOpen(Date.now());
+    }
+    await this.runPending();
+  }
+
+  private runPending(): Promise<void> {
+    if (!this.running) {
+      this.running = this.processPending().finally(() => {
+        this.running = null;
+      });
+    }
+    return this.running;
+  }
+
+  /** Works through closed windows oldest first; a failure backs off that window and moves on. */
+  private async processPending(): Promise<void> {
+    try {
+      let cursor = 0;
+      for (;;) {
+        const w = this.ctx.storage.sql
+          .exec<WindowRow>("SELECT * FROM windows WHERE state IN ('closing', 'graded') AND seq > ? ORDER BY seq LIMIT 1", cursor)
+          .toArray()[0];
+        if (!w) break;
+        cursor = w.seq;
+        try {
+          await this.process(w);
+        } catch (err) {
+          const attempts = w.attempts + 1;
+          const message = err instanceof Error ? err.message : String(err);
+          console.error(`AgentWindow: window ${w.id} ${w.state === "closing" ? "grading" : "dataset hand-off"} failed (attempt ${attempts}); retrying`, err);
+          this.ctx.storage.sql.exec(
+            "UPDATE windows SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE seq = ?",
+            attempts, Date.now() + retryDelayMs(attempts - 1), message.slice(0, 500), w.seq,
+          );
+        }
+      }
+    } finally {
+      await this.armAlarm();
+    }
+  }
+
+  private async process(w: WindowRow): Promise<void> {
+    const sql = this.ctx.storage.sql;
+    const scope = this.scope();
+    let graders: GraderRef[];
+    if (w.graders === null) {
+      // Pinned once, so every retry grades with exactly the versions the window closed with.
+      graders = await enabledGraderRefs(createDb(this.env.DB), scope.projectId, scope.agent);
+      sql.exec("UPDATE windows SET graders = ? WHERE seq = ?", JSON.stringify(graders), w.seq);
+    } else {
+      graders = JSON.parse(w.graders) as GraderRef[];
+    }
+    const members = sql
+      .exec<{ trace_id: string; r2_key: string; sha256: string }>(
+        "SELECT trace_id, r2_key, sha256 FROM window_members WHERE seq = ? ORDER BY added_at, trace_id",
+        w.seq,
+      )
+      .toArray()
+      .map((m) => ({ traceId: m.trace_id, r2Key: m.r2_key, sha256: m.sha256 }));
+    const closed: ClosedWindow = {
+      ...scope,
+      windowId: w.id,
+      seq: w.seq,
+      openedAt: w.opened_at,
+      closedAt: w.closed_at ?? Date.now(),
+      minGraded: w.min_graded ?? this.settings().minGraded,
+      graders,
+      members,
+    };
+    // Re-grading a graded window only to rebuild its collection writes nothing new.
+    const collection = await gradeClosedWindow(this.env, closed);
+    if (w.state === "closing") sql.exec("UPDATE windows SET state = 'graded' WHERE seq = ?", w.seq);
+    await handOffToDataset(this.env, collection);
+    sql.exec("UPDATE windows SET state = 'collected', next_attempt_at = NULL, last_error = NULL WHERE seq = ?", w.seq);
+    sql.exec("DELETE FROM window_members WHERE seq = ?", w.seq);
+  }
+
+  /** Moves the open window to closing; returns its id, or null when none is open. */
+  private closeOpen(now: number): string | null {
+    const open = this.openRow();
+    if (!open) return null;
+    this.ctx.storage.sql.exec(
+      "UPDATE windows SET state = 'closing', closed_at = ?, min_graded = ?, next_attempt_at = ? WHERE seq = ?",
+      now, this.settings().minGraded, now, open.seq,
+    );
+    return open.id;
+  }
+
+  /** One alarm for the earliest due item: a pending retry, or the open window coming of age. */
+  private async armAlarm(): Promise<void> {
+    const now = Date.now();
+    const candidates: number[] = this.pendingRows().map((w) => w.next_attempt_at ?? now);
+    const open = this.openRow();
+    if (open) {
+      const due = nextAlarmAt(this.openState(open.seq), policyOf(this.settings()), now);
+      if (due !== null) candidates.push(due);
+    }
+    if (candidates.length === 0) {
+      await this.ctx.storage.deleteAlarm();
+      return;
+    }
+    const next = Math.min(...candidates);
+    if ((await this.ctx.storage.getAlarm()) !== next) await this.ctx.storage.setAlarm(next);
+  }
+
+  private openRow(): WindowRow | undefined {
+    return this.ctx.storage.sql.exec<WindowRow>("SELECT * FROM windows WHERE state = 'open' LIMIT 1").toArray()[0];
+  }
+
+  private openWindow(now: number): WindowRow {
+    const existing = this.openRow();
+    if (existing) return existing;
+    const sql = this.ctx.storage.sql;
+    const seq = sql.exec<{ s: number }>("SELECT coalesce(max(seq), 0) + 1 AS s FROM windows").one().s;
+    // Window ids embed this object's random prefix and a zero-padded sequence: unique
+    // across agents, and ordered within one agent (score supersession relies on it).
+    let prefix = this.meta("prefix");
+    if (prefix === null) this.setMeta("prefix", (prefix = crypto.randomUUID().replaceAll("-", "").slice(0, 12)));
+    const id = `win_${prefix}_${String(seq).padStart(10, "0")}`;
+    sql.exec("INSERT INTO windows (seq, id, state, opened_at) VALUES (?, ?, 'open', ?)", seq, id, now);
+    return this.openRow()!;
+  }
+
+  private openState(seq: number): { count: number; oldestAt: number | null } {
+    const row = this.ctx.storage.sql
+      .exec<{ n: number; oldest: number | null }>("SELECT count(*) AS n, min(added_at) AS oldest FROM window_members WHERE seq = ?", seq)
+      .one();
+    return { count: row.n, oldestAt: row.oldest };
+  }
+
+  private pendingRows(): WindowRow[] {
+    return this.ctx.storage.sql.exec<WindowRow>("SELECT * FROM windows WHERE state IN ('closing', 'graded') ORDER BY seq").toArray();
+  }
+
+  private settings(): WindowSettings {
+    return resolveWindowSettings(this.customSettings(), loadConfig(this.env));
+  }
+
+  private customSettings(): WindowSettingsInput | null {
+    const raw = this.meta("settings");
+    return raw === null ? null : (JSON.parse(raw) as WindowSettingsInput);
+  }
+
+  private remember(scope: WindowScope): void {
+    if (this.meta("projectId") === null) {
+      this.setMeta("projectId", scope.projectId);
+      this.setMeta("agent", scope.agent);
+    }
+  }
+
+  private scope(): WindowScope {
+    const projectId = this.meta("projectId");
+    const agent = this.meta("agent");
+    if (projectId === null || agent === null) throw new Error("AgentWindow does not know its project and agent yet");
+    return { projectId, agent };
+  }
+
+  private meta(key: string): string | null {
+    return this.ctx.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]?.value ?? null;
+  }
+
+  private setMeta(key: string, value: string): void {
+    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, value);
   }
 }

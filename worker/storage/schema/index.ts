@@ -1,3 +1,4 @@
 /** @module The whole D1 schema; drizzle-kit generates `migrations/` from it (`npm run db:generate`). */
 export * from "./core";
 export * from "./datasets";
+export * from "./grading";

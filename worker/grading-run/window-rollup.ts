@@ -1,0 +1,55 @@
+/**
+ * @module A graded window's rollup, always recomputed from the scores stored in D1 (not
+ * from what one attempt held in memory), so retries and late supersessions converge on
+ * the same numbers. Traces whose scores were superseded by a later window drop out.
+ */
+import { summariseWindow, type ScoreResult } from "../grading";
+import type { Db } from "../storage/db";
+import { findWindowRow, saveRollup, windowScoreRows, type ScoreRow } from "../storage/score-store";
+
+const toResult = (r: ScoreRow): ScoreResult => ({
+  graderId: r.graderId,
+  graderVersion: r.graderVersion,
+  verdict: r.verdict,
+  score: r.score,
+  reason: r.reason,
+});
+
+export async function recomputeRollup(db: Db, windowId: string, gradedAt: string): Promise<void> {
+  const window = await findWindowRow(db, windowId);
+  if (!window) throw new Error(`grade window ${windowId} has no row in D1`);
+  const rows = await windowScoreRows(db, windowId);
+  const superseded = new Set(rows.filter((r) => r.supersededBy !== null && r.traceId !== null).map((r) => r.traceId!));
+  const byTrace = new Map<string, ScoreResult[]>();
+  const latencies: number[] = [];
+  for (const [traceId, latency] of Object.entries(window.members)) {
+    if (superseded.has(traceId)) continue;
+    byTrace.set(traceId, []);
+    if (latency !== null) latencies.push(latency);
+  }
+  const windowScores: ScoreResult[] = [];
+  for (const row of rows) {
+    if (row.traceId === null) windowScores.push(toResult(row));
+    else if (row.supersededBy === null) byTrace.get(row.traceId)?.push(toResult(row));
+  }
+  const summary = summariseWindow(byTrace, latencies, { minGraded: window.minGraded });
+  const insufficientReason = summary.insufficient
+    ? `only ${summary.gradedCount} of ${summary.traceCount} traces got a pass or fail verdict; at least ${window.minGraded} are needed for a pass rate worth plotting`
+    : null;
+  await saveRollup(db, windowId, {
+    gradedAt: window.gradedAt ?? gradedAt,
+    traceCount: summary.traceCount,
+    gradedCount: summary.gradedCount,
+    passCount: summary.passCount,
+    passRate: summary.passRate,
+    insufficient: summary.insufficient,
+    rollup: {
+      ...summary,
+      insufficientReason,
+      minGraded: window.minGraded,
+      quarantinedCount: window.quarantined,
+      supersededCount: superseded.size,
+      windowScores,
+    },
+  });
+}
