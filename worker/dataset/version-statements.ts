@@ -47,6 +47,13 @@ export interface ApplyChangeInput {
 
 const LATEST_VERSION = "(SELECT max(version) FROM dataset_versions WHERE dataset_id = ?)";
 
+/**
+ * "Is live" for statements that look cases up by id. The unary `+` keeps SQLite from
+ * choosing the (dataset_id, valid_to_version) index, which would visit every live case,
+ * so it probes the primary key by case id instead.
+ */
+const LIVE_BY_CASE_ID = "+valid_to_version IS NULL";
+
 /** Statements of one atomic batch that applies a plan (and statistics). Empty when nothing changes. */
 export function buildApplyStatements(input: ApplyChangeInput): SqlStatement[] {
   const { datasetId, plan, now } = input;
@@ -88,7 +95,7 @@ function closeStatements(datasetId: string, caseIds: string[]): SqlStatement[] {
   return chunkRows(caseIds, 1, undefined, 2).map((ids) => ({
     sql:
       `UPDATE dataset_cases SET valid_to_version = ${LATEST_VERSION} ` +
-      `WHERE dataset_id = ? AND valid_to_version IS NULL AND case_id IN (${ids.map(() => "?").join(", ")})`,
+      `WHERE dataset_id = ? AND ${LIVE_BY_CASE_ID} AND case_id IN (${ids.map(() => "?").join(", ")})`,
     params: [datasetId, datasetId, ...ids],
   }));
 }
@@ -104,8 +111,10 @@ function insertStatements(datasetId: string, cases: DatasetCase[], now: string, 
     kind === "edit"
       ? // Only a case this batch just closed gets its new revision.
         `EXISTS (SELECT 1 FROM dataset_cases c WHERE c.dataset_id = v.column1 AND c.case_id = v.column2 AND c.valid_to_version = ${latest})`
-      : "NOT EXISTS (SELECT 1 FROM dataset_cases c WHERE c.dataset_id = v.column1 AND c.valid_to_version IS NULL " +
-        "AND (c.case_id = v.column2 OR c.fingerprint = v.column3))";
+      : // Two probes, not one OR: SQLite cannot serve the OR from an index and would scan
+        // every live case once per added row (quadratic in the dataset's size). The `+`: see LIVE_BY_CASE_ID.
+        `NOT EXISTS (SELECT 1 FROM dataset_cases c WHERE c.dataset_id = v.column1 AND c.case_id = v.column2 AND +c.valid_to_version IS NULL) ` +
+        "AND NOT EXISTS (SELECT 1 FROM dataset_cases c WHERE c.dataset_id = v.column1 AND c.fingerprint = v.column3 AND c.valid_to_version IS NULL)";
   return chunkRows(cases, CASE_VALUE_COLUMNS).map((chunk) => ({
     sql:
       "INSERT INTO dataset_cases (dataset_id, case_id, revision, valid_from_version, valid_to_version, fingerprint, input, expected, failure, tags, source_trace_id, guard, created_at) " +
@@ -207,12 +216,16 @@ export function buildLiveCaseStatements(
 ): SqlStatement[] {
   const live = `SELECT ${CASE_COLUMNS} FROM dataset_cases WHERE dataset_id = ? AND valid_to_version IS NULL`;
   if (needed.allLiveCases) return [{ sql: `${live} ORDER BY case_id`, params: [datasetId] }];
-  const byColumn = (column: string, values: readonly string[]) =>
+  const byColumn = (column: string, liveTerm: string, values: readonly string[]) =>
     chunkRows(values, 1, undefined, 1).map((chunk) => ({
-      sql: `${live} AND ${column} IN (${chunk.map(() => "?").join(", ")})`,
+      sql: `SELECT ${CASE_COLUMNS} FROM dataset_cases WHERE dataset_id = ? AND ${liveTerm} AND ${column} IN (${chunk.map(() => "?").join(", ")})`,
       params: [datasetId, ...chunk],
     }));
-  return [...byColumn("case_id", needed.caseIds), ...byColumn("fingerprint", needed.fingerprints)];
+  return [
+    ...byColumn("case_id", LIVE_BY_CASE_ID, needed.caseIds),
+    // The plain term lets SQLite use the partial unique index on live fingerprints.
+    ...byColumn("fingerprint", "valid_to_version IS NULL", needed.fingerprints),
+  ];
 }
 
 /** A row as the SELECTs above return it (D1 gives snake_case columns, JSON as text). */
