@@ -6,10 +6,15 @@ import { loadConfig } from "./config";
 import { notFound } from "./errors";
 import { renderError } from "./middleware/errors";
 import { benchRoutes } from "./routes/bench";
+import { datasetRoutes } from "./routes/datasets";
 import { healthRoutes } from "./routes/health";
 import { projectRoutes } from "./routes/projects";
+import { otlpRoutes } from "./routes/otlp";
 import { newRouter } from "./routes/router";
 import { traceRoutes } from "./routes/traces";
+import { graderRoutes } from "./routes/graders";
+import { scoreRoutes } from "./routes/scores";
+import { windowRoutes } from "./routes/windows";
 import { createDb } from "./storage/db";
 
 export function createApp() {
@@ -35,6 +40,9 @@ export function createApp() {
   app.route("/api", healthRoutes);
   app.route("/api", projectRoutes);
   app.route("/api", traceRoutes);
+  app.route("/api", graderRoutes).route("/api", windowRoutes).route("/api", scoreRoutes);
+  app.route("/", otlpRoutes);
+  app.route("/api", datasetRoutes);
   app.route("/__bench", benchRoutes);
 
   app.doc31("/api/openapi.json", {

@@ -20,8 +20,22 @@ const configSchema = z.object({
   TRACE_SHARDS: count(8),
   /** How long a TraceShard waits to coalesce index rows into one D1 batch. */
   INDEX_FLUSH_DELAY_MS: count(50, 0),
+  /** OTLP: a trace whose root span has arrived is finished (assembled, graded) after this long without a new span. */
+  OTLP_QUIET_MS: count(5000, 0),
+  /** OTLP: a trace whose root span never arrives (its parent lives in an untraced service) is finished after this long without a new span. */
+  OTLP_ROOTLESS_QUIET_MS: count(60_000, 0),
   /** How long a verified API key is trusted by one isolate before D1 is asked again. */
   KEY_CACHE_SECONDS: count(30, 0),
+  /** Default grade window size: a window is graded once it holds this many traces. */
+  WINDOW_MAX_TRACES: count(50),
+  /** Default grade window age: a window is graded once its oldest trace is this old (ms), so quiet agents are graded too. */
+  WINDOW_MAX_AGE_MS: count(60_000, 1_000),
+  /** Default fewest graded traces for a window's pass rate to count; fewer is reported as insufficient. */
+  WINDOW_MIN_GRADED: count(20, 0),
+  /** Share (0..1) of passing traces kept as `guard` cases of their agent's regression dataset. */
+  DATASET_GUARD_RATE: z.coerce.number().min(0).max(1).default(0.05),
+  /** Most cases in one dataset import or add: one change is one D1 batch, and D1 caps queries per invocation. */
+  MAX_IMPORT_CASES: count(5000),
   /** "1" only when the benchmark starts the server: enables /__bench routes. Never set when deployed. */
   BENCH_ROUTES: z.enum(["0", "1"]).default("0"),
 });

@@ -1,0 +1,150 @@
+/**
+ * Property-based fuzzing of every write endpoint of the running server: native
+ * traces, OTLP/JSON, OTLP/protobuf and dataset import. Malformed input of every
+ * kind must get a well-formed 4xx answer (never a 5xx), and the server must keep
+ * serving. `FUZZ_RUNS` sets the number of inputs (npm run fuzz uses 10,000; the
+ * default keeps `npm test` quick).
+ */
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
+import { jsonRequest, protobufRequest } from "../../worker/otlp/test-fixtures";
+import { api, createProject, flywheel } from "./client";
+
+const RUNS = Number(process.env.FUZZ_RUNS ?? 800);
+
+type Target = "native" | "otlp-json" | "otlp-proto" | "import";
+interface Attempt {
+  target: Target;
+  body: Uint8Array;
+  headers: Record<string, string>;
+}
+
+const encoder = new TextEncoder();
+const validTrace = {
+  id: "fuzz-base",
+  agent: "fuzz-bot",
+  input: "hi",
+  output: "hello",
+  spans: [{ id: "s1", type: "llm", name: "chat", usage: { inputTokens: 1, outputTokens: 2 } }],
+};
+const otlpSpec = [
+  {
+    resource: { "service.name": "fuzz-svc" },
+    spans: [
+      { spanId: "1111111111111111", name: "root", start: 0, end: 10, attributes: { "gen_ai.operation.name": "chat" } },
+      { spanId: "2222222222222222", parentSpanId: "1111111111111111", name: "tool", start: 1, end: 2 },
+    ],
+  },
+];
+const validOtlpJson = jsonRequest(otlpSpec);
+const validOtlpProto = protobufRequest(otlpSpec);
+
+/** Replaces one value somewhere inside a JSON document with an arbitrary one. */
+function mutateJson(doc: unknown, path: number[], replacement: unknown): unknown {
+  if (path.length === 0 || doc === null || typeof doc !== "object") return replacement;
+  const entries = Array.isArray(doc) ? doc.map((v, i) => [i, v] as const) : Object.entries(doc);
+  if (entries.length === 0) return replacement;
+  const [key, value] = entries[path[0]! % entries.length]!;
+  const copy: any = Array.isArray(doc) ? [...doc] : { ...doc };
+  copy[key] = mutateJson(value, path.slice(1), replacement);
+  return copy;
+}
+
+const jsonValue = fc.jsonValue({ maxDepth: 4 });
+const path = fc.array(fc.nat(40), { maxLength: 6 });
+const bytes = fc.uint8Array({ maxLength: 2048 });
+
+const nativeBodies = fc.oneof(
+  jsonValue.map((v) => encoder.encode(JSON.stringify(v))),
+  fc.tuple(path, jsonValue).map(([p, v]) => encoder.encode(JSON.stringify(mutateJson(validTrace, p, v)))),
+  fc.tuple(path, jsonValue).map(([p, v]) => encoder.encode(JSON.stringify([validTrace, mutateJson(validTrace, p, v)]))),
+  fc.string().map((s) => encoder.encode(s)),
+  bytes,
+);
+const otlpJsonBodies = fc.oneof(
+  fc.tuple(path, jsonValue).map(([p, v]) => encoder.encode(JSON.stringify(mutateJson(validOtlpJson, p, v)))),
+  jsonValue.map((v) => encoder.encode(JSON.stringify(v))),
+  bytes,
+);
+const otlpProtoBodies = fc.oneof(
+  bytes,
+  fc.tuple(fc.nat(), fc.nat(255)).map(([at, value]) => {
+    const copy = validOtlpProto.slice();
+    copy[at % copy.length] = value;
+    return copy;
+  }),
+  fc.nat().map((cut) => validOtlpProto.slice(0, cut % validOtlpProto.length)),
+);
+const importBodies = fc.oneof(
+  fc.array(jsonValue, { maxLength: 5 }).map((lines) => encoder.encode(lines.map((l) => JSON.stringify(l)).join("\n"))),
+  fc.array(fc.string(), { maxLength: 5 }).map((lines) => encoder.encode(lines.join("\n"))),
+  bytes,
+);
+const hostileHeaders = fc.record(
+  {
+    "content-encoding": fc.constantFrom("gzip", "br", "identity", "x-nope"),
+    "content-digest": fc.oneof(fc.string(), fc.constant("sha-256=:AAAA:"), fc.constant("md5=:x:")),
+  },
+  { requiredKeys: [] },
+);
+
+const attempts: fc.Arbitrary<Attempt> = fc.oneof(
+  fc.tuple(nativeBodies, hostileHeaders).map(([body, headers]) => ({ target: "native" as const, body, headers })),
+  fc.tuple(otlpJsonBodies, hostileHeaders).map(([body, headers]) => ({ target: "otlp-json" as const, body, headers })),
+  fc.tuple(otlpProtoBodies, hostileHeaders).map(([body, headers]) => ({ target: "otlp-proto" as const, body, headers })),
+  importBodies.map((body) => ({ target: "import" as const, body, headers: {} })),
+);
+
+let apiKey = "";
+let datasetId = "";
+beforeAll(async () => {
+  ({ apiKey } = await createProject("fuzz"));
+  const res = await api(apiKey, "/api/datasets", { method: "POST", body: JSON.stringify({ name: "fuzz-import" }) });
+  expect(res.status).toBe(201);
+  datasetId = ((await res.json()) as { id: string }).id;
+});
+
+function send(attempt: Attempt): Promise<Response> {
+  const routes: Record<Target, [string, string]> = {
+    native: ["/api/traces", "application/json"],
+    "otlp-json": ["/v1/traces", "application/json"],
+    "otlp-proto": ["/api/public/otel/v1/traces", "application/x-protobuf"],
+    import: [`/api/datasets/${datasetId}/import`, "application/x-ndjson"],
+  };
+  const [route, contentType] = routes[attempt.target];
+  return api(apiKey, route, { method: "POST", body: attempt.body, headers: { "content-type": contentType, ...attempt.headers } });
+}
+
+describe("fuzzing the write endpoints", () => {
+  it(`answers ${RUNS} malformed inputs with well-formed errors and no 5xx`, async () => {
+    const counts = { sent: 0, accepted: 0, refused: 0, serverErrors: 0 };
+    await fc.assert(
+      fc.asyncProperty(attempts, async (attempt) => {
+        const res = await send(attempt);
+        counts.sent++;
+        const text = await res.text();
+        expect(res.status, `${attempt.target}: ${text.slice(0, 200)}`).toBeLessThan(500);
+        if (res.status < 300) {
+          counts.accepted++;
+          return;
+        }
+        counts.refused++;
+        const type = res.headers.get("content-type") ?? "";
+        if (type.includes("protobuf")) return; // a google.rpc.Status message
+        const body = JSON.parse(text) as { error?: { code: unknown; message: unknown }; code?: unknown; message?: unknown };
+        if (attempt.target.startsWith("otlp")) {
+          // OTLP errors are google.rpc.Status: {code, message}; auth errors use the API's shape.
+          const message = body.message ?? body.error?.message;
+          expect(typeof message).toBe("string");
+        } else {
+          expect(typeof body.error?.code).toBe("string");
+          expect(typeof body.error?.message).toBe("string");
+          expect((body.error!.message as string).length).toBeGreaterThan(10);
+        }
+      }),
+      { numRuns: RUNS, endOnFailure: true },
+    );
+    expect((await fetch(`${flywheel().url}/api/health`)).status).toBe(200);
+    console.log(JSON.stringify({ fuzzInputs: counts.sent, accepted: counts.accepted, refused: counts.refused, serverErrors: 0 }));
+  }, 1_800_000);
+});
