@@ -113,7 +113,7 @@ describe("collecting graded windows into the regression dataset", () => {
   it("keeps a configurable sample of passing traces as guard cases", async () => {
     const project = await createProject();
     const traces = [passing("p1", "kept as guard", "the good answer"), passing("p2", "also kept"), failing("f1", "broken")];
-    const none = await collectWindowIntoDataset({ ...env, DATASET_GUARD_RATE: "0" } as Env, {
+    const none = await collectWindowIntoDataset({ ...env, DATASET_GUARD_RATE: "0" } as unknown as Env, {
       projectId: project.id,
       agent: "g",
       windowId: "w-none",
@@ -121,7 +121,7 @@ describe("collecting graded windows into the regression dataset", () => {
     });
     expect(none.datasetId).toBeNull();
 
-    const all = await collectWindowIntoDataset({ ...env, DATASET_GUARD_RATE: "1" } as Env, {
+    const all = await collectWindowIntoDataset({ ...env, DATASET_GUARD_RATE: "1" } as unknown as Env, {
       projectId: project.id,
       agent: "g",
       windowId: "w-all",

@@ -4,6 +4,7 @@
  * decompresses to, so both the wire bytes and the decompressed bytes are counted as
  * they arrive and the read stops at the first byte over the limit.
  */
+import { gunzipSync } from "node:zlib";
 import { ApiError } from "../errors";
 
 export interface ReceivedBody {
@@ -34,15 +35,22 @@ export async function readBody(request: Request, limit: number): Promise<Receive
 
   const wire = request.body ? await collect(request.body, limit) : new Uint8Array(0);
   if (encoding === "identity") return { wire, content: wire };
-  return { wire, content: await gunzip(wire, limit) };
+  return { wire, content: gunzip(wire, limit) };
 }
 
-async function gunzip(wire: Uint8Array, limit: number): Promise<Uint8Array> {
-  const stream = new Blob([wire]).stream().pipeThrough(new DecompressionStream("gzip"));
+/**
+ * Inflates with a hard cap on the output. A gzip bomb expands a few MB into GBs, and
+ * a streaming decompressor can produce far more than it is asked for before a reader
+ * gets to count it; zlib's `maxOutputLength` stops inflating at the limit, so memory
+ * stays bounded whatever the compression ratio.
+ */
+function gunzip(wire: Uint8Array, limit: number): Uint8Array {
   try {
-    return await collect(stream, limit);
+    return gunzipSync(wire, { maxOutputLength: limit });
   } catch (err) {
-    if (err instanceof ApiError) throw err;
+    if (err instanceof RangeError || (err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
+      throw payloadTooLarge(limit);
+    }
     throw new ApiError(400, "invalid_gzip", "The body is declared gzip (Content-Encoding) but is not valid gzip data.");
   }
 }
