@@ -143,7 +143,7 @@ describe("collecting graded windows into the regression dataset", () => {
 
     // The sample is by trace id, so the same traces are sampled the same way every time.
     const sampled = async (windowId: string) =>
-      collectWindowIntoDataset({ ...env, DATASET_GUARD_RATE: "0.5" } as Env, {
+      collectWindowIntoDataset({ ...env, DATASET_GUARD_RATE: "0.5" } as unknown as Env, {
         projectId: project.id,
         agent: `half-${windowId}`,
         windowId,
