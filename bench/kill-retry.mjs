@@ -110,11 +110,11 @@ async function startOtelClient() {
     spanProcessors: [new BatchSpanProcessor(recording, { scheduledDelayMillis: 200, maxExportBatchSize: 64 })],
   });
   const tracer = provider.getTracer("chaos");
+  const { context, trace } = await import("@opentelemetry/api");
   const timer = setInterval(() => {
     const root = tracer.startSpan("invoke_agent", { attributes: { "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": AGENT } });
-    const ctxApi = root.spanContext();
-    const child = tracer.startSpan("chat", { attributes: { "gen_ai.operation.name": "chat", "gen_ai.usage.input_tokens": 10 } }, undefined);
-    void ctxApi;
+    const parent = trace.setSpan(context.active(), root);
+    const child = tracer.startSpan("chat", { attributes: { "gen_ai.operation.name": "chat", "gen_ai.usage.input_tokens": 10 } }, parent);
     child.end();
     root.end();
     record.otelSpansSent += 2;

@@ -57,9 +57,22 @@ describe("corruption", () => {
 
   it(`detects ${ROTTEN} objects corrupted on disk, quarantines them and never serves them`, async () => {
     const project = await createProject("rot");
+    const grader = await api(project.apiKey, "/api/graders", {
+      method: "POST",
+      body: JSON.stringify({ agent: "corruption-bot", name: "answers", definition: { kind: "rule", check: "contains", text: "answer" } }),
+    });
+    expect(grader.status).toBe(201);
+    // A window bigger than the batch, so nothing is graded before the bytes rot.
+    const settings = await api(project.apiKey, "/api/agents/corruption-bot/window", {
+      method: "PUT",
+      body: JSON.stringify({ maxTraces: 1000, maxAgeMs: 3_600_000 }),
+    });
+    expect(settings.status).toBe(200);
     const client = new FlywheelClient({ baseUrl: flywheel().url, apiKey: project.apiKey });
     const traces = Array.from({ length: ROTTEN }, (_, i) => trace(i));
-    await client.sendTraces(traces);
+    // Healthy traces in the same window prove the window really was graded.
+    const healthy = Array.from({ length: 5 }, (_, i) => ({ ...trace(1000 + i), id: `healthy-${Date.now().toString(36)}-${i}` }));
+    await client.sendTraces([...traces, ...healthy]);
 
     const blobDir = path.join(flywheel().stateDir, "v3", "r2", "flywheel-traces", "blobs");
     const wanted = new Set(traces.map((t) => t.id));
@@ -77,6 +90,23 @@ describe("corruption", () => {
     }
     expect(rotted).toBe(ROTTEN);
 
+    // Grading reads every trace back with its hash check: none of the rotten ones is graded.
+    await eventually(async () => {
+      await api(project.apiKey, "/api/agents/corruption-bot/window/close", { method: "POST" });
+      for (const h of healthy) {
+        const res = await api(project.apiKey, `/api/traces/${h.id}/scores`);
+        if (res.status !== 200 || ((await res.json()) as { scores: unknown[] }).scores.length !== 1) return false;
+      }
+      return true;
+    });
+    let scored = 0;
+    for (const t of traces) {
+      const res = await api(project.apiKey, `/api/traces/${t.id}/scores`);
+      expect(res.status).toBe(200);
+      scored += ((await res.json()) as { scores: unknown[] }).scores.length;
+    }
+    expect(scored).toBe(0);
+
     for (const t of traces) {
       const res = await api(project.apiKey, `/api/traces/${t.id}`);
       expect(res.status).toBe(409);
@@ -86,6 +116,6 @@ describe("corruption", () => {
       const page = (await (await api(project.apiKey, "/api/traces?state=quarantined&limit=500")).json()) as { traces: unknown[] };
       return page.traces.length === ROTTEN ? page.traces.length : undefined;
     });
-    console.log(JSON.stringify({ rottedOnDisk: rotted, detected: quarantined }));
+    console.log(JSON.stringify({ rottedOnDisk: rotted, detected: quarantined, graded: scored }));
   }, 120_000);
 });
