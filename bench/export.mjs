@@ -24,10 +24,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createProject, startServer } from "./lib/server.mjs";
+import { parseOptions } from "./lib/args.mjs";
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((pairs, arg, i, all) => (arg.startsWith("--") ? [...pairs, [arg.slice(2), all[i + 1]]] : pairs), []),
-);
+const args = parseOptions();
 const SMALL = Number(args.small ?? 10_000);
 const LARGE = Number(args.large ?? 100_000);
 const CHUNK = Number(args.chunk ?? 5_000);

@@ -14,10 +14,9 @@
  */
 import { measure } from "./lib/load.mjs";
 import { createProject, startServer } from "./lib/server.mjs";
+import { parseOptions } from "./lib/args.mjs";
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((pairs, arg, i, all) => (arg.startsWith("--") ? [...pairs, [arg.slice(2), all[i + 1]]] : pairs), []),
-);
+const args = parseOptions();
 const duration = Number(args.duration ?? 10);
 const connections = Number(args.connections ?? 32);
 

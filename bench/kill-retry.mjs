@@ -16,10 +16,9 @@ import os from "node:os";
 import path from "node:path";
 import { FlywheelClient } from "../client/index.mjs";
 import { createProject, freePort, startServer } from "./lib/server.mjs";
+import { parseOptions } from "./lib/args.mjs";
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((pairs, arg, i, all) => (arg.startsWith("--") ? [...pairs, [arg.slice(2), all[i + 1]]] : pairs), []),
-);
+const args = parseOptions();
 const KILLS = Number(args.kills ?? 20);
 const NATIVE_CLIENTS = Number(args["native-clients"] ?? 4);
 const MIN_UP_MS = Number(args["min-up-ms"] ?? 1500);

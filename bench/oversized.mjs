@@ -13,10 +13,9 @@ import http from "node:http";
 import { Readable } from "node:stream";
 import { createGzip } from "node:zlib";
 import { createProject, startServer } from "./lib/server.mjs";
+import { parseOptions } from "./lib/args.mjs";
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((pairs, arg, i, all) => (arg.startsWith("--") ? [...pairs, [arg.slice(2), all[i + 1]]] : pairs), []),
-);
+const args = parseOptions();
 const MAX_MB = Number(args["max-mb"] ?? 1024);
 const LIMIT = 10 * 1024 * 1024;
 const MB = 1024 * 1024;

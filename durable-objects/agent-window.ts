@@ -237,6 +237,14 @@ export class AgentWindow extends DurableObject<Env> {
     } else {
       graders = JSON.parse(w.graders) as GraderRef[];
     }
+    if (graders.length === 0) {
+      // Nothing to grade: reading every trace back from R2 would cost as much as
+      // ingesting it and record nothing. Traces stay `finished`; graders created
+      // later apply to the windows that close after them.
+      sql.exec("UPDATE windows SET state = 'collected', next_attempt_at = NULL, last_error = NULL WHERE seq = ?", w.seq);
+      sql.exec("DELETE FROM window_members WHERE seq = ?", w.seq);
+      return;
+    }
     const members = sql
       .exec<{ trace_id: string; r2_key: string; sha256: string }>(
         "SELECT trace_id, r2_key, sha256 FROM window_members WHERE seq = ? ORDER BY added_at, trace_id",
