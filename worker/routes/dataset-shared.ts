@@ -8,10 +8,7 @@ import { ApiError } from "../errors";
 import { type DatasetRow, type VersionRow, AGENT_DATASET_PREFIX, findDataset, findVersion } from "../storage/dataset-store";
 import type { Db } from "../storage/db";
 
-export const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
+export { jsonResponse as json } from "./router";
 
 const datasetParam = z.string().min(1).openapi({
   param: { name: "dataset", in: "path" },

@@ -11,7 +11,7 @@ import {
   addGraderVersion, createGrader, findGrader, listGraders, listGraderVersions, setGraderEnabled,
 } from "../storage/grader-store";
 import { agentNameSchema } from "./grading-shared";
-import { commonErrors, errorResponse, newRouter, notFoundError, projectSecurity } from "./router";
+import { commonErrors, errorResponse, jsonResponse as json, newRouter, notFoundError, projectSecurity } from "./router";
 
 const graderNameSchema = z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters");
 
@@ -56,11 +56,6 @@ const updateBody = z
   .openapi("GraderUpdate");
 
 const idParam = z.object({ id: z.string().min(1).max(100).openapi({ param: { name: "id", in: "path" } }) });
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-
 export const graderRoutes = newRouter();
 
 graderRoutes.openapi(

@@ -6,7 +6,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { notFound } from "../errors";
 import { requireAdmin, requireProject } from "../middleware/auth";
 import { createKey, createProject, findProject, listKeys, listProjects, revokeKey } from "../storage/api-keys";
-import { adminSecurity, commonErrors, newRouter, notFoundError, projectSecurity } from "./router";
+import { adminSecurity, commonErrors, jsonResponse as json, newRouter, notFoundError, projectSecurity } from "./router";
 
 const ProjectSchema = z
   .object({ id: z.string(), name: z.string(), createdAt: z.string() })
@@ -23,11 +23,6 @@ const CreatedKeySchema = z
   .openapi("CreatedApiKey");
 const ProjectParams = z.object({ projectId: z.string().openapi({ param: { name: "projectId", in: "path" } }) });
 const KeyParams = z.object({ keyId: z.string().openapi({ param: { name: "keyId", in: "path" } }) });
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 
 export const projectRoutes = newRouter()
   .openapi(

@@ -28,6 +28,12 @@ export const ErrorSchema = z
   })
   .openapi("Error");
 
+/** A documented JSON response with its schema. */
+export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+
 const errorResponse = (description: string) => ({
   description,
   content: { "application/json": { schema: ErrorSchema } },

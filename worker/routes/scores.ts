@@ -11,7 +11,7 @@ import { agentWindow } from "../storage/durable-objects";
 import { scoreDistribution, traceScoreRows } from "../storage/score-store";
 import { findTraceRow } from "../storage/trace-index";
 import { agentParam, timeRangeQuery } from "./grading-shared";
-import { commonErrors, newRouter, notFoundError, projectSecurity } from "./router";
+import { commonErrors, jsonResponse as json, newRouter, notFoundError, projectSecurity } from "./router";
 
 const ScoreSchema = z
   .object({
@@ -45,11 +45,6 @@ const DistributionSchema = z
     histogram: z.array(z.number()).openapi({ description: "Counts of scores in [0, 0.1), [0.1, 0.2), … [0.9, 1]." }),
   })
   .openapi("GradeDistribution");
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 
 export const scoreRoutes = newRouter();
 

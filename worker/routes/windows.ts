@@ -9,7 +9,7 @@ import { requireProject } from "../middleware/auth";
 import { agentWindow } from "../storage/durable-objects";
 import { listWindowRows } from "../storage/score-store";
 import { agentParam, pagedTimeRangeQuery } from "./grading-shared";
-import { commonErrors, newRouter, projectSecurity } from "./router";
+import { commonErrors, jsonResponse as json, newRouter, projectSecurity } from "./router";
 
 const WindowStatusSchema = z
   .object({
@@ -51,11 +51,6 @@ const GradeWindowSchema = z
     }),
   })
   .openapi("GradeWindow");
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
 
 export const windowRoutes = newRouter();
 
