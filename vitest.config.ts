@@ -16,7 +16,7 @@ export default defineConfig(async () => {
           test: {
             name: "unit",
             environment: "node",
-            include: ["worker/**/*.test.ts", "durable-objects/**/*.test.ts", "client/**/*.test.ts"],
+            include: ["worker/**/*.test.ts", "durable-objects/**/*.test.ts", "client/**/*.test.ts", "web/**/*.test.js"],
           },
         },
         {
