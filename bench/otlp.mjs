@@ -11,7 +11,9 @@
  * The payload is made by the OpenTelemetry JS exporter's own serializer
  * (ProtobufTraceSerializer) from spans recorded with the real SDK.
  * Options: --duration S (default 10), --connections N (default 8: with ~400 KB bodies more
- * connections only queue, raising p99 and timing requests out), --batch N (default 512).
+ * connections only queue, raising p99 and timing requests out), --batch N (default 512),
+ * --floor (also measure POST /__bench/r2-put with the same bodies: r2PutRps),
+ * --url U --key K (measure a server already running, e.g. one started with --inspect).
  * The last line printed is one JSON object with the figures.
  */
 import { context, trace as otelTrace, SpanKind } from "@opentelemetry/api";
@@ -23,7 +25,7 @@ import { measure } from "./lib/load.mjs";
 import { createProject, startServer } from "./lib/server.mjs";
 
 const args = Object.fromEntries(
-  process.argv.slice(2).reduce((pairs, arg, i, all) => (arg.startsWith("--") ? [...pairs, [arg.slice(2), all[i + 1]]] : pairs), []),
+  process.argv.slice(2).reduce((pairs, arg, i, all) => (arg.startsWith("--") ? [...pairs, [arg.slice(2), all[i + 1]?.startsWith("--") ? "1" : (all[i + 1] ?? "1")]] : pairs), []),
 );
 const duration = Number(args.duration ?? 10);
 const connections = Number(args.connections ?? 8);
@@ -125,9 +127,12 @@ function freshPayload() {
   return body;
 }
 
-const server = await startServer({ vars: { BENCH_ROUTES: "1" } });
+// --url and --key measure a server that is already running (for profiling it); otherwise one is started.
+const server = args.url
+  ? { url: args.url, stop: async () => {} }
+  : await startServer({ vars: { BENCH_ROUTES: "1" } });
 try {
-  const project = await createProject(server);
+  const project = args.key ? { apiKey: args.key } : await createProject(server);
   const headers = { authorization: `Bearer ${project.apiKey}`, "content-type": "application/x-protobuf" };
   const otlp = { url: `${server.url}/v1/traces`, method: "POST", headers, connections, setupRequest: (req) => ({ ...req, body: freshPayload() }) };
 
@@ -135,6 +140,10 @@ try {
   await measure({ ...otlp, duration: 3 });
 
   const noop = await measure({ url: `${server.url}/api/health`, duration, connections });
+  // --floor: the same bodies through POST /__bench/r2-put (read, hash, one checked R2 put), the floor of any ingest.
+  const floor = args.floor
+    ? await measure({ url: `${server.url}/__bench/r2-put`, method: "POST", headers, connections, duration, setupRequest: otlp.setupRequest })
+    : null;
   // autocannon directly (not lib/load.mjs) to see which statuses and timeouts make up the failures.
   const raw = await autocannon({
     url: otlp.url,
@@ -163,6 +172,7 @@ try {
   const figures = {
     spansPerSec: Math.round(ingest.rps * template.spans),
     noopRps: noop.rps,
+    ...(floor ? { r2PutRps: floor.rps } : {}),
     requestsPerSec: ingest.rps,
     batchSpans: template.spans,
     bytesPerSpan: template.bytesPerSpan,

@@ -18,7 +18,7 @@ import { DurableObject } from "cloudflare:workers";
 import { loadConfig } from "../worker/config";
 import { traceLatencyMs } from "../worker/domain/trace";
 import { otlpRevisionKey, type RecordSpansRequest, type RecordSpansResult } from "../worker/ingest/otlp-objects";
-import { OTLP_SHARD_SCHEMA, OtlpSpanStore, type DueTrace, type OtlpTraceView } from "../worker/ingest/otlp-span-store";
+import { migrateLegacySpans, OTLP_SHARD_SCHEMA, OtlpSpanStore, type DueTrace, type OtlpTraceView } from "../worker/ingest/otlp-span-store";
 import { assembleTrace, type OtlpSpanRecord } from "../worker/otlp";
 import { createDb } from "../worker/storage/db";
 import { agentWindow } from "../worker/storage/durable-objects";
@@ -83,6 +83,7 @@ export class TraceShard extends DurableObject<Env> {
         CREATE INDEX IF NOT EXISTS traces_pending ON traces (indexed, forwarded);
       `);
       ctx.storage.sql.exec(OTLP_SHARD_SCHEMA);
+      migrateLegacySpans(ctx.storage.sql);
       this.alarmAt = await ctx.storage.getAlarm();
     });
     this.otlp = new OtlpSpanStore(ctx.storage.sql);
@@ -293,16 +294,13 @@ export class TraceShard extends DurableObject<Env> {
       await insertTraceRows(db, unindexed.filter((rec) => rec.source !== "otlp").map(toIndexRow));
       await upsertTraceRows(db, unindexed.filter((rec) => rec.source === "otlp").map(toIndexRow));
       // An OTLP row may have changed while D1 was written (the await lets requests in); it then stays pending.
-      pendingRows.forEach((row, i) => {
-        const rec = unindexed[i]!;
-        sql.exec(
-          "UPDATE traces SET indexed = 1 WHERE project_id = ? AND id = ? AND record = ? AND state = ?",
-          rec.projectId,
-          rec.id,
-          row.record,
-          row.state,
-        );
-      });
+      // One statement for the whole batch, the rows passed as JSON.
+      sql.exec(
+        `UPDATE traces SET indexed = 1
+         FROM (SELECT value ->> 0 AS project_id, value ->> 1 AS id, value ->> 2 AS record, value ->> 3 AS state FROM json_each(?)) AS done
+         WHERE traces.project_id = done.project_id AND traces.id = done.id AND traces.record = done.record AND traces.state = done.state`,
+        JSON.stringify(pendingRows.map((row, i) => [unindexed[i]!.projectId, unindexed[i]!.id, row.record, row.state])),
+      );
     }
 
     const forwardRows = sql
@@ -319,14 +317,12 @@ export class TraceShard extends DurableObject<Env> {
         { projectId: first.projectId, agent: first.agent },
         group.map((rec) => ({ traceId: rec.id, r2Key: rec.r2Key, sha256: rec.sha256, version: rec.version })),
       );
-      for (const rec of group) {
-        sql.exec(
-          "UPDATE traces SET forwarded = 1 WHERE project_id = ? AND id = ? AND sha256 = ?",
-          rec.projectId,
-          rec.id,
-          rec.sha256,
-        );
-      }
+      sql.exec(
+        `UPDATE traces SET forwarded = 1
+         FROM (SELECT value ->> 0 AS project_id, value ->> 1 AS id, value ->> 2 AS sha256 FROM json_each(?)) AS done
+         WHERE traces.project_id = done.project_id AND traces.id = done.id AND traces.sha256 = done.sha256`,
+        JSON.stringify(group.map((rec) => [rec.projectId, rec.id, rec.sha256])),
+      );
     }
     return unindexed.length === FLUSH_BATCH || unforwarded.length === FLUSH_BATCH;
   }

@@ -2,7 +2,7 @@
  * @module Copies the browser files the static site needs from node_modules into
  * web/public/vendor (not committed), so the API reference page works offline.
  */
-import { copyFileSync, mkdirSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 
@@ -12,7 +12,11 @@ export function prepareAssets(root) {
   const vendor = path.join(root, "web", "public", "vendor", "swagger-ui");
   mkdirSync(vendor, { recursive: true });
   for (const file of ["swagger-ui-bundle.js", "swagger-ui.css"]) {
-    copyFileSync(path.join(swaggerDir, file), path.join(vendor, file));
+    const from = path.join(swaggerDir, file);
+    const to = path.join(vendor, file);
+    // Rewriting an unchanged file makes every running `wrangler dev` reload its assets.
+    if (existsSync(to) && statSync(to).size === statSync(from).size) continue;
+    copyFileSync(from, to);
   }
 }
 

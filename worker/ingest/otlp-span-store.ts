@@ -1,6 +1,6 @@
 /**
  * @module The TraceShard's SQLite side of OTLP: span records (idempotent on
- * project, trace and span id), the assembly state of each trace (when it falls
+ * project, trace and span id; stored as one JSON array per trace and request), the assembly state of each trace (when it falls
  * quiet, which revision was stored last) and the trace's row in the shard's
  * `traces` table, which the index flush and the window hand-off read.
  *
@@ -9,17 +9,26 @@
  */
 import type { TraceRecord } from "../../durable-objects/trace-shard";
 import type { OtlpSpanRecord } from "../otlp";
-import type { RecordSpansRequest, RecordSpansResult } from "./otlp-objects";
+import type { OtlpTraceSpans, RecordSpansRequest, RecordSpansResult } from "./otlp-objects";
 
+/**
+ * Spans are stored compactly: one row per (trace, request) holding that request's new
+ * spans of the trace as one JSON array (a trace is read whole, never span by span), and
+ * a payload-free key table whose primary key makes every (trace id, span id) count once.
+ */
 export const OTLP_SHARD_SCHEMA = `
-  CREATE TABLE IF NOT EXISTS otlp_spans (
+  CREATE TABLE IF NOT EXISTS otlp_span_ids (
     project_id TEXT NOT NULL,
     trace_id TEXT NOT NULL,
     span_id TEXT NOT NULL,
-    is_root INTEGER NOT NULL,
-    record TEXT NOT NULL,
     PRIMARY KEY (project_id, trace_id, span_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS otlp_span_sets (
+    project_id TEXT NOT NULL,
+    trace_id TEXT NOT NULL,
+    spans TEXT NOT NULL
   );
+  CREATE INDEX IF NOT EXISTS otlp_span_sets_trace ON otlp_span_sets (project_id, trace_id);
   CREATE TABLE IF NOT EXISTS otlp_traces (
     project_id TEXT NOT NULL,
     id TEXT NOT NULL,
@@ -40,6 +49,27 @@ export const OTLP_SHARD_SCHEMA = `
   );
   CREATE INDEX IF NOT EXISTS otlp_traces_due ON otlp_traces (due_at) WHERE due_at IS NOT NULL;
 `;
+
+/**
+ * Shards written before spans were stored compactly kept one row per span in
+ * `otlp_spans`; their spans move to the compact tables once, so no acknowledged span is lost.
+ */
+export function migrateLegacySpans(sql: SqlStorage): void {
+  const legacy = sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'otlp_spans'").one().n;
+  if (legacy === 0) return;
+  sql.exec(`
+    INSERT OR IGNORE INTO otlp_span_ids (project_id, trace_id, span_id) SELECT project_id, trace_id, span_id FROM otlp_spans;
+    INSERT INTO otlp_span_sets (project_id, trace_id, spans)
+      SELECT project_id, trace_id, '[' || group_concat(record, ',') || ']' FROM otlp_spans
+      GROUP BY project_id, trace_id HAVING sum(length(record)) <= ${MAX_CHUNK_CHARS};
+    INSERT INTO otlp_span_sets (project_id, trace_id, spans)
+      SELECT project_id, trace_id, '[' || record || ']' FROM otlp_spans
+      WHERE (project_id, trace_id) IN (
+        SELECT project_id, trace_id FROM otlp_spans GROUP BY project_id, trace_id HAVING sum(length(record)) > ${MAX_CHUNK_CHARS}
+      );
+    DROP TABLE otlp_spans;
+  `);
+}
 
 export interface QuietPeriods {
   quietMs: number;
@@ -63,10 +93,7 @@ export interface OtlpTraceView {
   assembling: boolean;
 }
 
-/**
- * A DO SQL value is capped at 2 MB, so the spans of one call go into the
- * single-statement insert in chunks well under that.
- */
+/** A DO SQL value is capped at 2 MB, so a trace's spans from one call are stored in chunks well under that. */
 const MAX_CHUNK_CHARS = 1_000_000;
 
 export class OtlpSpanStore {
@@ -82,45 +109,55 @@ export class OtlpSpanStore {
     const { projectId } = req;
     const conflicting = this.nativeTraceIds(projectId, req.traces.map((t) => t.traceId));
     const conflicts: RecordSpansResult["conflicts"] = [];
-    const rows: string[] = [];
+    const offeredTraces: OtlpTraceSpans[] = [];
+    const keys: string[] = [];
     let offered = 0;
     for (const trace of req.traces) {
       if (conflicting.has(trace.traceId)) {
         conflicts.push({ traceId: trace.traceId, spans: trace.spans.length });
         continue;
       }
+      offeredTraces.push(trace);
       offered += trace.spans.length;
-      // Ids are validated hex and records are JSON already: concatenating avoids escaping each record again.
-      for (const [spanId, isRoot, record] of trace.spans) rows.push(`["${trace.traceId}","${spanId}",${isRoot},${record}]`);
+      // Ids are validated lowercase hex (32 + 16 characters), so they need no escaping and split by position.
+      for (const [spanId] of trace.spans) keys.push(`"${trace.traceId}${spanId}"`);
     }
+    if (keys.length === 0) return { accepted: 0, duplicates: 0, conflicts, earliestDue: null };
 
-    if (rows.length > 0) {
-      for (const [hash, json] of req.resources) {
-        this.sql.exec("INSERT OR IGNORE INTO otlp_resources (project_id, hash, json) VALUES (?, ?, ?)", projectId, hash, json);
-      }
+    // The key table decides which spans are new: a span already stored (an exporter retry) is not stored again.
+    const fresh = new Set<string>();
+    for (const row of this.sql.exec<{ key: string }>(
+      `INSERT OR IGNORE INTO otlp_span_ids (project_id, trace_id, span_id)
+       SELECT ?, substr(value, 1, 32), substr(value, 33) FROM json_each(?)
+       RETURNING trace_id || span_id AS key`,
+      projectId,
+      `[${keys.join(",")}]`,
+    )) {
+      fresh.add(row.key);
     }
+    if (fresh.size === 0) return { accepted: 0, duplicates: offered, conflicts, earliestDue: null };
 
-    const added = new Map<string, { count: number; root: number }>();
-    for (const chunk of jsonArrayChunks(rows)) {
-      const inserted = this.sql.exec<{ trace_id: string; is_root: number }>(
-        `INSERT OR IGNORE INTO otlp_spans (project_id, trace_id, span_id, is_root, record)
-         SELECT ?, json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]')
-         FROM json_each(?)
-         RETURNING trace_id, is_root`,
-        projectId,
-        chunk,
-      );
-      for (const row of inserted) {
-        const seen = added.get(row.trace_id) ?? { count: 0, root: 0 };
-        seen.count++;
-        seen.root |= row.is_root;
-        added.set(row.trace_id, seen);
-      }
+    for (const [hash, json] of req.resources) {
+      this.sql.exec("INSERT OR IGNORE INTO otlp_resources (project_id, hash, json) VALUES (?, ?, ?)", projectId, hash, json);
     }
 
     let earliestDue: number | null = null;
-    const agentOf = new Map(req.traces.map((t) => [t.traceId, t.agent]));
-    for (const [traceId, { count, root }] of added) {
+    let accepted = 0;
+    for (const trace of offeredTraces) {
+      const { traceId } = trace;
+      const records: string[] = [];
+      let root = 0;
+      for (const [spanId, isRoot, record] of trace.spans) {
+        // Deleting the key keeps only the first copy of a span sent twice in one request.
+        if (!fresh.delete(traceId + spanId)) continue;
+        records.push(record);
+        root |= isRoot;
+      }
+      accepted += records.length;
+      if (records.length === 0) continue;
+      for (const chunk of jsonArrayChunks(records)) {
+        this.sql.exec("INSERT INTO otlp_span_sets (project_id, trace_id, spans) VALUES (?, ?, ?)", projectId, traceId, chunk);
+      }
       const { due_at: due, span_count: spanCount } = this.sql
         .exec<{ due_at: number; span_count: number }>(
           `INSERT INTO otlp_traces (project_id, id, has_root, span_count, last_span_at, change_seq, due_at, received_at)
@@ -132,7 +169,7 @@ export class OtlpSpanStore {
              change_seq = change_seq + 1,
              due_at = excluded.last_span_at + CASE WHEN max(has_root, excluded.has_root) = 1 THEN ? ELSE ? END
            RETURNING due_at, span_count`,
-          projectId, traceId, root, count, now, now, root, periods.quietMs, periods.rootlessQuietMs, req.receivedAt,
+          projectId, traceId, root, records.length, now, now, root, periods.quietMs, periods.rootlessQuietMs, req.receivedAt,
           periods.quietMs, periods.rootlessQuietMs,
         )
         .one();
@@ -140,7 +177,7 @@ export class OtlpSpanStore {
       const record: TraceRecord = {
         projectId,
         id: traceId,
-        agent: agentOf.get(traceId)!,
+        agent: trace.agent,
         version: null,
         source: "otlp",
         startTime: null,
@@ -161,7 +198,6 @@ export class OtlpSpanStore {
         projectId, traceId, JSON.stringify(record), record.sha256, record.agent,
       );
     }
-    const accepted = [...added.values()].reduce((sum, a) => sum + a.count, 0);
     return { accepted, duplicates: offered - accepted, conflicts, earliestDue };
   }
 
@@ -195,10 +231,14 @@ export class OtlpSpanStore {
 
   /** Every span stored for a trace, with its resource put back. */
   spansOf(projectId: string, traceId: string): OtlpSpanRecord[] {
-    const records = this.sql
-      .exec<{ record: string }>("SELECT record FROM otlp_spans WHERE project_id = ? AND trace_id = ?", projectId, traceId)
-      .toArray()
-      .map((row) => JSON.parse(row.record) as OtlpSpanRecord & { resourceRef?: string });
+    const records: (OtlpSpanRecord & { resourceRef?: string })[] = [];
+    for (const row of this.sql.exec<{ spans: string }>(
+      "SELECT spans FROM otlp_span_sets WHERE project_id = ? AND trace_id = ?",
+      projectId,
+      traceId,
+    )) {
+      for (const record of JSON.parse(row.spans) as (OtlpSpanRecord & { resourceRef?: string })[]) records.push(record);
+    }
     const refs = [...new Set(records.map((r) => r.resourceRef).filter((ref) => ref !== undefined))];
     const resources = new Map<string, Record<string, unknown>>();
     if (refs.length > 0) {

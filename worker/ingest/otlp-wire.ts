@@ -9,7 +9,7 @@ import { BinaryReader, WireType, base64Encode } from "@bufbuild/protobuf/wire";
 import { OtlpDecodeError, type OtlpDecodeResult, type OtlpSpanRecord } from "../otlp";
 import { int64ToJson, setKey } from "../otlp/attributes";
 import { bytesToHex } from "../otlp/hex";
-import { RejectionLog, spanProblem, toSpanRecord, type OtlpScope, type RawSpan } from "../otlp/span-record";
+import { NO_TIME, RejectionLog, spanProblem, toSpanRecord, unixNanosOfFixed64, type OtlpScope, type RawSpan, type UnixNanos } from "../otlp/span-record";
 
 /** Nesting of AnyValue arrays/kvlists accepted before the body is called malformed (as protobuf-es limits recursion). */
 const MAX_DEPTH = 100;
@@ -110,6 +110,12 @@ function readScope(reader: BinaryReader, stop: number, scope: OtlpScope): void {
 
 const toBigInt = (value: bigint | string): bigint => (typeof value === "bigint" ? value : BigInt(value));
 
+/** A fixed64 timestamp read as its two little-endian 32-bit halves: no BigInt. */
+function readUnixNanos(reader: BinaryReader): UnixNanos {
+  const lo = reader.fixed32();
+  return unixNanosOfFixed64(lo, reader.fixed32());
+}
+
 function readSpan(reader: BinaryReader, stop: number): RawSpan {
   const span: RawSpan = {
     traceId: "",
@@ -117,8 +123,8 @@ function readSpan(reader: BinaryReader, stop: number): RawSpan {
     parentSpanId: "",
     name: "",
     kind: 0,
-    startTimeUnixNano: 0n,
-    endTimeUnixNano: 0n,
+    startTimeUnixNano: NO_TIME,
+    endTimeUnixNano: NO_TIME,
     status: { code: 0, message: "" },
     attributes: {},
     events: [],
@@ -148,11 +154,11 @@ function readSpan(reader: BinaryReader, stop: number): RawSpan {
         break;
       case 7:
         expectWire(wire, WireType.Bit64, field);
-        span.startTimeUnixNano = toBigInt(reader.fixed64());
+        span.startTimeUnixNano = readUnixNanos(reader);
         break;
       case 8:
         expectWire(wire, WireType.Bit64, field);
-        span.endTimeUnixNano = toBigInt(reader.fixed64());
+        span.endTimeUnixNano = readUnixNanos(reader);
         break;
       case 9:
         expectWire(wire, WireType.LengthDelimited, field);
@@ -174,10 +180,10 @@ function readSpan(reader: BinaryReader, stop: number): RawSpan {
 }
 
 function readEvent(reader: BinaryReader, stop: number): RawSpan["events"][number] {
-  const event: RawSpan["events"][number] = { name: "", timeUnixNano: 0n, attributes: {} };
+  const event: RawSpan["events"][number] = { name: "", timeUnixNano: NO_TIME, attributes: {} };
   while (reader.pos < stop) {
     const [field, wire] = reader.tag();
-    if (field === 1 && wire === WireType.Bit64) event.timeUnixNano = toBigInt(reader.fixed64());
+    if (field === 1 && wire === WireType.Bit64) event.timeUnixNano = readUnixNanos(reader);
     else if (field === 2 && wire === WireType.LengthDelimited) event.name = reader.string();
     else if (field === 3 && wire === WireType.LengthDelimited) readKeyValue(reader, end(reader), event.attributes, 0);
     else reader.skip(wire, field);

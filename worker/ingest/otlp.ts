@@ -9,7 +9,7 @@
  */
 import { ApiError } from "../errors";
 import { agentOfTrace, decodeOtlpTraces, groupSpansByTrace, MAX_REJECTION_REASONS, type OtlpFormat, type OtlpRejections } from "../otlp";
-import { shardOf, traceShardAt } from "../storage/durable-objects";
+import { shardOf } from "../storage/durable-objects";
 import { sha256Hex } from "../storage/hash";
 import type { TraceStore } from "../storage/r2";
 import { otlpBatchKey, type OtlpBatchRef, type OtlpTraceSpans } from "./otlp-objects";
@@ -91,7 +91,7 @@ export async function ingestOtlp(
   const receivedAt = new Date().toISOString();
   const results = await Promise.all(
     [...byShard].map(([shard, traces]) =>
-      traceShardAt(env, projectId, shard).recordSpans({ projectId, batch, receivedAt, resources, traces }),
+      shardStub(env, projectId, shard).recordSpans({ projectId, batch, receivedAt, resources, traces }),
     ),
   );
   let accepted = 0;
@@ -108,6 +108,27 @@ export async function ingestOtlp(
     }
   }
   return { accepted, duplicates, rejected: rejected.toJSON() };
+}
+
+/**
+ * `idFromName` hashes the name on every call, several times per request here; an id
+ * is a plain value, so it is derived once per shard (stubs are not: they belong to a request).
+ */
+const shardIds = new WeakMap<Env["TRACE_SHARD"], Map<string, DurableObjectId>>();
+
+function shardStub(env: Env, projectId: string, shard: number) {
+  const namespace = env.TRACE_SHARD;
+  let ids = shardIds.get(namespace);
+  if (!ids) shardIds.set(namespace, (ids = new Map()));
+  // Same name as traceShardAt in storage/durable-objects, so both reach the same object.
+  const name = `${projectId}/${shard}`;
+  let id = ids.get(name);
+  if (!id) {
+    id = namespace.idFromName(name);
+    if (ids.size >= 10_000) ids.clear();
+    ids.set(name, id);
+  }
+  return namespace.get(id);
 }
 
 class Rejections {

@@ -9,6 +9,7 @@ import { MalformedJsonValue, isObject, jsonAttributesToJson, jsonField, jsonInt6
 import { OtlpDecodeError } from "./errors.js";
 import { jsonIdToHex } from "./hex.js";
 import { RejectionLog, spanProblem, toSpanRecord } from "./span-record.js";
+import { unixNanosOf } from "./span-record.js";
 import type { OtlpDecodeResult, OtlpSpanRecord, RawSpan } from "./span-record.js";
 
 type JsonObject = Record<string, unknown>;
@@ -114,8 +115,8 @@ function toRawSpan(span: unknown): RawSpan {
     parentSpanId: jsonIdToHex(jsonField(span, "parentSpanId", "parent_span_id"), 8),
     name: typeof name === "string" ? name : String(name),
     kind: enumValue(span.kind, SPAN_KINDS, "kind"),
-    startTimeUnixNano: jsonInt64(jsonField(span, "startTimeUnixNano", "start_time_unix_nano"), "startTimeUnixNano"),
-    endTimeUnixNano: jsonInt64(jsonField(span, "endTimeUnixNano", "end_time_unix_nano"), "endTimeUnixNano"),
+    startTimeUnixNano: unixNanosOf(jsonInt64(jsonField(span, "startTimeUnixNano", "start_time_unix_nano"), "startTimeUnixNano")),
+    endTimeUnixNano: unixNanosOf(jsonInt64(jsonField(span, "endTimeUnixNano", "end_time_unix_nano"), "endTimeUnixNano")),
     status: {
       code: isObject(status) ? enumValue(status.code, STATUS_CODES, "status.code") : 0,
       message: isObject(status) && typeof status.message === "string" ? status.message : "",
@@ -125,7 +126,7 @@ function toRawSpan(span: unknown): RawSpan {
       if (!isObject(event)) throw new MalformedJsonValue("each event must be a JSON object");
       return {
         name: typeof event.name === "string" ? event.name : "",
-        timeUnixNano: jsonInt64(jsonField(event, "timeUnixNano", "time_unix_nano"), "event timeUnixNano"),
+        timeUnixNano: unixNanosOf(jsonInt64(jsonField(event, "timeUnixNano", "time_unix_nano"), "event timeUnixNano")),
         attributes: jsonAttributesToJson(event.attributes),
       };
     }),

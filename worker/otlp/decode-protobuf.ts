@@ -10,7 +10,7 @@ import type { Span } from "./gen/opentelemetry/proto/trace/v1/trace_pb.js";
 import { protoAttributesToJson } from "./attributes.js";
 import { OtlpDecodeError } from "./errors.js";
 import { bytesToHex } from "./hex.js";
-import { RejectionLog, spanProblem, toSpanRecord } from "./span-record.js";
+import { RejectionLog, spanProblem, toSpanRecord, unixNanosOf } from "./span-record.js";
 import type { OtlpDecodeResult, OtlpSpanRecord, RawSpan } from "./span-record.js";
 
 export function decodeProtobufTraces(body: Uint8Array): OtlpDecodeResult {
@@ -53,13 +53,13 @@ function toRawSpan(span: Span): RawSpan {
     parentSpanId: bytesToHex(span.parentSpanId),
     name: span.name,
     kind: span.kind,
-    startTimeUnixNano: span.startTimeUnixNano,
-    endTimeUnixNano: span.endTimeUnixNano,
+    startTimeUnixNano: unixNanosOf(span.startTimeUnixNano),
+    endTimeUnixNano: unixNanosOf(span.endTimeUnixNano),
     status: { code: span.status?.code ?? 0, message: span.status?.message ?? "" },
     attributes: protoAttributesToJson(span.attributes),
     events: span.events.map((event) => ({
       name: event.name,
-      timeUnixNano: event.timeUnixNano,
+      timeUnixNano: unixNanosOf(event.timeUnixNano),
       attributes: protoAttributesToJson(event.attributes),
     })),
   };

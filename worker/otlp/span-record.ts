@@ -52,8 +52,66 @@ export interface OtlpDecodeResult {
 }
 
 /**
+ * A nanosecond timestamp as two exact integers, whole milliseconds and the
+ * nanoseconds beyond them, so that no BigInt is needed on the hot path
+ * (BigInt division was the largest cost of decoding). Absent or not positive is
+ * `{ ms: 0, subMs: 0 }`: every check treats those alike.
+ */
+export interface UnixNanos {
+  ms: number;
+  subMs: number;
+}
+
+export const NO_TIME: UnixNanos = { ms: 0, subMs: 0 };
+
+/** From a bigint (the generic decoders); the fast protobuf reader uses `unixNanosOfFixed64`. */
+export function unixNanosOf(nanos: bigint): UnixNanos {
+  if (nanos <= 0n) return NO_TIME;
+  return { ms: Number(nanos / 1_000_000n), subMs: Number(nanos % 1_000_000n) };
+}
+
+/**
+ * From the two little-endian halves of a fixed64. 2^32 = 4294 * 10^6 + 967296, so
+ * hi * 967296 + lo stays below 2^53 and every step is exact in doubles.
+ */
+export function unixNanosOfFixed64(lo: number, hi: number): UnixNanos {
+  if (lo === 0 && hi === 0) return NO_TIME;
+  const rest = hi * 967_296 + lo;
+  const restMs = Math.floor(rest / 1_000_000);
+  return { ms: hi * 4294 + restMs, subMs: rest - restMs * 1_000_000 };
+}
+
+const hasTime = (t: UnixNanos): boolean => t.ms > 0 || t.subMs > 0;
+const isBefore = (a: UnixNanos, b: UnixNanos): boolean => a.ms < b.ms || (a.ms === b.ms && a.subMs < b.subMs);
+
+/** The decimal string of the nanoseconds, as `bigint.toString()` would give it. */
+export function unixNanosDecimal(t: UnixNanos): string {
+  if (t.ms === 0) return String(t.subMs);
+  const sub = String(t.subMs);
+  return `${t.ms}${"000000".slice(sub.length)}${sub}`;
+}
+
+// Spans of one batch mostly share their second, so its ISO prefix is formatted once.
+let isoSecond = Number.NaN;
+let isoPrefix = "";
+
+/** ISO time with millisecond precision, as `new Date(ms).toISOString()` gives it (and throws like it out of range). */
+export function unixNanosToIso(t: UnixNanos): string {
+  const second = Math.floor(t.ms / 1000);
+  if (second !== isoSecond) {
+    const iso = new Date(second * 1000).toISOString();
+    // Years beyond 9999 have another shape; those are rare enough to format whole.
+    if (iso.length !== 24) return new Date(t.ms).toISOString();
+    isoSecond = second;
+    isoPrefix = iso.slice(0, 20);
+  }
+  const millis = t.ms - second * 1000;
+  return `${isoPrefix}${millis < 10 ? "00" : millis < 100 ? "0" : ""}${millis}Z`;
+}
+
+/**
  * What a wire decoder hands over for one span: ids already as lowercase hex
- * (possibly invalid), times as nanosecond bigints (0n when absent).
+ * (possibly invalid), times as UnixNanos (`NO_TIME` when absent).
  */
 export interface RawSpan {
   traceId: string;
@@ -61,11 +119,11 @@ export interface RawSpan {
   parentSpanId: string;
   name: string;
   kind: number;
-  startTimeUnixNano: bigint;
-  endTimeUnixNano: bigint;
+  startTimeUnixNano: UnixNanos;
+  endTimeUnixNano: UnixNanos;
   status: { code: number; message: string };
   attributes: Record<string, unknown>;
-  events: { name: string; timeUnixNano: bigint; attributes: Record<string, unknown> }[];
+  events: { name: string; timeUnixNano: UnixNanos; attributes: Record<string, unknown> }[];
 }
 
 /** Reasons are echoed in the OTLP partial-success message, so their number is bounded. */
@@ -104,8 +162,8 @@ export function spanProblem(raw: RawSpan): string | null {
     return `parentSpanId must be empty or 8 bytes (16 hex characters), got ${quote(raw.parentSpanId)}`;
   }
   if (raw.name === "") return "name is required and must not be empty";
-  if (raw.startTimeUnixNano <= 0n) return "startTimeUnixNano is required";
-  if (raw.endTimeUnixNano > 0n && raw.endTimeUnixNano < raw.startTimeUnixNano) {
+  if (!hasTime(raw.startTimeUnixNano)) return "startTimeUnixNano is required";
+  if (hasTime(raw.endTimeUnixNano) && isBefore(raw.endTimeUnixNano, raw.startTimeUnixNano)) {
     return "endTimeUnixNano must not be before startTimeUnixNano";
   }
   return null;
@@ -126,24 +184,24 @@ function quote(value: string): string {
 
 /** A valid raw span as a record; call only after `spanProblem` returned null. */
 export function toSpanRecord(raw: RawSpan, resource: Record<string, unknown>, scope: OtlpScope): OtlpSpanRecord {
-  const hasEnd = raw.endTimeUnixNano > 0n;
+  const hasEnd = hasTime(raw.endTimeUnixNano);
   return {
     traceId: raw.traceId,
     spanId: raw.spanId,
     parentSpanId: raw.parentSpanId === "" || ALL_ZERO.test(raw.parentSpanId) ? null : raw.parentSpanId,
     name: raw.name,
     kind: raw.kind,
-    startTime: nanosToIso(raw.startTimeUnixNano),
-    endTime: hasEnd ? nanosToIso(raw.endTimeUnixNano) : null,
-    startTimeUnixNano: raw.startTimeUnixNano.toString(),
-    endTimeUnixNano: hasEnd ? raw.endTimeUnixNano.toString() : null,
+    startTime: unixNanosToIso(raw.startTimeUnixNano),
+    endTime: hasEnd ? unixNanosToIso(raw.endTimeUnixNano) : null,
+    startTimeUnixNano: unixNanosDecimal(raw.startTimeUnixNano),
+    endTimeUnixNano: hasEnd ? unixNanosDecimal(raw.endTimeUnixNano) : null,
     status: raw.status,
     attributes: raw.attributes,
     resource,
     scope,
     events: raw.events.map((event) => ({
       name: event.name,
-      time: event.timeUnixNano > 0n ? nanosToIso(event.timeUnixNano) : null,
+      time: hasTime(event.timeUnixNano) ? unixNanosToIso(event.timeUnixNano) : null,
       attributes: event.attributes,
     })),
   };

@@ -8,7 +8,22 @@ import * as schema from "./schema";
 
 export type Db = ReturnType<typeof createDb>;
 
+/**
+ * One drizzle instance per binding: drizzle walks the whole schema when it is created,
+ * which costs milliseconds, and the instance holds no per-request state.
+ */
+const instances = new WeakMap<D1Database, ReturnType<typeof newDb>>();
+
 export function createDb(d1: D1Database) {
+  let db = instances.get(d1);
+  if (!db) {
+    db = newDb(d1);
+    instances.set(d1, db);
+  }
+  return db;
+}
+
+function newDb(d1: D1Database) {
   return drizzle(d1, { schema });
 }
 
