@@ -17,9 +17,9 @@ const configSchema = z.object({
   /** Most traces in one `POST /api/traces` array. */
   MAX_BATCH_TRACES: count(500),
   /** Number of TraceShard Durable Objects per project that record and index traces. */
-  TRACE_SHARDS: count(8),
+  TRACE_SHARDS: count(2),
   /** How long a TraceShard waits to coalesce index rows into one D1 batch. */
-  INDEX_FLUSH_DELAY_MS: count(50, 0),
+  INDEX_FLUSH_DELAY_MS: count(250, 0),
   /** OTLP: a trace whose root span has arrived is finished (assembled, graded) after this long without a new span. */
   OTLP_QUIET_MS: count(5000, 0),
   /** OTLP: a trace whose root span never arrives (its parent lives in an untraced service) is finished after this long without a new span. */

@@ -24,6 +24,26 @@ export async function freePort() {
 }
 
 /**
+ * Servers run in their own process group; never leave one behind when this process
+ * ends early (a timeout, Ctrl-C, a crash), or it keeps serving and watching files.
+ */
+const liveGroups = new Set();
+function killLiveGroups() {
+  for (const pid of liveGroups) {
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {}
+  }
+}
+process.once("exit", killLiveGroups);
+for (const signal of ["SIGINT", "SIGTERM"]) {
+  process.once(signal, () => {
+    killLiveGroups();
+    process.exit(130);
+  });
+}
+
+/**
  * @param {{ vars?: Record<string,string>, port?: number, stateDir?: string, quiet?: boolean }} options
  */
 export async function startServer(options = {}) {
@@ -48,6 +68,8 @@ export async function startServer(options = {}) {
   });
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise((resolve) => child.once("exit", resolve));
+  liveGroups.add(child.pid);
+  child.once("exit", () => liveGroups.delete(child.pid));
   const deadline = Date.now() + 120_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode} before it was ready`);

@@ -3,21 +3,16 @@
  * lookups and filtered, cursor-paged listing for the API, and state changes.
  */
 import { and, desc, eq, gte, lt, lte, or, sql } from "drizzle-orm";
-import { chunkForD1, type Db } from "./db";
+import type { Db } from "./db";
 import { traces } from "./schema";
 
 export type TraceRow = typeof traces.$inferSelect;
 export type TraceState = "assembling" | "finished" | "graded" | "quarantined";
 
-const TRACE_COLUMNS = Object.keys(traces).length;
 
 /** Inserts rows, leaving rows that already exist untouched: re-delivery is harmless. */
 export async function insertTraceRows(db: Db, rows: TraceRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  const statements = chunkForD1(rows, TRACE_COLUMNS).map((chunk) =>
-    db.insert(traces).values(chunk).onConflictDoNothing(),
-  );
-  await db.batch(statements as [(typeof statements)[number], ...typeof statements]);
+  await writeRowsAsJson(db, INSERT_TRACE_ROWS, rows);
 }
 
 /**
@@ -30,10 +25,14 @@ export async function insertTraceRows(db: Db, rows: TraceRow[]): Promise<void> {
  * building on the shard's hot path.
  */
 export async function upsertTraceRows(db: Db, rows: TraceRow[]): Promise<void> {
+  await writeRowsAsJson(db, UPSERT_TRACE_ROWS, rows);
+}
+
+async function writeRowsAsJson(db: Db, sqlText: string, rows: TraceRow[]): Promise<void> {
   if (rows.length === 0) return;
   const now = new Date().toISOString();
-  const statement = db.$client.prepare(UPSERT_TRACE_ROWS);
-  const statements = jsonChunks(rows.map(upsertTuple)).map((chunk) => statement.bind(chunk, now));
+  const statement = db.$client.prepare(sqlText);
+  const statements = jsonChunks(rows.map(rowTuple)).map((chunk) => statement.bind(chunk, now));
   await db.$client.batch(statements);
 }
 
@@ -42,11 +41,17 @@ const UPSERT_COLUMNS = [
   "status", "span_count", "sha256", "size_bytes", "r2_key", "state", "received_at",
 ] as const;
 
-const upsertTuple = (row: TraceRow): string =>
+const rowTuple = (row: TraceRow): string =>
   JSON.stringify([
     row.projectId, row.id, row.agent, row.version, row.source, row.startTime, row.endTime, row.latencyMs,
     row.status, row.spanCount, row.sha256, row.sizeBytes, row.r2Key, row.state, row.receivedAt,
   ]);
+
+const INSERT_TRACE_ROWS = `
+  INSERT INTO traces (${UPSERT_COLUMNS.join(", ")}, updated_at)
+  SELECT ${UPSERT_COLUMNS.map((_, i) => `json_extract(value, '$[${i}]')`).join(", ")}, ?2
+  FROM json_each(?1) WHERE true
+  ON CONFLICT (project_id, id) DO NOTHING`;
 
 // `WHERE true` resolves SQLite's parsing ambiguity between a join's ON and the upsert's ON CONFLICT.
 const UPSERT_TRACE_ROWS = `
