@@ -11,19 +11,20 @@
  *
  * OTLP spans arrive here too, grouped by trace id, and stay until their trace falls
  * quiet; the same alarm then assembles the trace, stores it in R2 as a new revision
- * and hands it on like a native trace. The object has one alarm, always armed for
- * the earliest due item (an index flush or a trace falling quiet).
+ * (a byte range of the one segment object written per run) and hands it on like a
+ * native trace. The object has one alarm, always armed for the earliest due item
+ * (an index flush or a trace falling quiet).
  */
 import { DurableObject } from "cloudflare:workers";
 import { loadConfig } from "../worker/config";
 import { traceLatencyMs } from "../worker/domain/trace";
-import { otlpRevisionKey, type RecordSpansRequest, type RecordSpansResult } from "../worker/ingest/otlp-objects";
+import { otlpSegmentKey, type RecordSpansRequest, type RecordSpansResult } from "../worker/ingest/otlp-objects";
 import { migrateLegacySpans, OTLP_SHARD_SCHEMA, OtlpSpanStore, type DueTrace, type OtlpTraceView } from "../worker/ingest/otlp-span-store";
-import { assembleTrace, type OtlpSpanRecord } from "../worker/otlp";
+import { assembleTrace } from "../worker/otlp";
 import { createDb } from "../worker/storage/db";
 import { agentWindow } from "../worker/storage/durable-objects";
 import { sha256Hex } from "../worker/storage/hash";
-import { TraceStore } from "../worker/storage/r2";
+import { sliceRef, TraceStore, type PutOutcome } from "../worker/storage/r2";
 import { insertTraceRows, upsertTraceRows, type TraceRow, type TraceState } from "../worker/storage/trace-index";
 
 /** What ingest knows about a trace once its bytes are stored. */
@@ -54,13 +55,15 @@ export interface RecordedTrace extends TraceRecord {
 const FLUSH_BATCH = 400;
 /** OTLP traces assembled per alarm run, for the same reason. */
 const ASSEMBLE_BATCH = 100;
-/** A revision key taken by other bytes (a crashed earlier attempt) moves on to the next revision, this many times. */
-const MAX_REVISION_ATTEMPTS = 8;
+/** A segment key taken by other bytes (an earlier instance, same millisecond) moves on to the next sequence number, this many times. */
+const MAX_SEGMENT_KEY_ATTEMPTS = 8;
 
 export class TraceShard extends DurableObject<Env> {
   /** When the alarm is set for, mirrored in memory to avoid a storage read per request. */
   private alarmAt: number | null = null;
   private consecutiveFailures = 0;
+  /** Numbers this instance's segments within a millisecond. */
+  private segmentSeq = 0;
   private readonly otlp: OtlpSpanStore;
   /** Built once: drizzle derives its schema metadata on creation, which is not free at this rate. */
   private db: { binding: D1Database; db: ReturnType<typeof createDb> } | null = null;
@@ -216,16 +219,16 @@ export class TraceShard extends DurableObject<Env> {
   }
 
   /**
-   * Assembles the OTLP traces whose quiet period has passed, stores each as a new
-   * revision in R2 and marks it finished for the flush. Returns true when more are due.
+   * Assembles the OTLP traces whose quiet period has passed, stores them in R2 as one
+   * segment per project and marks each finished for the flush. Returns true when more
+   * are due.
    */
   private async finishQuietTraces(): Promise<boolean> {
     const due = this.otlp.dueTraces(Date.now(), ASSEMBLE_BATCH);
     const store = new TraceStore(this.env.TRACES);
-    // The R2 writes overlap; each trace commits on its own, so one failure leaves the others finished.
-    const outcomes = await Promise.allSettled(due.map((trace) => this.finishTrace(store, trace)));
-    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
-    if (failed) throw failed.reason;
+    for (const [projectId, traces] of Map.groupBy(due, (trace) => trace.projectId)) {
+      await this.finishTraces(store, projectId, traces);
+    }
     return due.length === ASSEMBLE_BATCH;
   }
 
@@ -234,48 +237,76 @@ export class TraceShard extends DurableObject<Env> {
     return this.db.db;
   }
 
-  private async finishTrace(store: TraceStore, due: DueTrace): Promise<void> {
-    let assembled: ReturnType<typeof assembleTrace>;
-    let spans: OtlpSpanRecord[];
+  /**
+   * One R2 put for every trace finished in this run: a put costs far more than its
+   * bytes, and all of it is on the one thread that also answers ingest. Each trace
+   * keeps its own SHA-256 over its own slice, so a read verifies (and corruption
+   * quarantines) one trace, never the segment as a whole.
+   */
+  private async finishTraces(store: TraceStore, projectId: string, due: DueTrace[]): Promise<void> {
+    const encoder = new TextEncoder();
+    const slices: { due: DueTrace; assembled: ReturnType<typeof assembleTrace>; bytes: Uint8Array }[] = [];
+    for (const trace of due) {
+      const assembled = this.assemble(trace);
+      if (assembled) slices.push({ due: trace, assembled, bytes: encoder.encode(JSON.stringify(assembled)) });
+    }
+    if (slices.length === 0) return;
+    const hashes = await Promise.all(slices.map((slice) => sha256Hex(slice.bytes)));
+    // JSON lines: the newline after each trace is outside its slice, so a slice parses on its own.
+    const segment = new Uint8Array(slices.reduce((n, slice) => n + slice.bytes.byteLength + 1, 0));
+    const offsets: number[] = [];
+    let offset = 0;
+    for (const slice of slices) {
+      offsets.push(offset);
+      segment.set(slice.bytes, offset);
+      offset += slice.bytes.byteLength;
+      segment[offset++] = 0x0a;
+    }
+    const segmentSha256 = await sha256Hex(segment);
+    let key: string;
+    let outcome: PutOutcome;
+    for (let attempt = 1; ; attempt++) {
+      key = otlpSegmentKey(projectId, this.ctx.id.toString(), Date.now(), String(++this.segmentSeq));
+      outcome = await store.putCreateOnly(key, segment, segmentSha256, "application/x-ndjson");
+      // "different": a key an earlier instance of this shard used in the same millisecond.
+      if (outcome !== "different") break;
+      if (attempt >= MAX_SEGMENT_KEY_ATTEMPTS) throw new Error(`no free segment key for shard ${this.ctx.id.toString()}`);
+    }
+    const committed = this.ctx.storage.transactionSync(() =>
+      slices.filter(({ due: trace, assembled, bytes }, i) =>
+        this.otlp.commitRevision(trace, trace.revision + 1, {
+          projectId,
+          id: trace.id,
+          agent: assembled.agent,
+          version: assembled.version ?? null,
+          source: "otlp",
+          startTime: assembled.startTime ?? null,
+          endTime: assembled.endTime ?? null,
+          latencyMs: traceLatencyMs(assembled),
+          status: assembled.status,
+          spanCount: assembled.spans.length,
+          sha256: hashes[i]!,
+          sizeBytes: bytes.byteLength,
+          r2Key: sliceRef(key, offsets[i]!, bytes.byteLength),
+          receivedAt: trace.receivedAt,
+        }),
+      ).length,
+    );
+    // Every trace got a span while the segment was written: each is stale and due again, and nothing refers to the segment.
+    // (A stale trace in a segment that others use just leaves its slice unreferenced.)
+    if (committed === 0 && outcome === "created") await store.delete(key);
+  }
+
+  /** The trace assembled from its stored spans, or null when that fails (and the trace is set aside). */
+  private assemble(due: DueTrace): ReturnType<typeof assembleTrace> | null {
     try {
-      spans = this.otlp.spansOf(due.projectId, due.id);
-      assembled = assembleTrace(spans);
+      return assembleTrace(this.otlp.spansOf(due.projectId, due.id));
     } catch (err) {
       // Deterministic: retrying now would fail again and hold up every other trace.
       console.error(`TraceShard could not assemble OTLP trace ${due.id}; retrying in an hour`, err);
       this.otlp.postpone(due, Date.now() + 3_600_000);
-      return;
+      return null;
     }
-    const bytes = new TextEncoder().encode(JSON.stringify(assembled));
-    const sha256 = await sha256Hex(bytes);
-    let revision = due.revision + 1;
-    let key = otlpRevisionKey(due.projectId, assembled.agent, due.id, revision);
-    let outcome = await store.putCreateOnly(key, bytes, sha256);
-    for (let attempt = 1; outcome === "different"; attempt++) {
-      if (attempt >= MAX_REVISION_ATTEMPTS) throw new Error(`no free revision key for OTLP trace ${due.id}`);
-      key = otlpRevisionKey(due.projectId, assembled.agent, due.id, ++revision);
-      outcome = await store.putCreateOnly(key, bytes, sha256);
-    }
-    const committed = this.ctx.storage.transactionSync(() =>
-      this.otlp.commitRevision(due, revision, {
-        projectId: due.projectId,
-        id: due.id,
-        agent: assembled.agent,
-        version: assembled.version ?? null,
-        source: "otlp",
-        startTime: assembled.startTime ?? null,
-        endTime: assembled.endTime ?? null,
-        latencyMs: traceLatencyMs(assembled),
-        status: assembled.status,
-        spanCount: assembled.spans.length,
-        sha256,
-        sizeBytes: bytes.byteLength,
-        r2Key: key,
-        receivedAt: due.receivedAt,
-      }),
-    );
-    // A span came in while the revision was written: it is stale, and the trace is due again later.
-    if (!committed && outcome === "created") await store.delete(key);
   }
 
   /** One round of hand-offs; returns true when more rows are waiting. */

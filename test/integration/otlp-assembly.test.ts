@@ -8,11 +8,14 @@ import { createExecutionContext, runDurableObjectAlarm, runInDurableObject, wait
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../../worker/index";
-import { traceShard } from "../../worker/storage/durable-objects";
+import { shardOf, traceShard } from "../../worker/storage/durable-objects";
+import { parseTraceRef } from "../../worker/storage/r2";
 import { jsonBody, jsonRequest, protobufRequest, type SpanSpec } from "../../worker/otlp/test-fixtures";
 import { BASE, call, countRows, createProject, flushShards, getJson, postTraces, sampleTrace } from "./helpers";
 
 let project: { id: string; apiKey: string };
+/** An assembled revision is a byte range of its shard's segment: `key#offset+length`. */
+const SEGMENT_REF = (projectId: string) => expect.stringMatching(new RegExp(`^traces/${projectId}/segments/[0-9a-f]+/\\d+-\\d+\\.jsonl#\\d+\\+\\d+$`));
 beforeAll(async () => {
   project = await createProject("otlp-assembly");
 });
@@ -101,9 +104,9 @@ describe("OTLP trace assembly", () => {
     await flushShards();
 
     const row = await indexRow(run.traceId);
-    const key = `traces/${project.id}/support-bot/${run.traceId}.r1.json`;
-    expect(row).toMatchObject({ source: "otlp", state: "finished", span_count: 2, r2_key: key, latency_ms: 1500 });
-    const object = await env.TRACES.get(key);
+    expect(row).toMatchObject({ source: "otlp", state: "finished", span_count: 2, r2_key: SEGMENT_REF(project.id), latency_ms: 1500 });
+    const { key, range } = parseTraceRef(row!.r2_key);
+    const object = await env.TRACES.get(key, { range });
     expect(await sha256Hex(await object!.arrayBuffer())).toBe(row!.sha256);
     expect(finished.sha256).toBe(row!.sha256);
     expect(await shardRow(run.traceId)).toMatchObject({ state: "finished", sha256: row!.sha256, forwarded: 1 });
@@ -123,6 +126,7 @@ describe("OTLP trace assembly", () => {
     await exportRequest(run.spans);
     const first = await untilState(run.traceId, "finished");
     await flushShards();
+    const firstRow = await indexRow(run.traceId);
 
     // An exporter retry of spans already held changes nothing.
     expect((await exportRequest(run.spans)).status).toBe(200);
@@ -141,15 +145,13 @@ describe("OTLP trace assembly", () => {
     expect(second.spans).toHaveLength(3);
     expect(second.sha256).not.toBe(first.sha256);
     await flushShards();
-    expect(await indexRow(run.traceId)).toMatchObject({
-      state: "finished",
-      span_count: 3,
-      sha256: second.sha256,
-      r2_key: `traces/${project.id}/support-bot/${run.traceId}.r2.json`,
-    });
+    const secondRow = await indexRow(run.traceId);
+    expect(secondRow).toMatchObject({ state: "finished", span_count: 3, sha256: second.sha256, r2_key: SEGMENT_REF(project.id) });
     expect(await shardRow(run.traceId)).toMatchObject({ sha256: second.sha256, forwarded: 1 });
-    // The first revision stays readable in R2 under its own key: objects are never overwritten.
-    expect(await env.TRACES.head(`traces/${project.id}/support-bot/${run.traceId}.r1.json`)).not.toBeNull();
+    // The first revision stays readable in R2 in its own segment: objects are never overwritten.
+    expect(parseTraceRef(secondRow!.r2_key).key).not.toBe(parseTraceRef(firstRow!.r2_key).key);
+    const { key, range } = parseTraceRef(firstRow!.r2_key);
+    expect(await sha256Hex(await (await env.TRACES.get(key, { range }))!.arrayBuffer())).toBe(first.sha256);
   });
 
   it("names the agent after the resource's service.name when no span names one, also once assembled", async () => {
@@ -159,7 +161,42 @@ describe("OTLP trace assembly", () => {
     expect(await readTrace(traceId)).toMatchObject({ agent: "support-service", state: "assembling" });
     expect(await untilState(traceId, "finished")).toMatchObject({ agent: "support-service", revision: 1 });
     await flushShards();
-    expect(await indexRow(traceId)).toMatchObject({ agent: "support-service", r2_key: `traces/${project.id}/support-service/${traceId}.r1.json` });
+    expect(await indexRow(traceId)).toMatchObject({ agent: "support-service", r2_key: SEGMENT_REF(project.id) });
+  });
+
+  it("stores the traces finished in one alarm run as one segment; a rotted slice quarantines only its trace", async () => {
+    // Three traces of the same shard, quiet together, so one alarm run writes them into one segment.
+    const shards = Number(env.TRACE_SHARDS);
+    const ids: string[] = [];
+    while (ids.length < 3) {
+      const id = hex(16);
+      if (ids.length === 0 || shardOf(id, shards) === shardOf(ids[0]!, shards)) ids.push(id);
+    }
+    const runs = ids.map((id) => agentRun(id));
+    expect((await exportRequest(runs.flatMap((run) => run.spans))).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const finished = await Promise.all(ids.map((id) => untilState(id, "finished")));
+    await flushShards();
+    const refs = await Promise.all(ids.map(async (id) => parseTraceRef((await indexRow(id))!.r2_key)));
+    expect(new Set(refs.map((ref) => ref.key)).size).toBe(1);
+    expect(new Set(refs.map((ref) => ref.range!.offset)).size).toBe(3);
+
+    // Rot one byte inside the middle trace's slice; the segment keeps its length.
+    const key = refs[0]!.key;
+    const segment = new Uint8Array(await (await env.TRACES.get(key))!.arrayBuffer());
+    const [first, victim, last] = [...refs.keys()].sort((a, b) => refs[a]!.range!.offset - refs[b]!.range!.offset);
+    const others = [first!, last!];
+    const at = refs[victim!]!.range!.offset + 10;
+    segment[at] = segment[at]! ^ 0x01;
+    await env.TRACES.put(key, segment);
+
+    const rotted = await getJson(project.apiKey, `/api/traces/${ids[victim!]}`);
+    expect(rotted.status).toBe(409);
+    expect(await rotted.json()).toMatchObject({ error: { code: "trace_corrupted" } });
+    expect(await shardRow(ids[victim!]!)).toMatchObject({ state: "quarantined" });
+    for (const i of others) {
+      expect(await readTrace(ids[i]!)).toMatchObject({ id: ids[i], state: "finished", sha256: finished[i]!.sha256, input: "Where is my order?" });
+    }
   });
 
   it("refuses spans whose trace id is taken by a native trace, and changes nothing", async () => {

@@ -1,7 +1,7 @@
 /**
  * @module R2 keys and the hand-over shapes of the OTLP write path: the raw request
- * object (content-addressed, so an exporter retry finds the same key) and each
- * assembled revision of a trace (create-only, a new key per revision).
+ * object (content-addressed, so an exporter retry finds the same key) and the
+ * segments that hold assembled trace revisions (create-only, a new key per segment).
  */
 import type { OtlpFormat } from "../otlp";
 
@@ -11,11 +11,13 @@ export function otlpBatchKey(projectId: string, sha256: string, format: OtlpForm
 }
 
 /**
- * One assembled revision of an OTLP trace. A late span re-assembles the trace under
- * the next revision, so a stored object is never overwritten.
+ * One segment: the trace revisions a TraceShard assembled in one alarm run, as JSON
+ * lines. One put per run instead of one per trace is what keeps assembly cheap; each
+ * trace is then read back as its own byte range (see `sliceRef`). A late span
+ * re-assembles a trace into a later segment, so a stored object is never overwritten.
  */
-export function otlpRevisionKey(projectId: string, agent: string, traceId: string, revision: number): string {
-  return `traces/${projectId}/${encodeURIComponent(agent)}/${traceId}.r${revision}.json`;
+export function otlpSegmentKey(projectId: string, shard: string, writtenAt: number, nonce: string): string {
+  return `traces/${projectId}/segments/${shard}/${writtenAt}-${nonce}.jsonl`;
 }
 
 /** Where a request's raw bytes are in R2; the provenance of every span it carried. */

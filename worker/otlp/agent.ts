@@ -25,10 +25,14 @@ export function agentOfSpan(span: OtlpSpanRecord): string {
  * The agent of a trace. `gen_ai.agent.name` is looked for on the root span
  * first, then on agent spans, then on any span (earliest first), because a
  * nested sub-agent names itself too and the trace belongs to the outer one.
+ * `tree`, when given, is `spans` ordered by start time and their root.
  */
-export function agentOfTrace(spans: OtlpSpanRecord[]): string {
-  const ordered = byStartTime(spans);
-  const root = findRoot(spans);
+export function agentOfTrace(
+  spans: OtlpSpanRecord[],
+  tree: { ordered: OtlpSpanRecord[]; root: OtlpSpanRecord | undefined } = { ordered: byStartTime(spans), root: findRoot(spans) },
+): string {
+  // Assembly has already ordered the spans and found the root; it passes them in rather than paying for both again.
+  const { ordered, root } = tree;
   const candidates = [
     ...(root ? [root] : []),
     ...ordered.filter((span) => span !== root && spanTypeOf(span, false) === "agent"),

@@ -53,7 +53,7 @@ export function assembleTrace(records: OtlpSpanRecord[]): Trace {
 
   const trace: Trace = {
     id: first.traceId,
-    agent: agentOfTrace(unique),
+    agent: agentOfTrace(unique, { ordered: unique, root }),
     status: mappedRoot.status,
     metadata: metadataOf(byPriority),
     tags: tagsOf(byPriority),
