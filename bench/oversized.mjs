@@ -120,16 +120,27 @@ const sampler = setInterval(() => {
 }, 100);
 
 const results = [];
+let devRestarts = 0;
 for (const endpoint of endpoints) {
   for (const c of cases) {
-    const counter = { produced: 0, sent: 0 };
     const started = Date.now();
-    const { status, text: message, sentBytes } = await postStreaming(
-      `${server.url}${endpoint.path}`,
-      { authorization: `Bearer ${project.apiKey}`, "content-type": endpoint.type, ...c.headers },
-      c.make(counter),
-      counter,
-    );
+    const send = () => {
+      const counter = { produced: 0, sent: 0 };
+      return postStreaming(
+        `${server.url}${endpoint.path}`,
+        { authorization: `Bearer ${project.apiKey}`, "content-type": endpoint.type, ...c.headers },
+        c.make(counter),
+        counter,
+      );
+    };
+    let answer = await send();
+    // wrangler dev answers 503 "restarted mid-request" when its runtime restarts (a file
+    // it watches changed); a client retries a 503, so this does too, once, and says so.
+    if (answer.status === 503 && answer.text.includes("restarted mid-request")) {
+      devRestarts++;
+      answer = await send();
+    }
+    const { status, text: message, sentBytes } = answer;
     const next = await fetch(`${server.url}/api/traces`, {
       method: "POST",
       headers: { authorization: `Bearer ${project.apiKey}`, "content-type": "application/json" },
@@ -163,6 +174,7 @@ console.log(
   JSON.stringify({
     cases: results.length,
     refused413: with413,
+    retriedAfterDevServerRestart: devRestarts,
     limitNamedInMessage: results.filter((r) => r.limitInMessage).length,
     connectionResetByServer: resets,
     accepted,
