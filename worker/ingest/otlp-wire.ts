@@ -6,7 +6,8 @@
  * as `decodeProtobufTraces` (otlp-wire.test.ts checks that on the same payloads).
  */
 import { BinaryReader, WireType, base64Encode } from "@bufbuild/protobuf/wire";
-import { OtlpDecodeError, type OtlpDecodeResult, type OtlpSpanRecord } from "../otlp";
+import { type OtlpDecodeResult, type OtlpSpanRecord } from "../otlp";
+import { undecodableProtobuf } from "../otlp/errors";
 import { int64ToJson, setKey } from "../otlp/attributes";
 import { bytesToHex } from "../otlp/hex";
 import { NO_TIME, RejectionLog, spanProblem, toSpanRecord, unixNanosOfFixed64, type OtlpScope, type RawSpan, type UnixNanos } from "../otlp/span-record";
@@ -26,12 +27,7 @@ export function decodeProtobufTracesFast(body: Uint8Array): OtlpDecodeResult {
       else reader.skip(wire, field);
     }
   } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
-    throw new OtlpDecodeError(
-      `The body is not a valid protobuf ExportTraceServiceRequest (${detail}). ` +
-        "Send OTLP/HTTP protobuf with Content-Type application/x-protobuf, or JSON with Content-Type application/json.",
-      { cause: error },
-    );
+    throw undecodableProtobuf(error);
   }
   return { spans, rejected: rejections.toJSON() };
 }

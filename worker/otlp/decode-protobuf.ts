@@ -8,7 +8,7 @@ import { ExportTraceServiceRequestSchema } from "./gen/opentelemetry/proto/colle
 import type { ExportTraceServiceRequest } from "./gen/opentelemetry/proto/collector/trace/v1/trace_service_pb.js";
 import type { Span } from "./gen/opentelemetry/proto/trace/v1/trace_pb.js";
 import { protoAttributesToJson } from "./attributes.js";
-import { OtlpDecodeError } from "./errors.js";
+import { undecodableProtobuf } from "./errors.js";
 import { bytesToHex } from "./hex.js";
 import { RejectionLog, spanProblem, toSpanRecord, unixNanosOf } from "./span-record.js";
 import type { OtlpDecodeResult, OtlpSpanRecord, RawSpan } from "./span-record.js";
@@ -37,12 +37,7 @@ function parseRequest(body: Uint8Array): ExportTraceServiceRequest {
     // Unknown fields are dropped rather than kept: nothing reads them and keeping them costs time.
     return fromBinary(ExportTraceServiceRequestSchema, body, { readUnknownFields: false });
   } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
-    throw new OtlpDecodeError(
-      `The body is not a valid protobuf ExportTraceServiceRequest (${detail}). ` +
-        "Send OTLP/HTTP protobuf with Content-Type application/x-protobuf, or JSON with Content-Type application/json.",
-      { cause: error },
-    );
+    throw undecodableProtobuf(error);
   }
 }
 

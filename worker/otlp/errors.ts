@@ -22,3 +22,13 @@ export class OtlpDecodeError extends Error {
     super(message, options);
   }
 }
+
+/** The error for a body that is not a protobuf ExportTraceServiceRequest at all. */
+export function undecodableProtobuf(error: unknown): OtlpDecodeError {
+  const detail = error instanceof Error ? error.message : String(error);
+  return new OtlpDecodeError(
+    `The body is not a valid protobuf ExportTraceServiceRequest (${detail}). ` +
+      "Send OTLP/HTTP protobuf with Content-Type application/x-protobuf, or JSON with Content-Type application/json.",
+    { cause: error },
+  );
+}

@@ -1,7 +1,7 @@
 /**
- * @module The D1 adapter: the drizzle factory and the batching rule every writer
- * follows. D1 allows 100 bound parameters per statement, so multi-row inserts are
- * chunked to fit; `db.batch()` runs its statements atomically, in order.
+ * @module The D1 adapter: the drizzle factory. D1 allows 100 bound parameters per
+ * statement, so multi-row inserts are chunked with `chunkRows` (dataset/chunk.ts);
+ * `db.batch()` runs its statements atomically, in order.
  */
 import { drizzle } from "drizzle-orm/d1";
 import * as schema from "./schema";
@@ -25,14 +25,4 @@ export function createDb(d1: D1Database) {
 
 function newDb(d1: D1Database) {
   return drizzle(d1, { schema });
-}
-
-export const D1_MAX_BOUND_PARAMETERS = 100;
-
-/** Splits rows into groups whose bound parameters fit in one D1 statement. */
-export function chunkForD1<T>(rows: T[], columnsPerRow: number): T[][] {
-  const perChunk = Math.max(1, Math.floor(D1_MAX_BOUND_PARAMETERS / columnsPerRow));
-  const chunks: T[][] = [];
-  for (let i = 0; i < rows.length; i += perChunk) chunks.push(rows.slice(i, i + perChunk));
-  return chunks;
 }

@@ -6,7 +6,8 @@
  */
 import { and, asc, eq, gte, inArray, isNotNull, isNull, lt, lte, ne, sql } from "drizzle-orm";
 import type { ScoreResult } from "../grading";
-import { chunkForD1, type Db } from "./db";
+import { chunkRows } from "../dataset/chunk";
+import type { Db } from "./db";
 import { gradeWindows, scores, traces } from "./schema";
 
 export type ScoreRow = typeof scores.$inferSelect;
@@ -60,7 +61,7 @@ export async function writeWindowScores(db: Db, w: WindowWrite): Promise<string[
   const statements = [
     db.insert(gradeWindows).values(w.window).onConflictDoNothing(),
     // D1 allows 100 bound parameters per statement, so rows and id lists are chunked.
-    ...chunkForD1(rows, SCORE_COLUMNS).map((chunk) => db.insert(scores).values(chunk).onConflictDoNothing()),
+    ...chunkRows(rows, SCORE_COLUMNS).map((chunk) => db.insert(scores).values(chunk).onConflictDoNothing()),
     ...chunkIds(traceIds).flatMap((ids) => [
       db
         .update(scores)
