@@ -1,0 +1,50 @@
+/**
+ * @module CPU time used by a process group (the server: wrangler and both workerd
+ * processes), read from /proc. Throughput on a shared 2-core machine moves with
+ * whatever else runs; CPU milliseconds per request do not, so the benchmarks report
+ * both. Linux only: elsewhere every reading is null.
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/** CPU milliseconds (user + system) used so far by the processes in group `pgid`, or null without /proc. */
+export function groupCpuMs(pgid) {
+  if (!existsSync("/proc/self/stat")) return null;
+  let ticks = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // exited meanwhile
+    }
+    // Fields after the parenthesised command name: state is field 3, pgrp 5, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(fields[2]) !== pgid) continue;
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return (ticks * 1000) / TICKS_PER_SECOND;
+}
+
+/**
+ * Waits at least `minMs` (deferred work such as OTLP assembly starts only after a
+ * quiet period), then until the group has been idle (under `idleShare` of one core)
+ * for two consecutive seconds, or `maxMs` passed; returns the CPU ms used meanwhile.
+ * Deferred work belongs to the requests that caused it.
+ */
+export async function cpuUntilIdle(pgid, { minMs = 0, idleShare = 0.05, maxMs = 120_000 } = {}) {
+  const start = groupCpuMs(pgid);
+  if (start === null) return null;
+  const begun = Date.now();
+  let last = start;
+  let quietSeconds = 0;
+  while ((quietSeconds < 2 || Date.now() - begun < minMs) && Date.now() - begun < maxMs) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const now = groupCpuMs(pgid);
+    quietSeconds = now - last < idleShare * 1000 ? quietSeconds + 1 : 0;
+    last = now;
+  }
+  return last - start;
+}
