@@ -24,7 +24,7 @@ import { assembleTrace } from "../worker/otlp";
 import { createDb } from "../worker/storage/db";
 import { agentWindow } from "../worker/storage/durable-objects";
 import { sha256Hex } from "../worker/storage/hash";
-import { sliceRef, TraceStore, type PutOutcome } from "../worker/storage/r2";
+import { compressForStorage, sliceRef, TraceStore, type PutOutcome } from "../worker/storage/r2";
 import { insertTraceRows, upsertTraceRows, type TraceRow, type TraceState } from "../worker/storage/trace-index";
 
 /** What ingest knows about a trace once its bytes are stored. */
@@ -245,35 +245,36 @@ export class TraceShard extends DurableObject<Env> {
    */
   private async finishTraces(store: TraceStore, projectId: string, due: DueTrace[]): Promise<void> {
     const encoder = new TextEncoder();
-    const slices: { due: DueTrace; assembled: ReturnType<typeof assembleTrace>; bytes: Uint8Array }[] = [];
+    const slices: { due: DueTrace; assembled: ReturnType<typeof assembleTrace>; jsonBytes: number; bytes: Uint8Array }[] = [];
     for (const trace of due) {
       const assembled = this.assemble(trace);
-      if (assembled) slices.push({ due: trace, assembled, bytes: encoder.encode(JSON.stringify(assembled)) });
+      if (!assembled) continue;
+      // Each trace's JSON line compressed on its own, so a slice decompresses alone.
+      const json = encoder.encode(`${JSON.stringify(assembled)}\n`);
+      slices.push({ due: trace, assembled, jsonBytes: json.byteLength - 1, bytes: compressForStorage(json) });
     }
     if (slices.length === 0) return;
     const hashes = await Promise.all(slices.map((slice) => sha256Hex(slice.bytes)));
-    // JSON lines: the newline after each trace is outside its slice, so a slice parses on its own.
-    const segment = new Uint8Array(slices.reduce((n, slice) => n + slice.bytes.byteLength + 1, 0));
+    const segment = new Uint8Array(slices.reduce((n, slice) => n + slice.bytes.byteLength, 0));
     const offsets: number[] = [];
     let offset = 0;
     for (const slice of slices) {
       offsets.push(offset);
       segment.set(slice.bytes, offset);
       offset += slice.bytes.byteLength;
-      segment[offset++] = 0x0a;
     }
     const segmentSha256 = await sha256Hex(segment);
     let key: string;
     let outcome: PutOutcome;
     for (let attempt = 1; ; attempt++) {
       key = otlpSegmentKey(projectId, this.ctx.id.toString(), Date.now(), String(++this.segmentSeq));
-      outcome = await store.putCreateOnly(key, segment, segmentSha256, "application/x-ndjson");
+      outcome = await store.putCreateOnly(key, segment, segmentSha256, "application/octet-stream");
       // "different": a key an earlier instance of this shard used in the same millisecond.
       if (outcome !== "different") break;
       if (attempt >= MAX_SEGMENT_KEY_ATTEMPTS) throw new Error(`no free segment key for shard ${this.ctx.id.toString()}`);
     }
     const committed = this.ctx.storage.transactionSync(() =>
-      slices.filter(({ due: trace, assembled, bytes }, i) =>
+      slices.filter(({ due: trace, assembled, jsonBytes, bytes }, i) =>
         this.otlp.commitRevision(trace, trace.revision + 1, {
           projectId,
           id: trace.id,
@@ -286,7 +287,7 @@ export class TraceShard extends DurableObject<Env> {
           status: assembled.status,
           spanCount: assembled.spans.length,
           sha256: hashes[i]!,
-          sizeBytes: bytes.byteLength,
+          sizeBytes: jsonBytes,
           r2Key: sliceRef(key, offsets[i]!, bytes.byteLength),
           receivedAt: trace.receivedAt,
         }),

@@ -6,6 +6,7 @@
  */
 import { createExecutionContext, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { brotliDecompressSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../../worker/index";
 import { shardOf, traceShard } from "../../worker/storage/durable-objects";
@@ -15,7 +16,7 @@ import { BASE, call, countRows, createProject, flushShards, getJson, postTraces,
 
 let project: { id: string; apiKey: string };
 /** An assembled revision is a byte range of its shard's segment: `key#offset+length`. */
-const SEGMENT_REF = (projectId: string) => expect.stringMatching(new RegExp(`^traces/${projectId}/segments/[0-9a-f]+/\\d+-\\d+\\.jsonl#\\d+\\+\\d+$`));
+const SEGMENT_REF = (projectId: string) => expect.stringMatching(new RegExp(`^traces/${projectId}/segments/[0-9a-f]+/\\d+-\\d+\\.jsonl\\.br#\\d+\\+\\d+$`));
 beforeAll(async () => {
   project = await createProject("otlp-assembly");
 });
@@ -106,9 +107,14 @@ describe("OTLP trace assembly", () => {
     const row = await indexRow(run.traceId);
     expect(row).toMatchObject({ source: "otlp", state: "finished", span_count: 2, r2_key: SEGMENT_REF(project.id), latency_ms: 1500 });
     const { key, range } = parseTraceRef(row!.r2_key);
-    const object = await env.TRACES.get(key, { range });
-    expect(await sha256Hex(await object!.arrayBuffer())).toBe(row!.sha256);
+    const slice = await (await env.TRACES.get(key, { range }))!.arrayBuffer();
+    expect(await sha256Hex(slice)).toBe(row!.sha256);
     expect(finished.sha256).toBe(row!.sha256);
+    // The slice is the trace's JSON line compressed on its own; sizeBytes counts the JSON, not the stored bytes.
+    const json = brotliDecompressSync(new Uint8Array(slice)).toString("utf8");
+    expect(JSON.parse(json)).toMatchObject({ id: run.traceId, agent: "support-bot", input: "Where is my order?" });
+    expect(row!.size_bytes).toBe(Buffer.byteLength(json) - 1);
+    expect(finished.sizeBytes).toBe(row!.size_bytes);
     expect(await shardRow(run.traceId)).toMatchObject({ state: "finished", sha256: row!.sha256, forwarded: 1 });
   });
 

@@ -5,6 +5,7 @@
  */
 import { fromBinary } from "@bufbuild/protobuf";
 import { env } from "cloudflare:workers";
+import { brotliDecompressSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { StatusSchema } from "../../worker/otlp/gen/google/rpc/status_pb";
 import { ExportTraceServiceResponseSchema } from "../../worker/otlp/gen/opentelemetry/proto/collector/trace/v1/trace_service_pb";
@@ -55,6 +56,10 @@ function postOtlp(body: BodyInit, contentType: string, headers: Record<string, s
 const protobufOf = (spans: SpanSpec[]) => protobufRequest([{ resource, spans }]);
 const jsonOf = (spans: SpanSpec[]) => jsonBody(jsonRequest([{ resource, spans }]));
 
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  return [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 async function gzip(bytes: Uint8Array): Promise<Uint8Array> {
   const stream = new Blob([bytes]).stream().pipeThrough(new CompressionStream("gzip"));
   return new Uint8Array(await new Response(stream).arrayBuffer());
@@ -71,7 +76,7 @@ async function rawObjects(): Promise<string[]> {
 }
 
 describe("POST /v1/traces", () => {
-  it("accepts protobuf, answers an empty protobuf ExportTraceServiceResponse and stores the raw bytes by SHA-256", async () => {
+  it("accepts protobuf, answers an empty protobuf ExportTraceServiceResponse and stores the raw bytes (compressed) by SHA-256", async () => {
     const run = agentRun();
     const body = protobufOf(run.spans);
     const res = await postOtlp(body, PROTOBUF);
@@ -80,10 +85,11 @@ describe("POST /v1/traces", () => {
     const bytes = new Uint8Array(await res.arrayBuffer());
     expect(fromBinary(ExportTraceServiceResponseSchema, bytes).partialSuccess).toBeUndefined();
 
-    const sha = [...new Uint8Array(await crypto.subtle.digest("SHA-256", body))].map((b) => b.toString(16).padStart(2, "0")).join("");
+    const sha = await sha256Hex(body);
     const object = await env.TRACES.get(`otlp/${project.id}/${sha}.pb`);
     expect(object).not.toBeNull();
-    expect(new Uint8Array(await object!.arrayBuffer())).toEqual(body);
+    expect(object!.customMetadata).toMatchObject({ contentSha256: sha, contentEncoding: "br" });
+    expect(new Uint8Array(brotliDecompressSync(new Uint8Array(await object!.arrayBuffer())))).toEqual(body);
 
     const trace = await readTrace(run.traceId);
     expect(trace).toMatchObject({ id: run.traceId, agent: "support-bot", state: "assembling" });
@@ -103,13 +109,45 @@ describe("POST /v1/traces", () => {
     expect((await readTrace(run.traceId)).spans).toHaveLength(3);
   });
 
-  it("accepts gzip bodies in both formats", async () => {
+  it("accepts gzip bodies in both formats and stores the body exactly as it was sent", async () => {
     const a = agentRun();
     const b = agentRun();
-    expect((await postOtlp(await gzip(protobufOf(a.spans)), PROTOBUF, { "content-encoding": "gzip" })).status).toBe(200);
+    const proto = protobufOf(a.spans);
+    const wire = await gzip(proto);
+    expect((await postOtlp(wire, PROTOBUF, { "content-encoding": "gzip" })).status).toBe(200);
     expect((await postOtlp(await gzip(jsonOf(b.spans)), "application/json", { "content-encoding": "gzip" })).status).toBe(200);
     expect((await readTrace(a.traceId)).spans).toHaveLength(3);
     expect((await readTrace(b.traceId)).spans).toHaveLength(3);
+
+    const object = await env.TRACES.get(`otlp/${project.id}/${await sha256Hex(proto)}.pb`);
+    expect(object!.customMetadata).toMatchObject({ contentEncoding: "gzip" });
+    expect(new Uint8Array(await object!.arrayBuffer())).toEqual(wire);
+  });
+
+  it("treats a retry with another encoding of the same content as the same request", async () => {
+    const run = agentRun();
+    const body = protobufOf(run.spans);
+    expect((await postOtlp(body, PROTOBUF)).status).toBe(200);
+    // An exporter that turned on compression between attempts: other stored bytes, same content, no 503.
+    const retried = await postOtlp(await gzip(body), PROTOBUF, { "content-encoding": "gzip" });
+    expect(retried.status).toBe(200);
+    expect(fromBinary(ExportTraceServiceResponseSchema, new Uint8Array(await retried.arrayBuffer())).partialSuccess).toBeUndefined();
+    const sha = await sha256Hex(body);
+    const keys = (await rawObjects()).filter((key) => key.includes(sha));
+    expect(keys).toHaveLength(1);
+    expect((await readTrace(run.traceId)).spans).toHaveLength(3);
+  });
+
+  it("answers 503 with Retry-After when the stored copy of a request holds other content", async () => {
+    const run = agentRun();
+    const body = protobufOf(run.spans);
+    const key = `otlp/${project.id}/${await sha256Hex(body)}.pb`;
+    // Damage in place: the key claims this content, the object holds other bytes.
+    await env.TRACES.put(key, await gzip(new TextEncoder().encode("not this request")), { customMetadata: { contentSha256: "0".repeat(64) } });
+    const res = await postOtlp(body, PROTOBUF);
+    expect(res.status).toBe(503);
+    expect(res.headers.get("retry-after")).not.toBeNull();
+    expect((await getJson(project.apiKey, `/api/traces/${run.traceId}`)).status).toBe(404);
   });
 
   it("stores the good spans and reports one bad span as partialSuccess", async () => {

@@ -12,6 +12,8 @@ export interface ReceivedBody {
   wire: Uint8Array;
   /** Bytes after Content-Encoding is undone. */
   content: Uint8Array;
+  /** `gzip` when `wire` is the gzip encoding of `content`. */
+  encoding: "identity" | "gzip";
 }
 
 export const payloadTooLarge = (limit: number) =>
@@ -34,8 +36,8 @@ export async function readBody(request: Request, limit: number): Promise<Receive
   if (encoding === "identity" && declared > limit) throw payloadTooLarge(limit);
 
   const wire = request.body ? await collect(request.body, limit) : new Uint8Array(0);
-  if (encoding === "identity") return { wire, content: wire };
-  return { wire, content: gunzip(wire, limit) };
+  if (encoding === "identity") return { wire, content: wire, encoding };
+  return { wire, content: gunzip(wire, limit), encoding };
 }
 
 /**

@@ -5,25 +5,32 @@
  */
 import type { OtlpFormat } from "../otlp";
 
-/** The raw, decompressed request bytes, keyed by their SHA-256 under the project. */
-export function otlpBatchKey(projectId: string, sha256: string, format: OtlpFormat): string {
-  return `otlp/${projectId}/${sha256}.${format === "json" ? "json" : "pb"}`;
+/**
+ * The raw request, keyed by the SHA-256 of its decompressed bytes under the project,
+ * so a retry finds the same key however it was compressed. The object holds the bytes
+ * compressed (its `contentEncoding` custom metadata says how; see TraceStore.putContentAddressed).
+ */
+export function otlpBatchKey(projectId: string, contentSha256: string, format: OtlpFormat): string {
+  return `otlp/${projectId}/${contentSha256}.${format === "json" ? "json" : "pb"}`;
 }
 
 /**
  * One segment: the trace revisions a TraceShard assembled in one alarm run, as JSON
- * lines. One put per run instead of one per trace is what keeps assembly cheap; each
+ * lines, each line compressed on its own (brotli), so one trace reads and decompresses
+ * alone; the object is those streams back to back, not one brotli stream. One put per run instead of one per trace is what keeps assembly cheap; each
  * trace is then read back as its own byte range (see `sliceRef`). A late span
  * re-assembles a trace into a later segment, so a stored object is never overwritten.
  */
 export function otlpSegmentKey(projectId: string, shard: string, writtenAt: number, nonce: string): string {
-  return `traces/${projectId}/segments/${shard}/${writtenAt}-${nonce}.jsonl`;
+  return `traces/${projectId}/segments/${shard}/${writtenAt}-${nonce}.jsonl.br`;
 }
 
 /** Where a request's raw bytes are in R2; the provenance of every span it carried. */
 export interface OtlpBatchRef {
   key: string;
+  /** Of the bytes stored under `key` (compressed). */
   sha256: string;
+  /** Of the decompressed request. */
   sizeBytes: number;
 }
 
@@ -32,8 +39,14 @@ export interface OtlpTraceSpans {
   traceId: string;
   /** The agent these spans alone suggest; fixed from all spans when the trace is assembled. */
   agent: string;
-  /** [spanId, 1 when the span has no parent, the OtlpSpanRecord as JSON with `resourceRef` for its resource]. */
-  spans: [spanId: string, isRoot: 0 | 1, record: string][];
+  /** [spanId, 1 when the span has no parent] of each span. */
+  spans: [spanId: string, isRoot: 0 | 1][];
+  /**
+   * What the spans hold. From a protobuf request: ExportTraceServiceRequests cut out of
+   * it holding only these spans (bytes copied, decoded once at assembly). From a JSON
+   * request: each span's OtlpSpanRecord as JSON, `resourceRef` naming its resource, in `spans` order.
+   */
+  content: { protobuf: Uint8Array[] } | { records: string[] };
 }
 
 export interface RecordSpansRequest {
@@ -41,7 +54,7 @@ export interface RecordSpansRequest {
   batch: OtlpBatchRef;
   receivedAt: string;
   /**
-   * [SHA-256 of the JSON, the JSON] of each resource the spans name by `resourceRef`:
+   * [SHA-256 of the JSON, the JSON] of each resource JSON records name by `resourceRef`:
    * a resource is shared by every span of a ResourceSpans, so it is stored once.
    */
   resources: [hash: string, json: string][];

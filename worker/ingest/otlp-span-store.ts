@@ -1,6 +1,7 @@
 /**
- * @module The TraceShard's SQLite side of OTLP: span records (idempotent on
- * project, trace and span id; stored as one JSON array per trace and request), the assembly state of each trace (when it falls
+ * @module The TraceShard's SQLite side of OTLP: spans (idempotent on project, trace
+ * and span id; stored per trace and request as protobuf, or as a JSON array of
+ * records for OTLP/JSON), the assembly state of each trace (when it falls
  * quiet, which revision was stored last) and the trace's row in the shard's
  * `traces` table, which the index flush and the window hand-off read.
  *
@@ -10,11 +11,12 @@
 import type { TraceRecord } from "../../durable-objects/trace-shard";
 import type { OtlpSpanRecord } from "../otlp";
 import type { OtlpTraceSpans, RecordSpansRequest, RecordSpansResult } from "./otlp-objects";
+import { decodeProtobufTracesFast } from "./otlp-wire";
 
 /**
- * Spans are stored compactly: one row per (trace, request) holding that request's new
- * spans of the trace as one JSON array (a trace is read whole, never span by span), and
- * a payload-free key table whose primary key makes every (trace id, span id) count once.
+ * Spans are stored compactly: rows per (trace, request) holding that request's spans of
+ * the trace (a trace is read whole, never span by span), and a payload-free key table
+ * whose primary key makes every (trace id, span id) count once.
  */
 export const OTLP_SHARD_SCHEMA = `
   CREATE TABLE IF NOT EXISTS otlp_span_ids (
@@ -144,19 +146,25 @@ export class OtlpSpanStore {
     let earliestDue: number | null = null;
     let accepted = 0;
     for (const trace of offeredTraces) {
-      const { traceId } = trace;
+      const { traceId, content } = trace;
       const records: string[] = [];
+      let count = 0;
       let root = 0;
-      for (const [spanId, isRoot, record] of trace.spans) {
-        // Deleting the key keeps only the first copy of a span sent twice in one request.
-        if (!fresh.delete(traceId + spanId)) continue;
-        records.push(record);
+      trace.spans.forEach(([spanId, isRoot], i) => {
+        // Deleting the key counts only the first copy of a span sent twice in one request.
+        if (!fresh.delete(traceId + spanId)) return;
+        count++;
         root |= isRoot;
-      }
-      accepted += records.length;
-      if (records.length === 0) continue;
-      for (const chunk of jsonArrayChunks(records)) {
-        this.sql.exec("INSERT INTO otlp_span_sets (project_id, trace_id, spans) VALUES (?, ?, ?)", projectId, traceId, chunk);
+        if ("records" in content) records.push(content.records[i]!);
+      });
+      accepted += count;
+      if (count === 0) continue;
+      // A protobuf piece is stored whole even when some of its spans were stored before (a
+      // partly repeated request); assembly keeps one copy of each span id. A piece goes in as
+      // a BLOB, a JSON array of records as TEXT: the column's type tells them apart.
+      const pieces = "records" in content ? [...jsonArrayChunks(records)] : content.protobuf.map(exactBuffer);
+      for (const piece of pieces) {
+        this.sql.exec("INSERT INTO otlp_span_sets (project_id, trace_id, spans) VALUES (?, ?, ?)", projectId, traceId, piece);
       }
       const { due_at: due, span_count: spanCount } = this.sql
         .exec<{ due_at: number; span_count: number }>(
@@ -169,7 +177,7 @@ export class OtlpSpanStore {
              change_seq = change_seq + 1,
              due_at = excluded.last_span_at + CASE WHEN max(has_root, excluded.has_root) = 1 THEN ? ELSE ? END
            RETURNING due_at, span_count`,
-          projectId, traceId, root, records.length, now, now, root, periods.quietMs, periods.rootlessQuietMs, req.receivedAt,
+          projectId, traceId, root, count, now, now, root, periods.quietMs, periods.rootlessQuietMs, req.receivedAt,
           periods.quietMs, periods.rootlessQuietMs,
         )
         .one();
@@ -232,12 +240,14 @@ export class OtlpSpanStore {
   /** Every span stored for a trace, with its resource put back. */
   spansOf(projectId: string, traceId: string): OtlpSpanRecord[] {
     const records: (OtlpSpanRecord & { resourceRef?: string })[] = [];
-    for (const row of this.sql.exec<{ spans: string }>(
-      "SELECT spans FROM otlp_span_sets WHERE project_id = ? AND trace_id = ?",
+    for (const row of this.sql.exec<{ spans: string | ArrayBuffer }>(
+      "SELECT spans FROM otlp_span_sets WHERE project_id = ? AND trace_id = ? ORDER BY rowid",
       projectId,
       traceId,
     )) {
-      for (const record of JSON.parse(row.spans) as (OtlpSpanRecord & { resourceRef?: string })[]) records.push(record);
+      // Protobuf pieces were validated span by span when they arrived; they decode to records with their resource.
+      const stored = typeof row.spans === "string" ? (JSON.parse(row.spans) as OtlpSpanRecord[]) : decodeProtobufTracesFast(new Uint8Array(row.spans)).spans;
+      for (const record of stored) records.push(record);
     }
     const refs = [...new Set(records.map((r) => r.resourceRef).filter((ref) => ref !== undefined))];
     const resources = new Map<string, Record<string, unknown>>();
@@ -303,6 +313,12 @@ export class OtlpSpanStore {
       assembling: row.state === "assembling",
     };
   }
+}
+
+/** SQL binds an ArrayBuffer as a BLOB, so a view must own its whole buffer. */
+function exactBuffer(bytes: Uint8Array): ArrayBuffer {
+  const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  return (whole ? bytes : bytes.slice()).buffer as ArrayBuffer;
 }
 
 /** JSON arrays of the given JSON elements, each at most MAX_CHUNK_CHARS long (or one element). */

@@ -13,7 +13,7 @@ import { bytesToHex } from "../otlp/hex";
 import { NO_TIME, RejectionLog, spanProblem, toSpanRecord, unixNanosOfFixed64, type OtlpScope, type RawSpan, type UnixNanos } from "../otlp/span-record";
 
 /** Nesting of AnyValue arrays/kvlists accepted before the body is called malformed (as protobuf-es limits recursion). */
-const MAX_DEPTH = 100;
+export const MAX_DEPTH = 100;
 
 export function decodeProtobufTracesFast(body: Uint8Array): OtlpDecodeResult {
   const spans: OtlpSpanRecord[] = [];
@@ -33,14 +33,14 @@ export function decodeProtobufTracesFast(body: Uint8Array): OtlpDecodeResult {
 }
 
 /** Reads a length prefix and returns where the embedded message ends. */
-function end(reader: BinaryReader): number {
+export function end(reader: BinaryReader): number {
   const length = reader.uint32();
   const at = reader.pos + length;
   if (at > reader.len) throw new RangeError("premature EOF");
   return at;
 }
 
-function expectWire(actual: WireType, expected: WireType, field: number): void {
+export function expectWire(actual: WireType, expected: WireType, field: number): void {
   if (actual !== expected) throw new Error(`field ${field} has wire type ${actual}, expected ${expected}`);
 }
 
@@ -69,7 +69,7 @@ function readResourceSpans(reader: BinaryReader, stop: number, r: number, out: O
   });
 }
 
-function readResource(reader: BinaryReader, stop: number, into: Record<string, unknown>): void {
+export function readResource(reader: BinaryReader, stop: number, into: Record<string, unknown>): void {
   while (reader.pos < stop) {
     const [field, wire] = reader.tag();
     if (field === 1 && wire === WireType.LengthDelimited) readKeyValue(reader, end(reader), into, 0);
@@ -95,7 +95,7 @@ function readScopeSpans(reader: BinaryReader, stop: number): { scope: OtlpScope;
   return { scope, spans };
 }
 
-function readScope(reader: BinaryReader, stop: number, scope: OtlpScope): void {
+export function readScope(reader: BinaryReader, stop: number, scope: OtlpScope): void {
   while (reader.pos < stop) {
     const [field, wire] = reader.tag();
     if (field === 1 && wire === WireType.LengthDelimited) scope.name = reader.string();
@@ -107,7 +107,7 @@ function readScope(reader: BinaryReader, stop: number, scope: OtlpScope): void {
 const toBigInt = (value: bigint | string): bigint => (typeof value === "bigint" ? value : BigInt(value));
 
 /** A fixed64 timestamp read as its two little-endian 32-bit halves: no BigInt. */
-function readUnixNanos(reader: BinaryReader): UnixNanos {
+export function readUnixNanos(reader: BinaryReader): UnixNanos {
   const lo = reader.fixed32();
   return unixNanosOfFixed64(lo, reader.fixed32());
 }

@@ -1,6 +1,6 @@
 /**
  * @module The OTLP write path: decode a request (already decompressed and under the
- * body limit), store its bytes in R2 under their SHA-256, then record the spans in
+ * body limit), store its bytes in R2 (compressed, named by the SHA-256 of the content), then record the spans in
  * the TraceShard that owns each trace id, one call per shard. Only when both steps
  * succeed may the caller answer 200; bad spans are counted for `partialSuccess`.
  *
@@ -8,15 +8,19 @@
  * bytes find the same key) and the shards ignore spans they already hold.
  */
 import { ApiError } from "../errors";
-import { agentOfTrace, decodeOtlpTraces, groupSpansByTrace, MAX_REJECTION_REASONS, type OtlpFormat, type OtlpRejections } from "../otlp";
+import { agentOfTrace, decodeOtlpTraces, groupSpansByTrace, MAX_REJECTION_REASONS, otlpContentType, type OtlpFormat, type OtlpRejections } from "../otlp";
 import { shardOf } from "../storage/durable-objects";
 import { sha256Hex } from "../storage/hash";
-import type { TraceStore } from "../storage/r2";
+import { compressForStorage, type TraceStore } from "../storage/r2";
+import type { ReceivedBody } from "./body";
 import { otlpBatchKey, type OtlpBatchRef, type OtlpTraceSpans } from "./otlp-objects";
-import { decodeProtobufTracesFast } from "./otlp-wire";
+import { provisionalAgent, scanProtobufTraces, traceRequests, type ScannedSpan } from "./otlp-scan";
 
 /** A DO SQL row is capped at 2 MB; a span record must fit in one with room to spare. */
 const MAX_SPAN_RECORD_BYTES = 1_500_000;
+
+/** Spans of one trace are stored in pieces of about this much (plus one span at most), under the 2 MB row cap. */
+const MAX_SPAN_SET_BYTES = 400_000;
 
 export interface OtlpIngestLimits {
   /** Largest span record (its JSON), MAX_TRACE_BYTES. */
@@ -39,49 +43,31 @@ export async function ingestOtlp(
   env: Env,
   store: TraceStore,
   projectId: string,
-  content: Uint8Array,
+  body: ReceivedBody,
   format: OtlpFormat,
   limits: OtlpIngestLimits,
 ): Promise<OtlpIngestOutcome> {
-  const decoded = format === "protobuf" ? decodeProtobufTracesFast(content) : decodeOtlpTraces(content, format);
-  const rejected = new Rejections(decoded.rejected);
-  const maxSpanChars = Math.min(limits.maxSpanBytes, MAX_SPAN_RECORD_BYTES);
-
-  // Decoders share one resource object among the spans of a ResourceSpans; it is stored once, by hash.
-  const resourceRefs = new Map<object, string>();
-  const resources: [string, string][] = [];
-  for (const span of decoded.spans) {
-    if (resourceRefs.has(span.resource)) continue;
-    const json = JSON.stringify(span.resource);
-    const hash = await sha256Hex(json);
-    resourceRefs.set(span.resource, hash);
-    resources.push([hash, json]);
-  }
+  const { content } = body;
+  const maxSpanBytes = Math.min(limits.maxSpanBytes, MAX_SPAN_RECORD_BYTES);
+  const prepared = format === "protobuf" ? protobufTraces(content, maxSpanBytes) : await jsonTraces(content, maxSpanBytes);
+  const { rejected, resources } = prepared;
 
   const byShard = new Map<number, OtlpTraceSpans[]>();
-  for (const [traceId, spans] of groupSpansByTrace(decoded.spans)) {
-    const entry: OtlpTraceSpans = { traceId, agent: agentOfTrace(spans), spans: [] };
-    for (const span of spans) {
-      const record = JSON.stringify({ ...span, resource: undefined, resourceRef: resourceRefs.get(span.resource) });
-      // Length in UTF-16 units bounds the UTF-8 size from below; close enough for a guard this far from the cap.
-      if (record.length > maxSpanChars) {
-        rejected.add(`span ${span.spanId} of trace ${traceId}`, `is ${record.length} bytes as JSON; the limit per span is ${maxSpanChars} bytes (MAX_TRACE_BYTES)`);
-        continue;
-      }
-      entry.spans.push([span.spanId, span.parentSpanId === null ? 1 : 0, record]);
-    }
-    if (entry.spans.length === 0) continue;
-    const shard = shardOf(traceId, limits.shards);
+  for (const entry of prepared.traces) {
+    const shard = shardOf(entry.traceId, limits.shards);
     const list = byShard.get(shard);
     if (list) list.push(entry);
     else byShard.set(shard, [entry]);
   }
   if (byShard.size === 0) return { accepted: 0, duplicates: 0, rejected: rejected.toJSON() };
 
-  const sha256 = await sha256Hex(content);
-  const batch: OtlpBatchRef = { key: otlpBatchKey(projectId, sha256, format), sha256, sizeBytes: content.byteLength };
-  const put = await store.putCreateOnly(batch.key, content, sha256);
-  if (put === "different") {
+  // A gzip body is stored as the client sent it; anything else is compressed here.
+  const stored = body.encoding === "gzip" ? { bytes: body.wire, encoding: "gzip" as const } : { bytes: compressForStorage(content), encoding: "br" as const };
+  const [contentSha256, storedSha256] = await Promise.all([sha256Hex(content), sha256Hex(stored.bytes)]);
+  const key = otlpBatchKey(projectId, contentSha256, format);
+  const put = await store.putContentAddressed(key, { ...stored, sha256: storedSha256 }, { sha256: contentSha256, contentType: otlpContentType(format) });
+  const batch: OtlpBatchRef = { key, sha256: put.sha256, sizeBytes: content.byteLength };
+  if (put.outcome === "different") {
     // The key is the content's own hash, so other bytes under it mean the stored object is damaged.
     throw new ApiError(503, "storage_inconsistent", `The stored copy of this request (${batch.key}) fails its SHA-256 check; retry later.`, undefined, {
       "Retry-After": "30",
@@ -129,6 +115,71 @@ function shardStub(env: Env, projectId: string, shard: number) {
     ids.set(name, id);
   }
   return namespace.get(id);
+}
+
+interface PreparedTraces {
+  traces: OtlpTraceSpans[];
+  resources: [hash: string, json: string][];
+  rejected: Rejections;
+}
+
+/**
+ * A protobuf request is scanned, not decoded: the shard gets, per trace, the bytes of
+ * its spans cut out of the body, and they are decoded once, at assembly.
+ */
+function protobufTraces(content: Uint8Array, maxSpanBytes: number): PreparedTraces {
+  const scan = scanProtobufTraces(content);
+  const rejected = new Rejections(scan.rejected);
+  const byTrace = new Map<string, ScannedSpan[]>();
+  for (const span of scan.spans) {
+    if (span.end - span.start > maxSpanBytes) {
+      rejected.add(`span ${span.spanId} of trace ${span.traceId}`, `is ${span.end - span.start} bytes; the limit per span is ${maxSpanBytes} bytes (MAX_TRACE_BYTES)`);
+      continue;
+    }
+    const spans = byTrace.get(span.traceId);
+    if (spans) spans.push(span);
+    else byTrace.set(span.traceId, [span]);
+  }
+  const traces = [...byTrace].map(([traceId, spans]): OtlpTraceSpans => ({
+    traceId,
+    agent: provisionalAgent(spans, scan.groups),
+    spans: spans.map((span) => [span.spanId, span.isRoot ? 1 : 0]),
+    content: { protobuf: traceRequests(content, scan.groups, spans, MAX_SPAN_SET_BYTES) },
+  }));
+  return { traces, resources: [], rejected };
+}
+
+/** A JSON request is decoded here; each span goes to the shard as its record's JSON, its resource stored once by hash. */
+async function jsonTraces(content: Uint8Array, maxSpanChars: number): Promise<PreparedTraces> {
+  const decoded = decodeOtlpTraces(content, "json");
+  const rejected = new Rejections(decoded.rejected);
+  const resourceRefs = new Map<object, string>();
+  const resources: [string, string][] = [];
+  for (const span of decoded.spans) {
+    if (resourceRefs.has(span.resource)) continue;
+    const json = JSON.stringify(span.resource);
+    const hash = await sha256Hex(json);
+    resourceRefs.set(span.resource, hash);
+    resources.push([hash, json]);
+  }
+  const traces: OtlpTraceSpans[] = [];
+  for (const [traceId, spans] of groupSpansByTrace(decoded.spans)) {
+    const entry: OtlpTraceSpans = { traceId, agent: agentOfTrace(spans), spans: [], content: { records: [] } };
+    const records: string[] = [];
+    for (const span of spans) {
+      const record = JSON.stringify({ ...span, resource: undefined, resourceRef: resourceRefs.get(span.resource) });
+      // Length in UTF-16 units bounds the UTF-8 size from below; close enough for a guard this far from the cap.
+      if (record.length > maxSpanChars) {
+        rejected.add(`span ${span.spanId} of trace ${traceId}`, `is ${record.length} bytes as JSON; the limit per span is ${maxSpanChars} bytes (MAX_TRACE_BYTES)`);
+        continue;
+      }
+      entry.spans.push([span.spanId, span.parentSpanId === null ? 1 : 0]);
+      records.push(record);
+    }
+    entry.content = { records };
+    if (entry.spans.length > 0) traces.push(entry);
+  }
+  return { traces, resources, rejected };
 }
 
 class Rejections {

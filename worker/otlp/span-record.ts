@@ -182,13 +182,18 @@ function quote(value: string): string {
   return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
 }
 
+/** The parent span id as records hold it: null when absent (empty or all zeroes). */
+export function parentSpanIdOf(parentSpanId: string): string | null {
+  return parentSpanId === "" || ALL_ZERO.test(parentSpanId) ? null : parentSpanId;
+}
+
 /** A valid raw span as a record; call only after `spanProblem` returned null. */
 export function toSpanRecord(raw: RawSpan, resource: Record<string, unknown>, scope: OtlpScope): OtlpSpanRecord {
   const hasEnd = hasTime(raw.endTimeUnixNano);
   return {
     traceId: raw.traceId,
     spanId: raw.spanId,
-    parentSpanId: raw.parentSpanId === "" || ALL_ZERO.test(raw.parentSpanId) ? null : raw.parentSpanId,
+    parentSpanId: parentSpanIdOf(raw.parentSpanId),
     name: raw.name,
     kind: raw.kind,
     startTime: unixNanosToIso(raw.startTimeUnixNano),

@@ -108,7 +108,7 @@ async function exportTraces(c: Context<AppEnv>): Promise<Response> {
   }
   const { config } = c.var;
   const body = await readBody(c.req.raw, config.MAX_BODY_BYTES);
-  const outcome = await ingestOtlp(c.env, new TraceStore(c.env.TRACES), c.var.projectId, body.content, format, {
+  const outcome = await ingestOtlp(c.env, new TraceStore(c.env.TRACES), c.var.projectId, body, format, {
     maxSpanBytes: config.MAX_TRACE_BYTES,
     shards: config.TRACE_SHARDS,
   });

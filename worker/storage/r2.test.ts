@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { sha256Hex } from "./hash";
-import { parseTraceRef, sliceRef, TraceCorruptedError, TraceStore } from "./r2";
+import { compressForStorage, parseTraceRef, sliceRef, TraceCorruptedError, TraceStore } from "./r2";
 
 /** Just enough of R2Bucket.get for ranged reads: one object held in memory. */
 function bucketWith(key: string, bytes: Uint8Array): R2Bucket {
@@ -40,5 +40,22 @@ describe("trace refs", () => {
     const key = "traces/p/segments/s/1-2.jsonl";
     const store = new TraceStore(bucketWith(key, a.slice(0, 4)));
     await expect(store.getVerified(sliceRef(key, 0, a.byteLength), await sha256Hex(a))).rejects.toBeInstanceOf(TraceCorruptedError);
+  });
+
+  it("verifies a compressed slice as stored, then decompresses it to the trace's own bytes", async () => {
+    const enc = new TextEncoder();
+    const a = compressForStorage(enc.encode('{"id":"a"}\n'));
+    const b = compressForStorage(enc.encode('{"id":"b"}\n'));
+    const key = "traces/p/segments/s/1-3.jsonl.br";
+    const store = new TraceStore(bucketWith(key, new Uint8Array([...a, ...b])));
+    const read = await store.getVerified(sliceRef(key, a.byteLength, b.byteLength), await sha256Hex(b));
+    expect(new TextDecoder().decode(read!)).toBe('{"id":"b"}\n');
+  });
+
+  it("reports a slice that matches its hash but does not decompress as corrupted, not as a crash", async () => {
+    const junk = new TextEncoder().encode("not brotli at all");
+    const key = "traces/p/segments/s/1-4.jsonl.br";
+    const store = new TraceStore(bucketWith(key, junk));
+    await expect(store.getVerified(sliceRef(key, 0, junk.byteLength), await sha256Hex(junk))).rejects.toThrow(/does not decompress/);
   });
 });

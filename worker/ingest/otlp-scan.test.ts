@@ -1,0 +1,145 @@
+import { context, trace as otelTrace, SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
+import { resourceFromAttributes } from "@opentelemetry/resources";
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { OtlpDecodeError, type OtlpSpanRecord } from "../otlp";
+import { protobufRequest, TRACE_ID } from "../otlp/test-fixtures";
+import { provisionalAgent, scanProtobufTraces, traceRequests } from "./otlp-scan";
+import { decodeProtobufTracesFast } from "./otlp-wire";
+
+/** Two agent runs (two traces) from the real SDK, with events, an error status and every attribute kind. */
+function sdkPayload(): Uint8Array {
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ "service.name": "sdk-service", "process.pid": 42, "host.arch": ["x64"] }),
+    spanProcessors: [new SimpleSpanProcessor(exporter)],
+  });
+  const tracer = provider.getTracer("scan-test", "1.2.3");
+  for (const agent of ["planner", "writer"]) {
+    const root = tracer.startSpan("invoke_agent", { kind: SpanKind.SERVER, attributes: { "gen_ai.agent.name": agent } });
+    const inRoot = otelTrace.setSpan(context.active(), root);
+    for (let i = 0; i < 3; i++) {
+      const child = tracer.startSpan("chat", { attributes: { "gen_ai.usage.input_tokens": 12 + i, ratio: 0.25, ok: true, tags: ["a", "b"], big: 2 ** 60 } }, inRoot);
+      child.addEvent("first_token", { ms: 120 });
+      if (i === 2) child.setStatus({ code: SpanStatusCode.ERROR, message: "boom" });
+      child.end();
+    }
+    root.end();
+  }
+  return ProtobufTraceSerializer.serializeRequest(exporter.getFinishedSpans())!;
+}
+
+/** Two resources, two scopes, spans of one trace spread over them, and spans the decoder rejects. */
+const fixture = protobufRequest([
+  {
+    resource: { "service.name": "svc", nested: { a: [1, "x", { b: true }] }, bytes: new Uint8Array([1, 2, 3]) },
+    scope: { name: "s", version: "9" },
+    spans: [
+      { spanId: "00f067aa0ba902b7", name: "root", start: 0, end: 10, attributes: { n: -5n, d: Number.NaN, huge: 2n ** 62n } },
+      { spanId: "00f067aa0ba902b8", parentSpanId: "00f067aa0ba902b7", name: "child", start: 1, events: [{ name: "e" }] },
+      { spanId: "0000000000000000", name: "bad id", start: 1 },
+      { traceId: TRACE_ID, spanId: "00f067aa0ba902b9", name: "", start: 1 },
+    ],
+  },
+  {
+    resource: { "service.name": "other-svc" },
+    scope: { name: "t", version: "1" },
+    spans: [{ spanId: "00f067aa0ba902ba", parentSpanId: "00f067aa0ba902b7", name: "late child", start: 2, attributes: { "gen_ai.agent.name": "helper" } }],
+  },
+]);
+
+/** Decodes the per-trace requests and returns their records, as the shard will at assembly. */
+function recordsFromTraceRequests(body: Uint8Array, maxBytes = 1_000_000): Map<string, OtlpSpanRecord[]> {
+  const scan = scanProtobufTraces(body);
+  const out = new Map<string, OtlpSpanRecord[]>();
+  for (const traceId of new Set(scan.spans.map((span) => span.traceId))) {
+    const spans = scan.spans.filter((span) => span.traceId === traceId);
+    out.set(traceId, traceRequests(body, scan.groups, spans, maxBytes).flatMap((request) => decodeProtobufTracesFast(request).spans));
+  }
+  return out;
+}
+
+function byTrace(records: OtlpSpanRecord[]): Map<string, OtlpSpanRecord[]> {
+  const out = new Map<string, OtlpSpanRecord[]>();
+  for (const record of records) out.set(record.traceId, [...(out.get(record.traceId) ?? []), record]);
+  return out;
+}
+
+describe("scanProtobufTraces", () => {
+  it.each([
+    ["the real SDK exporter's payload", sdkPayload()],
+    ["a payload with two resources, every AnyValue kind and rejected spans", fixture],
+    ["an empty request", new Uint8Array(0)],
+  ])("finds the spans and rejections the full decoder finds in %s", (_name, body) => {
+    const scan = scanProtobufTraces(body);
+    const decoded = decodeProtobufTracesFast(body);
+    expect(scan.spans.map((s) => [s.traceId, s.spanId, s.isRoot])).toEqual(decoded.spans.map((s) => [s.traceId, s.spanId, s.parentSpanId === null]));
+    expect(scan.rejected).toEqual(decoded.rejected);
+  });
+
+  it.each([
+    ["the real SDK exporter's payload", sdkPayload()],
+    ["a payload with two resources and scopes", fixture],
+  ])("cuts per-trace requests out of %s that decode to exactly the body's records", (_name, body) => {
+    const expected = byTrace(decodeProtobufTracesFast(body).spans);
+    expect(recordsFromTraceRequests(body)).toEqual(expected);
+    // Split at every span, each piece still carries its resource and scope.
+    expect(recordsFromTraceRequests(body, 1)).toEqual(expected);
+  });
+
+  it("keeps each per-trace request under the size it is given, one span always fitting", () => {
+    const body = sdkPayload();
+    const scan = scanProtobufTraces(body);
+    const spans = scan.spans.filter((span) => span.traceId === scan.spans[0]!.traceId);
+    const largest = Math.max(...spans.map((span) => span.end - span.start));
+    const requests = traceRequests(body, scan.groups, spans, largest * 2);
+    expect(requests.length).toBeGreaterThan(1);
+    expect(requests.flatMap((r) => decodeProtobufTracesFast(r).spans.map((s) => s.spanId))).toEqual(spans.map((s) => s.spanId));
+  });
+
+  it("suggests the root's gen_ai.agent.name, then any span's, then the resource's service.name", () => {
+    const scan = scanProtobufTraces(fixture);
+    expect(provisionalAgent(scan.spans, scan.groups)).toBe("helper");
+    const sdk = scanProtobufTraces(sdkPayload());
+    const agents = new Set([...new Set(sdk.spans.map((s) => s.traceId))].map((id) => provisionalAgent(sdk.spans.filter((s) => s.traceId === id), sdk.groups)));
+    expect(agents).toEqual(new Set(["planner", "writer"]));
+    const plain = scanProtobufTraces(protobufRequest([{ resource: { "service.name": "svc-only" }, spans: [{ spanId: "00f067aa0ba902b7", name: "root", start: 0 }] }]));
+    expect(provisionalAgent(plain.spans, plain.groups)).toBe("svc-only");
+  });
+
+  it("refuses a span whose fields run past its declared length", () => {
+    // ResourceSpans { ScopeSpans { Span (length 2) { name (length 3) "abc" } } }: the name overruns the span.
+    const body = new Uint8Array([0x0a, 0x09, 0x12, 0x07, 0x12, 0x02, 0x2a, 0x03, 0x61, 0x62, 0x63]);
+    expect(() => scanProtobufTraces(body)).toThrow(OtlpDecodeError);
+  });
+
+  it("accepts only what the full decoder accepts, and then agrees with it span for span", () => {
+    const base = sdkPayload();
+    fc.assert(
+      fc.property(fc.nat(base.length - 1), fc.integer({ min: 0, max: 255 }), fc.nat(base.length), (at, byte, cut) => {
+        const body = base.slice(0, Math.max(cut, at + 1));
+        body[at] = byte;
+        let decoded: ReturnType<typeof decodeProtobufTracesFast> | null = null;
+        try {
+          decoded = decodeProtobufTracesFast(body);
+        } catch (error) {
+          expect(error).toBeInstanceOf(OtlpDecodeError);
+        }
+        let scan: ReturnType<typeof scanProtobufTraces>;
+        try {
+          scan = scanProtobufTraces(body);
+        } catch (error) {
+          // The scan may be stricter (a message overrunning its length), never more lenient.
+          expect(error).toBeInstanceOf(OtlpDecodeError);
+          return;
+        }
+        expect(decoded).not.toBeNull();
+        expect(scan.rejected).toEqual(decoded!.rejected);
+        expect(recordsFromTraceRequests(body)).toEqual(byTrace(decoded!.spans));
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

@@ -1,0 +1,362 @@
+/**
+ * @module The ingest-time pass over an OTLP protobuf request. It finds every span's
+ * trace id, span id, parent and byte range, and validates the span exactly as the full
+ * decoder (otlp-wire.ts) would: the same wire checks on every field, the same
+ * rejections. It decodes no attribute string and builds no object, so a request costs
+ * a fraction of a full decode. Spans are decoded once, when their trace is assembled,
+ * from the small per-trace requests `traceRequests` cuts out of the body.
+ */
+import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import { UNKNOWN_AGENT, type OtlpRejections } from "../otlp";
+import { undecodableProtobuf } from "../otlp/errors";
+import { bytesToHex } from "../otlp/hex";
+import { NO_TIME, parentSpanIdOf, RejectionLog, spanProblem, type RawSpan } from "../otlp/span-record";
+import { toName } from "../otlp/text-limits";
+import { end, expectWire, MAX_DEPTH, readResource, readScope, readUnixNanos } from "./otlp-wire";
+
+export interface ScannedSpan {
+  traceId: string;
+  spanId: string;
+  /** No parent span id (empty or all zeroes). */
+  isRoot: boolean;
+  /** Where the Span message's bytes are in the body (without its tag and length). */
+  start: number;
+  end: number;
+  /** Its ResourceSpans and ScopeSpans, as an index into `OtlpScan.groups`. */
+  group: number;
+  /** The span's own `gen_ai.agent.name`, when it is a string. */
+  agentName: string | undefined;
+}
+
+/** One ScopeSpans: where its resource and scope messages are (a repeated field merges, so there may be several). */
+export interface ScannedGroup {
+  resources: [start: number, end: number][];
+  scopes: [start: number, end: number][];
+  /** The resource's `service.name`, when it is a string. */
+  serviceName: string | undefined;
+}
+
+export interface OtlpScan {
+  /** Valid spans, in wire order. */
+  spans: ScannedSpan[];
+  groups: ScannedGroup[];
+  rejected: OtlpRejections;
+}
+
+const AGENT_KEY = new TextEncoder().encode("gen_ai.agent.name");
+const utf8 = new TextDecoder();
+
+/** Throws OtlpDecodeError when the body is not an ExportTraceServiceRequest. */
+export function scanProtobufTraces(body: Uint8Array): OtlpScan {
+  const scan: OtlpScan = { spans: [], groups: [], rejected: { count: 0, reasons: [] } };
+  const rejections = new RejectionLog();
+  try {
+    const reader = new BinaryReader(body);
+    let r = 0;
+    while (reader.pos < reader.len) {
+      const [field, wire] = reader.tag();
+      if (field === 1 && wire === WireType.LengthDelimited) scanResourceSpans(reader, end(reader), r++, scan, rejections);
+      else reader.skip(wire, field);
+    }
+  } catch (error) {
+    throw undecodableProtobuf(error);
+  }
+  scan.rejected = rejections.toJSON();
+  return scan;
+}
+
+/**
+ * The decoders read a nested message up to its declared end and then go on from
+ * wherever its last field stopped. A message whose fields run past its end would
+ * decode differently once cut out on its own, so it is refused as malformed.
+ */
+function expectEnd(reader: BinaryReader, stop: number): void {
+  if (reader.pos !== stop) throw new Error("a nested message's fields run past its declared length");
+}
+
+function scanResourceSpans(reader: BinaryReader, stop: number, r: number, scan: OtlpScan, log: RejectionLog): void {
+  const resources: [number, number][] = [];
+  const resource: Record<string, unknown> = {};
+  const scopes: { group: ScannedGroup; spans: { raw: RawSpan; span: ScannedSpan }[] }[] = [];
+  while (reader.pos < stop) {
+    const [field, wire] = reader.tag();
+    if (field === 1) {
+      expectWire(wire, WireType.LengthDelimited, field);
+      const resourceEnd = end(reader);
+      resources.push([reader.pos, resourceEnd]);
+      // Resources are small and once per ResourceSpans: read in full, by the decoder's own code.
+      readResource(reader, resourceEnd, resource);
+      expectEnd(reader, resourceEnd);
+    } else if (field === 2) {
+      expectWire(wire, WireType.LengthDelimited, field);
+      scopes.push(scanScopeSpans(reader, end(reader)));
+    } else {
+      reader.skip(wire, field);
+    }
+  }
+  const serviceName = typeof resource["service.name"] === "string" ? resource["service.name"] : undefined;
+  scopes.forEach(({ group, spans }, s) => {
+    // Spans may come before the resource on the wire, so the group is completed only now.
+    group.resources = resources;
+    group.serviceName = serviceName;
+    const index = scan.groups.push(group) - 1;
+    spans.forEach(({ raw, span }, i) => {
+      const problem = spanProblem(raw);
+      if (problem) log.reject(`resourceSpans[${r}].scopeSpans[${s}].spans[${i}]`, problem);
+      else scan.spans.push({ ...span, group: index });
+    });
+  });
+}
+
+function scanScopeSpans(reader: BinaryReader, stop: number): { group: ScannedGroup; spans: { raw: RawSpan; span: ScannedSpan }[] } {
+  const group: ScannedGroup = { resources: [], scopes: [], serviceName: undefined };
+  const spans: { raw: RawSpan; span: ScannedSpan }[] = [];
+  while (reader.pos < stop) {
+    const [field, wire] = reader.tag();
+    if (field === 1) {
+      expectWire(wire, WireType.LengthDelimited, field);
+      const scopeEnd = end(reader);
+      group.scopes.push([reader.pos, scopeEnd]);
+      readScope(reader, scopeEnd, { name: "", version: "" });
+      expectEnd(reader, scopeEnd);
+    } else if (field === 2) {
+      expectWire(wire, WireType.LengthDelimited, field);
+      spans.push(scanSpan(reader, end(reader)));
+    } else {
+      reader.skip(wire, field);
+    }
+  }
+  return { group, spans };
+}
+
+/** Stands in for a name that is present but not decoded: `spanProblem` only asks whether it is empty. */
+const SOME_NAME = "(not decoded)";
+
+function scanSpan(reader: BinaryReader, stop: number): { raw: RawSpan; span: ScannedSpan } {
+  const start = reader.pos;
+  // The fields `spanProblem` checks, read as the decoder reads them; the rest is walked, not kept.
+  const raw: RawSpan = {
+    traceId: "",
+    spanId: "",
+    parentSpanId: "",
+    name: "",
+    kind: 0,
+    startTimeUnixNano: NO_TIME,
+    endTimeUnixNano: NO_TIME,
+    status: { code: 0, message: "" },
+    attributes: {},
+    events: [],
+  };
+  let agentName: string | undefined;
+  while (reader.pos < stop) {
+    const [field, wire] = reader.tag();
+    switch (field) {
+      case 1:
+        expectWire(wire, WireType.LengthDelimited, field);
+        raw.traceId = bytesToHex(reader.bytes());
+        break;
+      case 2:
+        expectWire(wire, WireType.LengthDelimited, field);
+        raw.spanId = bytesToHex(reader.bytes());
+        break;
+      case 4:
+        expectWire(wire, WireType.LengthDelimited, field);
+        raw.parentSpanId = bytesToHex(reader.bytes());
+        break;
+      case 5:
+        expectWire(wire, WireType.LengthDelimited, field);
+        // Any bytes decode to a non-empty string (invalid UTF-8 becomes U+FFFD), so only the length matters.
+        raw.name = reader.bytes().byteLength > 0 ? SOME_NAME : "";
+        break;
+      case 6:
+        expectWire(wire, WireType.Varint, field);
+        raw.kind = reader.int32();
+        break;
+      case 7:
+        expectWire(wire, WireType.Bit64, field);
+        raw.startTimeUnixNano = readUnixNanos(reader);
+        break;
+      case 8:
+        expectWire(wire, WireType.Bit64, field);
+        raw.endTimeUnixNano = readUnixNanos(reader);
+        break;
+      case 9: {
+        expectWire(wire, WireType.LengthDelimited, field);
+        const agent = scanKeyValue(reader, end(reader), 0);
+        if (agent !== undefined) agentName = agent;
+        break;
+      }
+      case 11:
+        expectWire(wire, WireType.LengthDelimited, field);
+        scanEvent(reader, end(reader));
+        break;
+      case 15:
+        expectWire(wire, WireType.LengthDelimited, field);
+        scanStatus(reader, end(reader));
+        break;
+      default:
+        reader.skip(wire, field);
+    }
+  }
+  expectEnd(reader, stop);
+  const span: ScannedSpan = {
+    traceId: raw.traceId,
+    spanId: raw.spanId,
+    isRoot: parentSpanIdOf(raw.parentSpanId) === null,
+    start,
+    end: stop,
+    group: -1,
+    agentName,
+  };
+  return { raw, span };
+}
+
+function scanEvent(reader: BinaryReader, stop: number): void {
+  while (reader.pos < stop) {
+    const [field, wire] = reader.tag();
+    if (field === 1 && wire === WireType.Bit64) readUnixNanos(reader);
+    else if (field === 2 && wire === WireType.LengthDelimited) reader.bytes();
+    else if (field === 3 && wire === WireType.LengthDelimited) scanKeyValue(reader, end(reader), 0);
+    else reader.skip(wire, field);
+  }
+}
+
+function scanStatus(reader: BinaryReader, stop: number): void {
+  while (reader.pos < stop) {
+    const [field, wire] = reader.tag();
+    if (field === 2 && wire === WireType.LengthDelimited) reader.bytes();
+    else if (field === 3 && wire === WireType.Varint) reader.int32();
+    else reader.skip(wire, field);
+  }
+}
+
+/** Walks one KeyValue; returns its value when it is `gen_ai.agent.name` with a string value. */
+function scanKeyValue(reader: BinaryReader, stop: number, depth: number): string | undefined {
+  let key: Uint8Array | undefined;
+  let text: Uint8Array | null = null;
+  while (reader.pos < stop) {
+    const [field, wire] = reader.tag();
+    if (field === 1 && wire === WireType.LengthDelimited) key = reader.bytes();
+    else if (field === 2 && wire === WireType.LengthDelimited) text = scanAnyValue(reader, end(reader), depth + 1);
+    else reader.skip(wire, field);
+  }
+  return text !== null && key !== undefined && depth === 0 && sameBytes(key, AGENT_KEY) ? utf8.decode(text) : undefined;
+}
+
+/** Walks one AnyValue as `readAnyValue` reads it (the last oneof member wins); returns its bytes when it is a string. */
+function scanAnyValue(reader: BinaryReader, stop: number, depth: number): Uint8Array | null {
+  if (depth > MAX_DEPTH) throw new Error("attribute values are nested too deeply");
+  let text: Uint8Array | null = null;
+  while (reader.pos < stop) {
+    const [field, wire] = reader.tag();
+    switch (field) {
+      case 1:
+        expectWire(wire, WireType.LengthDelimited, field);
+        text = reader.bytes();
+        break;
+      case 2:
+        expectWire(wire, WireType.Varint, field);
+        reader.bool();
+        text = null;
+        break;
+      case 3:
+        expectWire(wire, WireType.Varint, field);
+        reader.int64();
+        text = null;
+        break;
+      case 4:
+        expectWire(wire, WireType.Bit64, field);
+        reader.double();
+        text = null;
+        break;
+      case 5: {
+        expectWire(wire, WireType.LengthDelimited, field);
+        const arrayEnd = end(reader);
+        while (reader.pos < arrayEnd) {
+          const [f, w] = reader.tag();
+          if (f === 1 && w === WireType.LengthDelimited) scanAnyValue(reader, end(reader), depth + 1);
+          else reader.skip(w, f);
+        }
+        text = null;
+        break;
+      }
+      case 6: {
+        expectWire(wire, WireType.LengthDelimited, field);
+        const listEnd = end(reader);
+        while (reader.pos < listEnd) {
+          const [f, w] = reader.tag();
+          if (f === 1 && w === WireType.LengthDelimited) scanKeyValue(reader, end(reader), depth);
+          else reader.skip(w, f);
+        }
+        text = null;
+        break;
+      }
+      case 7:
+        expectWire(wire, WireType.LengthDelimited, field);
+        reader.bytes();
+        text = null;
+        break;
+      default:
+        reader.skip(wire, field);
+    }
+  }
+  return text;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * The agent these spans alone suggest, until the trace is assembled from all its
+ * spans: the root's `gen_ai.agent.name`, else any span's, else the resource's `service.name`.
+ */
+export function provisionalAgent(spans: ScannedSpan[], groups: ScannedGroup[]): string {
+  const root = spans.find((span) => span.isRoot);
+  const name =
+    root?.agentName ??
+    spans.find((span) => span.agentName !== undefined)?.agentName ??
+    groups[(root ?? spans[0])?.group ?? -1]?.serviceName ??
+    UNKNOWN_AGENT;
+  return toName(name.trim() === "" ? UNKNOWN_AGENT : name, UNKNOWN_AGENT);
+}
+
+/**
+ * The spans of one trace as ExportTraceServiceRequests of their own, each holding
+ * its spans' resources and scopes as the body had them, and at most about `maxBytes`
+ * of spans (a Durable Object's SQL value is capped at 2 MB). Bytes are copied, never
+ * re-encoded, so decoding one gives exactly the records decoding the body gives for these spans.
+ */
+export function traceRequests(body: Uint8Array, groups: ScannedGroup[], spans: ScannedSpan[], maxBytes: number): Uint8Array[] {
+  const requests: Uint8Array[] = [];
+  let writer: BinaryWriter | null = null;
+  let openGroup = -1;
+  let size = 0;
+  for (const span of spans) {
+    const length = span.end - span.start;
+    if (writer && size > 0 && size + length > maxBytes) {
+      requests.push(writer.join().join().finish());
+      writer = null;
+    }
+    if (writer && openGroup !== span.group) writer.join().join();
+    if (!writer) {
+      writer = new BinaryWriter();
+      openGroup = -1;
+      size = 0;
+    }
+    if (openGroup !== span.group) {
+      const group = groups[span.group]!;
+      writer.tag(1, WireType.LengthDelimited).fork();
+      for (const [from, to] of group.resources) writer.tag(1, WireType.LengthDelimited).bytes(body.subarray(from, to));
+      writer.tag(2, WireType.LengthDelimited).fork();
+      for (const [from, to] of group.scopes) writer.tag(1, WireType.LengthDelimited).bytes(body.subarray(from, to));
+      openGroup = span.group;
+    }
+    writer.tag(2, WireType.LengthDelimited).bytes(body.subarray(span.start, span.end));
+    size += length;
+  }
+  if (writer) requests.push(writer.join().join().finish());
+  return requests;
+}
