@@ -274,24 +274,29 @@ export class TraceShard extends DurableObject<Env> {
       if (attempt >= MAX_SEGMENT_KEY_ATTEMPTS) throw new Error(`no free segment key for shard ${this.ctx.id.toString()}`);
     }
     const committed = this.ctx.storage.transactionSync(() =>
-      slices.filter(({ due: trace, assembled, jsonBytes, bytes }, i) =>
-        this.otlp.commitRevision(trace, trace.revision + 1, {
-          projectId,
-          id: trace.id,
-          agent: assembled.agent,
-          version: assembled.version ?? null,
-          source: "otlp",
-          startTime: assembled.startTime ?? null,
-          endTime: assembled.endTime ?? null,
-          latencyMs: traceLatencyMs(assembled),
-          status: assembled.status,
-          spanCount: assembled.spans.length,
-          sha256: hashes[i]!,
-          sizeBytes: jsonBytes,
-          r2Key: sliceRef(key, offsets[i]!, bytes.byteLength),
-          receivedAt: trace.receivedAt,
-        }),
-      ).length,
+      this.otlp.commitRevisions(
+        projectId,
+        slices.map(({ due: trace, assembled, jsonBytes, bytes }, i) => ({
+          due: trace,
+          revision: trace.revision + 1,
+          record: {
+            projectId,
+            id: trace.id,
+            agent: assembled.agent,
+            version: assembled.version ?? null,
+            source: "otlp",
+            startTime: assembled.startTime ?? null,
+            endTime: assembled.endTime ?? null,
+            latencyMs: traceLatencyMs(assembled),
+            status: assembled.status,
+            spanCount: assembled.spans.length,
+            sha256: hashes[i]!,
+            sizeBytes: jsonBytes,
+            r2Key: sliceRef(key, offsets[i]!, bytes.byteLength),
+            receivedAt: trace.receivedAt,
+          },
+        })),
+      ).size,
     );
     // Every trace got a span while the segment was written: each is stale and due again, and nothing refers to the segment.
     // (A stale trace in a segment that others use just leaves its slice unreferenced.)

@@ -11,6 +11,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../../worker/index";
 import { shardOf, traceShard } from "../../worker/storage/durable-objects";
 import { parseTraceRef } from "../../worker/storage/r2";
+import { OtlpSpanStore } from "../../worker/ingest/otlp-span-store";
+import type { TraceRecord } from "../../durable-objects/trace-shard";
 import { jsonBody, jsonRequest, protobufRequest, type SpanSpec } from "../../worker/otlp/test-fixtures";
 import { BASE, call, countRows, createProject, flushShards, getJson, postTraces, sampleTrace } from "./helpers";
 
@@ -87,6 +89,13 @@ const shardRow = (traceId: string) =>
       )
       .one(),
   );
+
+function sampleRecord(id: string): TraceRecord {
+  return {
+    projectId: project.id, id, agent: "support-bot", version: null, source: "otlp", startTime: null, endTime: null, latencyMs: 1500,
+    status: "ok", spanCount: 2, sha256: "", sizeBytes: 10, r2Key: `traces/${project.id}/segments/x/1-1.jsonl.br#0+10`, receivedAt: new Date().toISOString(),
+  };
+}
 
 async function sha256Hex(bytes: ArrayBuffer): Promise<string> {
   return [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
@@ -203,6 +212,36 @@ describe("OTLP trace assembly", () => {
     for (const i of others) {
       expect(await readTrace(ids[i]!)).toMatchObject({ id: ids[i], state: "finished", sha256: finished[i]!.sha256, input: "Where is my order?" });
     }
+  });
+
+  it("commits only the revisions whose trace got no span while they were written; the others stay open", async () => {
+    const shards = Number(env.TRACE_SHARDS);
+    const ids: string[] = [];
+    while (ids.length < 2) {
+      const id = hex(16);
+      if (ids.length === 0 || shardOf(id, shards) === shardOf(ids[0]!, shards)) ids.push(id);
+    }
+    const [calm, busy] = ids.map((id) => agentRun(id));
+    expect((await exportRequest([...calm!.spans, ...busy!.spans])).status).toBe(200);
+    const stub = traceShard(env, project.id, calm!.traceId);
+    // What an alarm run would assemble now...
+    const due = await runInDurableObject(stub, (_instance, state) => new OtlpSpanStore(state.storage.sql).dueTraces(Date.now() + 600_000, 10));
+    expect(due.map((d) => d.id).sort()).toEqual([...ids].sort());
+    // ...then a late span of one trace arrives while its segment is being written.
+    const late: SpanSpec = { traceId: busy!.traceId, spanId: hex(8), parentSpanId: busy!.root, name: "late tool", start: 1600, end: 1700 };
+    expect((await exportRequest([late])).status).toBe(200);
+    const committed = await runInDurableObject(stub, (_instance, state) =>
+      new OtlpSpanStore(state.storage.sql).commitRevisions(
+        project.id,
+        due.map((d) => ({ due: d, revision: d.revision + 1, record: { ...sampleRecord(d.id), sha256: `sha-${d.id}` } })),
+      ),
+    );
+    expect([...committed]).toEqual([calm!.traceId]);
+    expect(await shardRow(calm!.traceId)).toMatchObject({ state: "finished", sha256: `sha-${calm!.traceId}` });
+    expect(await shardRow(busy!.traceId)).toMatchObject({ state: "assembling" });
+    // The busy trace is assembled again, with the late span, in a later run.
+    const finished = await untilState(busy!.traceId, "finished");
+    expect(finished.spans).toHaveLength(3);
   });
 
   it("refuses spans whose trace id is taken by a native trace, and changes nothing", async () => {

@@ -268,25 +268,36 @@ export class OtlpSpanStore {
   }
 
   /**
-   * Marks a stored revision as the finished trace, unless a span arrived while it
-   * was being written (then the trace stays open and is assembled again later).
+   * Marks stored revisions as the finished traces, unless a span arrived while they
+   * were being written (such a trace stays open and is assembled again later). Two
+   * statements for the whole run, not three per trace. Returns the ids committed.
    */
-  commitRevision(due: DueTrace, revision: number, record: TraceRecord): boolean {
-    const current = this.sql
-      .exec<{ change_seq: number }>("SELECT change_seq FROM otlp_traces WHERE project_id = ? AND id = ?", due.projectId, due.id)
-      .one();
-    if (current.change_seq !== due.changeSeq) return false;
-    this.sql.exec("UPDATE otlp_traces SET revision = ?, due_at = NULL WHERE project_id = ? AND id = ?", revision, due.projectId, due.id);
-    this.sql.exec(
-      `UPDATE traces SET record = ?, sha256 = ?, agent = ?, state = 'finished', indexed = 0, forwarded = 0
-       WHERE project_id = ? AND id = ?`,
-      JSON.stringify(record),
-      record.sha256,
-      record.agent,
-      due.projectId,
-      due.id,
+  commitRevisions(projectId: string, revisions: { due: DueTrace; revision: number; record: TraceRecord }[]): Set<string> {
+    if (revisions.length === 0) return new Set();
+    const committed = new Set(
+      this.sql
+        .exec<{ id: string }>(
+          // The project id is in each JSON row (not a separate parameter) so the plan looks rows up by primary key,
+          // one per element; with `project_id = ?` SQLite scans the whole project instead.
+          `UPDATE otlp_traces SET revision = done.revision, due_at = NULL
+           FROM (SELECT value ->> 0 AS project_id, value ->> 1 AS id, value ->> 2 AS change_seq, value ->> 3 AS revision FROM json_each(?)) AS done
+           WHERE otlp_traces.project_id = done.project_id AND otlp_traces.id = done.id AND otlp_traces.change_seq = done.change_seq
+           RETURNING otlp_traces.id AS id`,
+          JSON.stringify(revisions.map(({ due, revision }) => [projectId, due.id, due.changeSeq, revision])),
+        )
+        .toArray()
+        .map((row) => row.id),
     );
-    return true;
+    const done = revisions.filter(({ due }) => committed.has(due.id));
+    if (done.length > 0) {
+      this.sql.exec(
+        `UPDATE traces SET record = done.record, sha256 = done.sha256, agent = done.agent, state = 'finished', indexed = 0, forwarded = 0
+         FROM (SELECT value ->> 0 AS project_id, value ->> 1 AS id, value ->> 2 AS record, value ->> 3 AS sha256, value ->> 4 AS agent FROM json_each(?)) AS done
+         WHERE traces.project_id = done.project_id AND traces.id = done.id`,
+        JSON.stringify(done.map(({ due, record }) => [projectId, due.id, JSON.stringify(record), record.sha256, record.agent])),
+      );
+    }
+    return committed;
   }
 
   /** Moves a trace that cannot be assembled out of the way, so one bad trace does not stall the alarm. */
