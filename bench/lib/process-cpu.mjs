@@ -10,8 +10,14 @@ const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
 /** CPU milliseconds (user + system) used so far by the processes in group `pgid`, or null without /proc. */
 export function groupCpuMs(pgid) {
+  const byProcess = processCpuMs(pgid);
+  return byProcess && [...byProcess.values()].reduce((sum, ms) => sum + ms, 0);
+}
+
+/** CPU milliseconds used so far by each process (by pid) in group `pgid`, or null without /proc. */
+export function processCpuMs(pgid) {
   if (!existsSync("/proc/self/stat")) return null;
-  let ticks = 0;
+  const out = new Map();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     let stat;
@@ -23,9 +29,16 @@ export function groupCpuMs(pgid) {
     // Fields after the parenthesised command name: state is field 3, pgrp 5, utime 14, stime 15.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     if (Number(fields[2]) !== pgid) continue;
-    ticks += Number(fields[11]) + Number(fields[12]);
+    out.set(Number(entry), ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND);
   }
-  return (ticks * 1000) / TICKS_PER_SECOND;
+  return out;
+}
+
+/** Per process, the CPU ms used between two `processCpuMs` readings; the largest is the bottleneck's. */
+export function busiestProcessMs(before, after) {
+  let most = 0;
+  for (const [pid, ms] of after) most = Math.max(most, ms - (before.get(pid) ?? 0));
+  return most;
 }
 
 /**
