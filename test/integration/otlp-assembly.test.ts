@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../../worker/index";
 import { shardOf, traceShard } from "../../worker/storage/durable-objects";
 import { parseTraceRef } from "../../worker/storage/r2";
-import { OtlpSpanStore } from "../../worker/ingest/otlp-span-store";
+import { COMMIT_REVISIONS_SQL, FINISH_TRACES_SQL, OtlpSpanStore } from "../../worker/ingest/otlp-span-store";
 import type { TraceRecord } from "../../durable-objects/trace-shard";
 import { jsonBody, jsonRequest, protobufRequest, type SpanSpec } from "../../worker/otlp/test-fixtures";
 import { BASE, call, countRows, createProject, flushShards, getJson, postTraces, sampleTrace } from "./helpers";
@@ -242,6 +242,18 @@ describe("OTLP trace assembly", () => {
     // The busy trace is assembled again, with the late span, in a later run.
     const finished = await untilState(busy!.traceId, "finished");
     expect(finished.spans).toHaveLength(3);
+  });
+
+  it("commits revisions by primary-key lookups, never by scanning the project", async () => {
+    const plans = await runInDurableObject(traceShard(env, project.id, hex(16)), (_instance, state) =>
+      [COMMIT_REVISIONS_SQL, FINISH_TRACES_SQL].map((sql) =>
+        state.storage.sql.exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, "[]").toArray().map((row) => row.detail),
+      ),
+    );
+    for (const plan of plans) {
+      expect(plan.some((step) => /SEARCH (otlp_traces|traces) USING .*\(project_id=\? AND id=\?\)/.test(step))).toBe(true);
+      expect(plan.filter((step) => /^SCAN (otlp_traces|traces)\b/.test(step) || /\(project_id=\?\)$/.test(step))).toEqual([]);
+    }
   });
 
   it("refuses spans whose trace id is taken by a native trace, and changes nothing", async () => {

@@ -95,6 +95,20 @@ export interface OtlpTraceView {
   assembling: boolean;
 }
 
+/**
+ * Bulk statements over JSON rows. The project id is inside each row (not a separate
+ * parameter) so the plan looks every row up by primary key; with `project_id = ?`
+ * SQLite scans the whole project once per row instead (a test checks the plans).
+ */
+export const COMMIT_REVISIONS_SQL = `UPDATE otlp_traces SET revision = done.revision, due_at = NULL
+  FROM (SELECT value ->> 0 AS project_id, value ->> 1 AS id, value ->> 2 AS change_seq, value ->> 3 AS revision FROM json_each(?)) AS done
+  WHERE otlp_traces.project_id = done.project_id AND otlp_traces.id = done.id AND otlp_traces.change_seq = done.change_seq
+  RETURNING otlp_traces.id AS id`;
+
+export const FINISH_TRACES_SQL = `UPDATE traces SET record = done.record, sha256 = done.sha256, agent = done.agent, state = 'finished', indexed = 0, forwarded = 0
+  FROM (SELECT value ->> 0 AS project_id, value ->> 1 AS id, value ->> 2 AS record, value ->> 3 AS sha256, value ->> 4 AS agent FROM json_each(?)) AS done
+  WHERE traces.project_id = done.project_id AND traces.id = done.id`;
+
 /** A DO SQL value is capped at 2 MB, so a trace's spans from one call are stored in chunks well under that. */
 const MAX_CHUNK_CHARS = 1_000_000;
 
@@ -277,12 +291,7 @@ export class OtlpSpanStore {
     const committed = new Set(
       this.sql
         .exec<{ id: string }>(
-          // The project id is in each JSON row (not a separate parameter) so the plan looks rows up by primary key,
-          // one per element; with `project_id = ?` SQLite scans the whole project instead.
-          `UPDATE otlp_traces SET revision = done.revision, due_at = NULL
-           FROM (SELECT value ->> 0 AS project_id, value ->> 1 AS id, value ->> 2 AS change_seq, value ->> 3 AS revision FROM json_each(?)) AS done
-           WHERE otlp_traces.project_id = done.project_id AND otlp_traces.id = done.id AND otlp_traces.change_seq = done.change_seq
-           RETURNING otlp_traces.id AS id`,
+          COMMIT_REVISIONS_SQL,
           JSON.stringify(revisions.map(({ due, revision }) => [projectId, due.id, due.changeSeq, revision])),
         )
         .toArray()
@@ -291,9 +300,7 @@ export class OtlpSpanStore {
     const done = revisions.filter(({ due }) => committed.has(due.id));
     if (done.length > 0) {
       this.sql.exec(
-        `UPDATE traces SET record = done.record, sha256 = done.sha256, agent = done.agent, state = 'finished', indexed = 0, forwarded = 0
-         FROM (SELECT value ->> 0 AS project_id, value ->> 1 AS id, value ->> 2 AS record, value ->> 3 AS sha256, value ->> 4 AS agent FROM json_each(?)) AS done
-         WHERE traces.project_id = done.project_id AND traces.id = done.id`,
+        FINISH_TRACES_SQL,
         JSON.stringify(done.map(({ due, record }) => [projectId, due.id, JSON.stringify(record), record.sha256, record.agent])),
       );
     }
