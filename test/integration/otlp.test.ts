@@ -138,6 +138,37 @@ describe("POST /v1/traces", () => {
     expect((await readTrace(run.traceId)).spans).toHaveLength(3);
   });
 
+  it("takes a retry of a request stored uncompressed by an earlier version as the same request", async () => {
+    const run = agentRun();
+    const body = protobufOf(run.spans);
+    const sha = await sha256Hex(body);
+    // What ingest wrote before raw requests were compressed: the content itself, its hash in the metadata.
+    await env.TRACES.put(`otlp/${project.id}/${sha}.pb`, body, { sha256: sha, customMetadata: { sha256: sha } });
+    const res = await postOtlp(body, PROTOBUF);
+    expect(res.status).toBe(200);
+    expect((await readTrace(run.traceId)).spans).toHaveLength(3);
+  });
+
+  it("refuses a span over MAX_TRACE_BYTES in partialSuccess and stores the rest of its batch", async () => {
+    const run = agentRun();
+    const huge: SpanSpec = {
+      traceId: run.traceId, spanId: hex(8), parentSpanId: run.spans[0]!.spanId, name: "huge tool", start: 1000, end: 1100,
+      attributes: { "gen_ai.tool.call.result": "x".repeat(Number(env.MAX_TRACE_BYTES) + 10) },
+    };
+    for (const [body, type] of [[protobufOf([...run.spans, huge]), PROTOBUF], [jsonOf([...run.spans, huge]), "application/json"]] as const) {
+      const res = await postOtlp(body, type);
+      expect(res.status).toBe(200);
+      const partial = type === PROTOBUF
+        ? fromBinary(ExportTraceServiceResponseSchema, new Uint8Array(await res.arrayBuffer())).partialSuccess
+        : ((await res.json()) as { partialSuccess?: { rejectedSpans?: string | number; errorMessage?: string } }).partialSuccess;
+      expect(Number(partial?.rejectedSpans)).toBe(1);
+      expect(partial?.errorMessage).toContain(`span ${huge.spanId}`);
+      expect(partial?.errorMessage).toContain("MAX_TRACE_BYTES");
+    }
+    const trace = await readTrace(run.traceId);
+    expect(trace.spans.map((s: any) => s.id).sort()).toEqual(run.spans.map((s) => s.spanId).sort());
+  });
+
   it("answers 503 with Retry-After when the stored copy of a request holds other content", async () => {
     const run = agentRun();
     const body = protobufOf(run.spans);

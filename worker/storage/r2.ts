@@ -122,9 +122,9 @@ export class TraceStore {
     const existing = await this.bucket.head(key);
     if (!existing) throw new Error(`R2 object ${key} vanished during a create-only put`);
     const existingSha256 = storedSha256(existing);
-    if (existing.customMetadata?.contentSha256 !== contentSha256 || existingSha256 === undefined) {
-      return { outcome: "different", sha256: existingSha256 ?? "" };
-    }
+    // An object written before requests were stored compressed holds the content itself, so its own hash names it.
+    const existingContent = existing.customMetadata?.contentSha256 ?? (existing.customMetadata?.contentEncoding ? undefined : existingSha256);
+    if (existingContent !== contentSha256 || existingSha256 === undefined) return { outcome: "different", sha256: existingSha256 ?? "" };
     return { outcome: "same", sha256: existingSha256 };
   }
 
