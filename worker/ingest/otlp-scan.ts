@@ -44,7 +44,8 @@ export interface OtlpScan {
 }
 
 const AGENT_KEY = new TextEncoder().encode("gen_ai.agent.name");
-const utf8 = new TextDecoder();
+// As protobuf-es decodes strings: a leading U+FEFF is text, not a byte-order mark.
+const utf8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
 
 /** Throws OtlpDecodeError when the body is not an ExportTraceServiceRequest. */
 export function scanProtobufTraces(body: Uint8Array): OtlpScan {
@@ -166,7 +167,7 @@ function scanSpan(reader: BinaryReader, stop: number): { raw: RawSpan; span: Sca
       case 5:
         expectWire(wire, WireType.LengthDelimited, field);
         // Any bytes decode to a non-empty string (invalid UTF-8 becomes U+FFFD), so only the length matters.
-        raw.name = reader.bytes().byteLength > 0 ? SOME_NAME : "";
+        raw.name = skipBytes(reader) > 0 ? SOME_NAME : "";
         break;
       case 6:
         expectWire(wire, WireType.Varint, field);
@@ -215,7 +216,7 @@ function scanEvent(reader: BinaryReader, stop: number): void {
   while (reader.pos < stop) {
     const [field, wire] = reader.tag();
     if (field === 1 && wire === WireType.Bit64) readUnixNanos(reader);
-    else if (field === 2 && wire === WireType.LengthDelimited) reader.bytes();
+    else if (field === 2 && wire === WireType.LengthDelimited) skipBytes(reader);
     else if (field === 3 && wire === WireType.LengthDelimited) scanKeyValue(reader, end(reader), 0);
     else reader.skip(wire, field);
   }
@@ -224,50 +225,67 @@ function scanEvent(reader: BinaryReader, stop: number): void {
 function scanStatus(reader: BinaryReader, stop: number): void {
   while (reader.pos < stop) {
     const [field, wire] = reader.tag();
-    if (field === 2 && wire === WireType.LengthDelimited) reader.bytes();
+    if (field === 2 && wire === WireType.LengthDelimited) skipBytes(reader);
     else if (field === 3 && wire === WireType.Varint) reader.int32();
     else reader.skip(wire, field);
   }
 }
 
-/** Walks one KeyValue; returns its value when it is `gen_ai.agent.name` with a string value. */
-function scanKeyValue(reader: BinaryReader, stop: number, depth: number): string | undefined {
-  let key: Uint8Array | undefined;
-  let text: Uint8Array | null = null;
-  while (reader.pos < stop) {
-    const [field, wire] = reader.tag();
-    if (field === 1 && wire === WireType.LengthDelimited) key = reader.bytes();
-    else if (field === 2 && wire === WireType.LengthDelimited) text = scanAnyValue(reader, end(reader), depth + 1);
-    else reader.skip(wire, field);
-  }
-  return text !== null && key !== undefined && depth === 0 && sameBytes(key, AGENT_KEY) ? utf8.decode(text) : undefined;
+/** Skips a length-delimited value exactly as `reader.bytes()` reads it (same bounds check), without a view of it. */
+function skipBytes(reader: BinaryReader): number {
+  const length = reader.uint32();
+  reader.pos += length;
+  if (reader.pos > reader.len) throw new RangeError("premature EOF");
+  return length;
 }
 
-/** Walks one AnyValue as `readAnyValue` reads it (the last oneof member wins); returns its bytes when it is a string. */
-function scanAnyValue(reader: BinaryReader, stop: number, depth: number): Uint8Array | null {
+/**
+ * Walks one KeyValue. At depth 0 it returns the value of `gen_ai.agent.name` when that
+ * is a string and its key came first on the wire (as encoders write it); strings are
+ * not decoded otherwise.
+ */
+function scanKeyValue(reader: BinaryReader, stop: number, depth: number): string | undefined {
+  let isAgent = false;
+  let agent: string | undefined;
+  while (reader.pos < stop) {
+    const [field, wire] = reader.tag();
+    if (field === 1 && wire === WireType.LengthDelimited) {
+      isAgent = sameBytes(reader.bytes(), AGENT_KEY) && depth === 0;
+    } else if (field === 2 && wire === WireType.LengthDelimited) {
+      agent = scanAnyValue(reader, end(reader), depth + 1, isAgent);
+    } else {
+      reader.skip(wire, field);
+    }
+  }
+  return isAgent ? agent : undefined;
+}
+
+/** Walks one AnyValue as `readAnyValue` reads it (the last oneof member wins); with `wantText`, returns it when it is a string. */
+function scanAnyValue(reader: BinaryReader, stop: number, depth: number, wantText = false): string | undefined {
   if (depth > MAX_DEPTH) throw new Error("attribute values are nested too deeply");
-  let text: Uint8Array | null = null;
+  let text: string | undefined;
   while (reader.pos < stop) {
     const [field, wire] = reader.tag();
     switch (field) {
       case 1:
         expectWire(wire, WireType.LengthDelimited, field);
-        text = reader.bytes();
+        if (wantText) text = utf8.decode(reader.bytes());
+        else skipBytes(reader);
         break;
       case 2:
         expectWire(wire, WireType.Varint, field);
         reader.bool();
-        text = null;
+        text = undefined;
         break;
       case 3:
         expectWire(wire, WireType.Varint, field);
         reader.int64();
-        text = null;
+        text = undefined;
         break;
       case 4:
         expectWire(wire, WireType.Bit64, field);
         reader.double();
-        text = null;
+        text = undefined;
         break;
       case 5: {
         expectWire(wire, WireType.LengthDelimited, field);
@@ -277,7 +295,7 @@ function scanAnyValue(reader: BinaryReader, stop: number, depth: number): Uint8A
           if (f === 1 && w === WireType.LengthDelimited) scanAnyValue(reader, end(reader), depth + 1);
           else reader.skip(w, f);
         }
-        text = null;
+        text = undefined;
         break;
       }
       case 6: {
@@ -288,13 +306,13 @@ function scanAnyValue(reader: BinaryReader, stop: number, depth: number): Uint8A
           if (f === 1 && w === WireType.LengthDelimited) scanKeyValue(reader, end(reader), depth);
           else reader.skip(w, f);
         }
-        text = null;
+        text = undefined;
         break;
       }
       case 7:
         expectWire(wire, WireType.LengthDelimited, field);
-        reader.bytes();
-        text = null;
+        skipBytes(reader);
+        text = undefined;
         break;
       default:
         reader.skip(wire, field);
