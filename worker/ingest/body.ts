@@ -35,13 +35,7 @@ export async function readBody(request: Request, limit: number): Promise<Receive
   const declared = Number(request.headers.get("content-length") ?? Number.NaN);
   if (encoding === "identity" && declared > limit) throw payloadTooLarge(limit);
 
-  // With a Content-Length the runtime delivers at most that many bytes, so a declared size under
-  // the limit is read in one native call; a chunked body is counted chunk by chunk as it streams.
-  const wire = !request.body
-    ? new Uint8Array(0)
-    : declared <= limit
-      ? await readDeclared(request, limit)
-      : await collect(request.body, limit);
+  const wire = request.body ? await collect(request.body, limit) : new Uint8Array(0);
   if (encoding === "identity") return { wire, content: wire, encoding };
   return { wire, content: gunzip(wire, limit), encoding };
 }
@@ -61,12 +55,6 @@ function gunzip(wire: Uint8Array, limit: number): Uint8Array {
     }
     throw new ApiError(400, "invalid_gzip", "The body is declared gzip (Content-Encoding) but is not valid gzip data.");
   }
-}
-
-async function readDeclared(request: Request, limit: number): Promise<Uint8Array> {
-  const bytes = new Uint8Array(await request.arrayBuffer());
-  if (bytes.byteLength > limit) throw payloadTooLarge(limit);
-  return bytes;
 }
 
 /** Concatenates a stream's chunks, cancelling it as soon as the total passes `limit`. */
