@@ -1,35 +1,13 @@
-import { context, trace as otelTrace, SpanKind, SpanStatusCode } from "@opentelemetry/api";
-import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
-import { resourceFromAttributes } from "@opentelemetry/resources";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { OtlpDecodeError, type OtlpSpanRecord } from "../otlp";
+import { sdkAgentRuns } from "../otlp/sdk-fixtures";
 import { protobufRequest, TRACE_ID } from "../otlp/test-fixtures";
 import { provisionalAgent, scanProtobufTraces, traceRequests } from "./otlp-scan";
 import { decodeProtobufTracesFast } from "./otlp-wire";
 
 /** Two agent runs (two traces) from the real SDK, with events, an error status and every attribute kind. */
-function sdkPayload(): Uint8Array {
-  const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ "service.name": "sdk-service", "process.pid": 42, "host.arch": ["x64"] }),
-    spanProcessors: [new SimpleSpanProcessor(exporter)],
-  });
-  const tracer = provider.getTracer("scan-test", "1.2.3");
-  for (const agent of ["planner", "writer"]) {
-    const root = tracer.startSpan("invoke_agent", { kind: SpanKind.SERVER, attributes: { "gen_ai.agent.name": agent } });
-    const inRoot = otelTrace.setSpan(context.active(), root);
-    for (let i = 0; i < 3; i++) {
-      const child = tracer.startSpan("chat", { attributes: { "gen_ai.usage.input_tokens": 12 + i, ratio: 0.25, ok: true, tags: ["a", "b"], big: 2 ** 60 } }, inRoot);
-      child.addEvent("first_token", { ms: 120 });
-      if (i === 2) child.setStatus({ code: SpanStatusCode.ERROR, message: "boom" });
-      child.end();
-    }
-    root.end();
-  }
-  return ProtobufTraceSerializer.serializeRequest(exporter.getFinishedSpans())!;
-}
+const sdkPayload = (): Uint8Array => sdkAgentRuns(["planner", "writer"], 3);
 
 /** Two resources, two scopes, spans of one trace spread over them, and spans the decoder rejects. */
 const fixture = protobufRequest([

@@ -10,7 +10,7 @@ import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { UNKNOWN_AGENT, type OtlpRejections } from "../otlp";
 import { undecodableProtobuf } from "../otlp/errors";
 import { bytesToHex } from "../otlp/hex";
-import { NO_TIME, parentSpanIdOf, RejectionLog, spanProblem, type RawSpan } from "../otlp/span-record";
+import { emptyRawSpan, parentSpanIdOf, RejectionLog, spanProblem, type RawSpan } from "../otlp/span-record";
 import { toName } from "../otlp/text-limits";
 import { end, expectWire, MAX_DEPTH, readResource, readScope, readUnixNanos } from "./otlp-wire";
 
@@ -103,8 +103,12 @@ function scanResourceSpans(reader: BinaryReader, stop: number, r: number, scan: 
     const index = scan.groups.push(group) - 1;
     spans.forEach(({ raw, span }, i) => {
       const problem = spanProblem(raw);
-      if (problem) log.reject(`resourceSpans[${r}].scopeSpans[${s}].spans[${i}]`, problem);
-      else scan.spans.push({ ...span, group: index });
+      if (problem) {
+        log.reject(`resourceSpans[${r}].scopeSpans[${s}].spans[${i}]`, problem);
+        return;
+      }
+      span.group = index;
+      scan.spans.push(span);
     });
   });
 }
@@ -136,18 +140,7 @@ const SOME_NAME = "(not decoded)";
 function scanSpan(reader: BinaryReader, stop: number): { raw: RawSpan; span: ScannedSpan } {
   const start = reader.pos;
   // The fields `spanProblem` checks, read as the decoder reads them; the rest is walked, not kept.
-  const raw: RawSpan = {
-    traceId: "",
-    spanId: "",
-    parentSpanId: "",
-    name: "",
-    kind: 0,
-    startTimeUnixNano: NO_TIME,
-    endTimeUnixNano: NO_TIME,
-    status: { code: 0, message: "" },
-    attributes: {},
-    events: [],
-  };
+  const raw: RawSpan = emptyRawSpan();
   let agentName: string | undefined;
   while (reader.pos < stop) {
     const [field, wire] = reader.tag();

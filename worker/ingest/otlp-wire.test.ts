@@ -1,32 +1,11 @@
-import { context, trace as otelTrace, SpanKind, SpanStatusCode } from "@opentelemetry/api";
-import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
-import { resourceFromAttributes } from "@opentelemetry/resources";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decodeProtobufTraces, OtlpDecodeError } from "../otlp";
+import { sdkAgentRuns } from "../otlp/sdk-fixtures";
 import { protobufRequest, TRACE_ID } from "../otlp/test-fixtures";
 import { decodeProtobufTracesFast } from "./otlp-wire";
 
-function sdkPayload(): Uint8Array {
-  const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ "service.name": "sdk-bot", "process.pid": 42, "host.arch": ["x64"] }),
-    spanProcessors: [new SimpleSpanProcessor(exporter)],
-  });
-  const tracer = provider.getTracer("wire-test", "1.2.3");
-  const root = tracer.startSpan("invoke_agent", { kind: SpanKind.SERVER, attributes: { "gen_ai.agent.name": "sdk-bot" } });
-  const child = tracer.startSpan(
-    "chat",
-    { attributes: { "gen_ai.usage.input_tokens": 12, ratio: 0.25, ok: true, tags: ["a", "b"], big: 2 ** 60 } },
-    otelTrace.setSpan(context.active(), root),
-  );
-  child.addEvent("first_token", { ms: 120 });
-  child.setStatus({ code: SpanStatusCode.ERROR, message: "boom" });
-  child.end();
-  root.end();
-  return ProtobufTraceSerializer.serializeRequest(exporter.getFinishedSpans())!;
-}
+const sdkPayload = (): Uint8Array => sdkAgentRuns(["sdk-bot"], 1);
 
 const fixture = protobufRequest([
   {

@@ -10,7 +10,7 @@ import { type OtlpDecodeResult, type OtlpSpanRecord } from "../otlp";
 import { undecodableProtobuf } from "../otlp/errors";
 import { int64ToJson, setKey } from "../otlp/attributes";
 import { bytesToHex } from "../otlp/hex";
-import { NO_TIME, RejectionLog, spanProblem, toSpanRecord, unixNanosOfFixed64, type OtlpScope, type RawSpan, type UnixNanos } from "../otlp/span-record";
+import { emptyRawSpan, NO_TIME, RejectionLog, spanProblem, toSpanRecord, unixNanosOfFixed64, type OtlpScope, type RawSpan, type UnixNanos } from "../otlp/span-record";
 
 /** Nesting of AnyValue arrays/kvlists accepted before the body is called malformed (as protobuf-es limits recursion). */
 export const MAX_DEPTH = 100;
@@ -113,18 +113,7 @@ export function readUnixNanos(reader: BinaryReader): UnixNanos {
 }
 
 function readSpan(reader: BinaryReader, stop: number): RawSpan {
-  const span: RawSpan = {
-    traceId: "",
-    spanId: "",
-    parentSpanId: "",
-    name: "",
-    kind: 0,
-    startTimeUnixNano: NO_TIME,
-    endTimeUnixNano: NO_TIME,
-    status: { code: 0, message: "" },
-    attributes: {},
-    events: [],
-  };
+  const span: RawSpan = emptyRawSpan();
   while (reader.pos < stop) {
     const [field, wire] = reader.tag();
     switch (field) {

@@ -164,8 +164,8 @@ async function jsonTraces(content: Uint8Array, maxSpanChars: number): Promise<Pr
   }
   const traces: OtlpTraceSpans[] = [];
   for (const [traceId, spans] of groupSpansByTrace(decoded.spans)) {
-    const entry: OtlpTraceSpans = { traceId, agent: agentOfTrace(spans), spans: [], content: { records: [] } };
     const records: string[] = [];
+    const entry: OtlpTraceSpans = { traceId, agent: agentOfTrace(spans), spans: [], content: { records } };
     for (const span of spans) {
       const record = JSON.stringify({ ...span, resource: undefined, resourceRef: resourceRefs.get(span.resource) });
       // Length in UTF-16 units bounds the UTF-8 size from below; close enough for a guard this far from the cap.
@@ -176,7 +176,6 @@ async function jsonTraces(content: Uint8Array, maxSpanChars: number): Promise<Pr
       entry.spans.push([span.spanId, span.parentSpanId === null ? 1 : 0]);
       records.push(record);
     }
-    entry.content = { records };
     if (entry.spans.length > 0) traces.push(entry);
   }
   return { traces, resources, rejected };

@@ -126,6 +126,22 @@ export interface RawSpan {
   events: { name: string; timeUnixNano: UnixNanos; attributes: Record<string, unknown> }[];
 }
 
+/** A RawSpan with no field read yet, as a wire reader starts one. */
+export function emptyRawSpan(): RawSpan {
+  return {
+    traceId: "",
+    spanId: "",
+    parentSpanId: "",
+    name: "",
+    kind: 0,
+    startTimeUnixNano: NO_TIME,
+    endTimeUnixNano: NO_TIME,
+    status: { code: 0, message: "" },
+    attributes: {},
+    events: [],
+  };
+}
+
 /** Reasons are echoed in the OTLP partial-success message, so their number is bounded. */
 export const MAX_REJECTION_REASONS = 20;
 

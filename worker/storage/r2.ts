@@ -82,19 +82,19 @@ export class TraceStore {
    * harmless retry ("same") from a conflicting write ("different").
    */
   async putCreateOnly(key: string, bytes: Uint8Array, sha256: string, contentType = "application/json"): Promise<PutOutcome> {
-    const created = await this.bucket.put(key, bytes, {
-      sha256,
-      onlyIf: new Headers({ "If-None-Match": "*" }),
-      httpMetadata: { contentType },
-      customMetadata: { sha256 },
-    });
-    if (created) return "created";
-    const existing = await this.bucket.head(key);
-    if (!existing) {
-      // Deleted between the two calls (a conflict cleanup); let the client retry.
-      throw new Error(`R2 object ${key} vanished during a create-only put`);
-    }
+    const existing = await this.putIfAbsent(key, bytes, { sha256, httpMetadata: { contentType }, customMetadata: { sha256 } });
+    if (!existing) return "created";
     return storedSha256(existing) === sha256 ? "same" : "different";
+  }
+
+  /** A create-only put (R2 checks `options.sha256`): null when it created the object, else the object already there. */
+  private async putIfAbsent(key: string, bytes: Uint8Array, options: R2PutOptions & { sha256: string }): Promise<R2Object | null> {
+    const created = await this.bucket.put(key, bytes, { ...options, onlyIf: new Headers({ "If-None-Match": "*" }) });
+    if (created) return null;
+    const existing = await this.bucket.head(key);
+    // Deleted between the two calls (a conflict cleanup); let the client retry.
+    if (!existing) throw new Error(`R2 object ${key} vanished during a create-only put`);
+    return existing;
   }
 
   /**
@@ -112,15 +112,12 @@ export class TraceStore {
     const { sha256 } = stored;
     const contentSha256 = content.sha256;
     // Not httpMetadata.contentEncoding: a reader gets the bytes exactly as stored, and decodes them itself.
-    const created = await this.bucket.put(key, stored.bytes, {
+    const existing = await this.putIfAbsent(key, stored.bytes, {
       sha256,
-      onlyIf: new Headers({ "If-None-Match": "*" }),
       httpMetadata: { contentType: content.contentType },
       customMetadata: { sha256, contentSha256, contentEncoding: stored.encoding },
     });
-    if (created) return { outcome: "created", sha256 };
-    const existing = await this.bucket.head(key);
-    if (!existing) throw new Error(`R2 object ${key} vanished during a create-only put`);
+    if (!existing) return { outcome: "created", sha256 };
     const existingSha256 = storedSha256(existing);
     // An object written before requests were stored compressed holds the content itself, so its own hash names it.
     const existingContent = existing.customMetadata?.contentSha256 ?? (existing.customMetadata?.contentEncoding ? undefined : existingSha256);
