@@ -13,7 +13,9 @@
  * Options: --duration S (default 10), --connections N (default 8: with ~400 KB bodies more
  * connections only queue, raising p99 and timing requests out), --batch N (default 512),
  * --floor (also measure POST /__bench/r2-put with the same bodies: r2PutRps),
- * --url U --key K (measure a server already running, e.g. one started with --inspect).
+ * --url U --key K (measure a server already running, e.g. one started with --inspect),
+ * --vars NAME=VALUE,... (settings for the server it starts, e.g. OTLP_QUIET_MS=600000 leaves
+ * assembly out, to measure ingest alone).
  * serverCpuMsPerRequest: CPU of the server's processes (wrangler, both workerd) during
  * the OTLP phase and until the assembly it left pending is done, per acknowledged
  * request; it moves far less than req/s with the machine's load (Linux only).
@@ -35,6 +37,11 @@ const duration = Number(args.duration ?? 10);
 const connections = Number(args.connections ?? 8);
 const batchSpans = Number(args.batch ?? 512);
 
+/** `--vars A=1,B=2` as { A: "1", B: "2" }. */
+function serverVars(list = "") {
+  return Object.fromEntries(list.split(",").filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]));
+}
+
 const payload = otlpPayloads(batchSpans);
 const template = payload.template;
 const freshPayload = payload.fresh;
@@ -42,7 +49,7 @@ const freshPayload = payload.fresh;
 // --url and --key measure a server that is already running (for profiling it); otherwise one is started.
 const server = args.url
   ? { url: args.url, stop: async () => {} }
-  : await startServer({ vars: { BENCH_ROUTES: "1" } });
+  : await startServer({ vars: { BENCH_ROUTES: "1", ...serverVars(args.vars) } });
 try {
   const project = args.key ? { apiKey: args.key } : await createProject(server);
   const headers = { authorization: `Bearer ${project.apiKey}`, "content-type": "application/x-protobuf" };

@@ -107,28 +107,42 @@ export class AgentWindow extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     const settings = this.settings();
     const now = Date.now();
-    let added = 0;
-    for (const ref of refs) {
-      const seen = sql
-        .exec<{ sha256: string; seq: number | null }>("SELECT sha256, seq FROM seen_traces WHERE trace_id = ?", ref.traceId)
-        .toArray()[0];
-      if (seen && seen.sha256 === ref.sha256) continue;
-      // Sampling hashes the trace id only, so a re-finished trace keeps its decision.
-      if (!isSampledIn(ref.traceId, settings.sampleRate)) {
-        sql.exec("INSERT OR REPLACE INTO seen_traces (trace_id, sha256, seq) VALUES (?, ?, NULL)", ref.traceId, ref.sha256);
-        continue;
-      }
+    // A handful of statements for the whole hand-off, not three per trace.
+    const seen = new Map(
+      sql
+        .exec<{ trace_id: string; sha256: string }>(
+          "SELECT trace_id, sha256 FROM seen_traces WHERE trace_id IN (SELECT value FROM json_each(?))",
+          JSON.stringify(refs.map((ref) => ref.traceId)),
+        )
+        .toArray()
+        .map((row) => [row.trace_id, row.sha256]),
+    );
+    const fresh = refs.filter((ref) => seen.get(ref.traceId) !== ref.sha256);
+    // Sampling hashes the trace id only, so a re-finished trace keeps its decision.
+    const sampledOut = fresh.filter((ref) => !isSampledIn(ref.traceId, settings.sampleRate));
+    const members = fresh.filter((ref) => isSampledIn(ref.traceId, settings.sampleRate));
+    if (sampledOut.length > 0) {
+      sql.exec(
+        "INSERT OR REPLACE INTO seen_traces (trace_id, sha256, seq) SELECT value ->> 0, value ->> 1, NULL FROM json_each(?)",
+        JSON.stringify(sampledOut.map((ref) => [ref.traceId, ref.sha256])),
+      );
+    }
+    if (members.length > 0) {
       const open = this.openWindow(now);
       // Still in the open window: grade only the newest content. Otherwise it joins this
       // window, and the earlier window's scores are superseded when this one is graded.
       sql.exec(
-        `INSERT INTO window_members (seq, trace_id, r2_key, sha256, version, added_at) VALUES (?, ?, ?, ?, ?, ?)
+        `INSERT INTO window_members (seq, trace_id, r2_key, sha256, version, added_at)
+         SELECT ?, value ->> 0, value ->> 1, value ->> 2, value ->> 3, ? FROM json_each(?) WHERE true
          ON CONFLICT (seq, trace_id) DO UPDATE SET r2_key = excluded.r2_key, sha256 = excluded.sha256, version = excluded.version`,
-        open.seq, ref.traceId, ref.r2Key, ref.sha256, ref.version, now,
+        open.seq, now, JSON.stringify(members.map((ref) => [ref.traceId, ref.r2Key, ref.sha256, ref.version])),
       );
-      sql.exec("INSERT OR REPLACE INTO seen_traces (trace_id, sha256, seq) VALUES (?, ?, ?)", ref.traceId, ref.sha256, open.seq);
-      added++;
+      sql.exec(
+        "INSERT OR REPLACE INTO seen_traces (trace_id, sha256, seq) SELECT value ->> 0, value ->> 1, ? FROM json_each(?)",
+        open.seq, JSON.stringify(members.map((ref) => [ref.traceId, ref.sha256])),
+      );
     }
+    const added = members.length;
     await this.armAlarm();
     return added;
   }

@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../../worker/index";
 import { shardOf, traceShard } from "../../worker/storage/durable-objects";
 import { parseTraceRef } from "../../worker/storage/r2";
-import { COMMIT_REVISIONS_SQL, FINISH_TRACES_SQL, OtlpSpanStore } from "../../worker/ingest/otlp-span-store";
+import { COMMIT_REVISIONS_SQL, FINISH_TRACES_SQL, KNOWN_TRACES_SQL, migrateLegacySpans, OtlpSpanStore } from "../../worker/ingest/otlp-span-store";
 import type { TraceRecord } from "../../durable-objects/trace-shard";
 import { jsonBody, jsonRequest, protobufRequest, type SpanSpec } from "../../worker/otlp/test-fixtures";
 import { BASE, call, countRows, createProject, flushShards, getJson, postTraces, sampleTrace } from "./helpers";
@@ -88,6 +88,12 @@ const shardRow = (traceId: string) =>
         traceId,
       )
       .one(),
+  );
+
+/** How many spans the shard counts for a trace. */
+const shardSpanCount = (traceId: string) =>
+  runInDurableObject(traceShard(env, project.id, traceId), (_instance, state) =>
+    state.storage.sql.exec<{ n: number }>("SELECT span_count AS n FROM otlp_traces WHERE project_id = ? AND id = ?", project.id, traceId).one().n,
   );
 
 function sampleRecord(id: string): TraceRecord {
@@ -254,6 +260,41 @@ describe("OTLP trace assembly", () => {
       expect(plan.some((step) => /SEARCH (otlp_traces|traces) USING .*\(project_id=\? AND id=\?\)/.test(step))).toBe(true);
       expect(plan.filter((step) => /^SCAN (otlp_traces|traces)\b/.test(step) || /\(project_id=\?\)$/.test(step))).toEqual([]);
     }
+  });
+
+  it("looks up the traces of a request by primary key, never by scanning the project", async () => {
+    const plan = await runInDurableObject(traceShard(env, project.id, hex(16)), (_instance, state) =>
+      state.storage.sql.exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${KNOWN_TRACES_SQL}`, "[]").toArray().map((row) => row.detail),
+    );
+    expect(plan.filter((step) => /^SEARCH [ot] USING .*\(project_id=\? AND id=\?\)/.test(step))).toHaveLength(2);
+    expect(plan.filter((step) => /^SCAN (o|t|otlp_traces|traces)\b/.test(step))).toEqual([]);
+  });
+
+  it("moves the span ids of a shard written with the per-span key table into their traces, so a retry still counts once", async () => {
+    const run = agentRun();
+    const shard = traceShard(env, project.id, run.traceId);
+    expect((await exportRequest(run.spans)).status).toBe(200);
+    const counts = await runInDurableObject(shard, (_instance, state) => {
+      const sql = state.storage.sql;
+      // The earlier layout: span ids in their own table, none in the trace's row.
+      sql.exec(
+        "CREATE TABLE otlp_span_ids (project_id TEXT NOT NULL, trace_id TEXT NOT NULL, span_id TEXT NOT NULL, PRIMARY KEY (project_id, trace_id, span_id)) WITHOUT ROWID",
+      );
+      for (const span of run.spans) sql.exec("INSERT INTO otlp_span_ids VALUES (?, ?, ?)", project.id, run.traceId, span.spanId);
+      sql.exec("ALTER TABLE otlp_traces DROP COLUMN span_ids");
+      migrateLegacySpans(sql);
+      const spanIds = sql.exec<{ span_ids: string }>("SELECT span_ids FROM otlp_traces WHERE id = ?", run.traceId).one().span_ids;
+      const keyTables = sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE name = 'otlp_span_ids'").one().n;
+      return { spanIds, keyTables };
+    });
+    expect(counts.keyTables).toBe(0);
+    expect(counts.spanIds.match(/.{16}/g)!.sort()).toEqual(run.spans.map((span) => span.spanId).sort());
+
+    const late: SpanSpec = { traceId: run.traceId, spanId: hex(8), parentSpanId: run.root, name: "execute_tool refund", start: 1400, end: 1450 };
+    expect((await exportRequest([...run.spans, late])).status).toBe(200);
+    const trace = await untilState(run.traceId, "finished");
+    expect(trace.spans.map((span: { id: string }) => span.id).sort()).toEqual([...run.spans.map((span) => span.spanId), late.spanId].sort());
+    expect(await shardSpanCount(run.traceId)).toBe(3);
   });
 
   it("refuses spans whose trace id is taken by a native trace, and changes nothing", async () => {

@@ -15,16 +15,11 @@ import { decodeProtobufTracesFast } from "./otlp-wire";
 
 /**
  * Spans are stored compactly: rows per (trace, request) holding that request's spans of
- * the trace (a trace is read whole, never span by span), and a payload-free key table
- * whose primary key makes every (trace id, span id) count once.
+ * the trace (a trace is read whole, never span by span). Each trace's row lists the ids
+ * of its stored spans (`span_ids`, 16 hex characters each, back to back), which is what
+ * makes every (trace id, span id) count once: a new trace needs no lookup per span.
  */
 export const OTLP_SHARD_SCHEMA = `
-  CREATE TABLE IF NOT EXISTS otlp_span_ids (
-    project_id TEXT NOT NULL,
-    trace_id TEXT NOT NULL,
-    span_id TEXT NOT NULL,
-    PRIMARY KEY (project_id, trace_id, span_id)
-  ) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS otlp_span_sets (
     project_id TEXT NOT NULL,
     trace_id TEXT NOT NULL,
@@ -41,6 +36,7 @@ export const OTLP_SHARD_SCHEMA = `
     due_at INTEGER,
     revision INTEGER NOT NULL DEFAULT 0,
     received_at TEXT NOT NULL,
+    span_ids TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (project_id, id)
   );
   CREATE TABLE IF NOT EXISTS otlp_resources (
@@ -53,24 +49,41 @@ export const OTLP_SHARD_SCHEMA = `
 `;
 
 /**
- * Shards written before spans were stored compactly kept one row per span in
- * `otlp_spans`; their spans move to the compact tables once, so no acknowledged span is lost.
+ * Brings a shard written by an earlier version to the current layout, so no
+ * acknowledged span is lost and none counts twice:
+ * - one row per span in `otlp_spans` (the first layout) moves to the compact tables;
+ * - the span ids of the per-span key table `otlp_span_ids` (the second layout) move
+ *   into their trace's `span_ids`.
+ * Runs inside the object's `blockConcurrencyWhile`, before any request.
  */
 export function migrateLegacySpans(sql: SqlStorage): void {
-  const legacy = sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'otlp_spans'").one().n;
-  if (legacy === 0) return;
-  sql.exec(`
-    INSERT OR IGNORE INTO otlp_span_ids (project_id, trace_id, span_id) SELECT project_id, trace_id, span_id FROM otlp_spans;
-    INSERT INTO otlp_span_sets (project_id, trace_id, spans)
-      SELECT project_id, trace_id, '[' || group_concat(record, ',') || ']' FROM otlp_spans
-      GROUP BY project_id, trace_id HAVING sum(length(record)) <= ${MAX_CHUNK_CHARS};
-    INSERT INTO otlp_span_sets (project_id, trace_id, spans)
-      SELECT project_id, trace_id, '[' || record || ']' FROM otlp_spans
-      WHERE (project_id, trace_id) IN (
-        SELECT project_id, trace_id FROM otlp_spans GROUP BY project_id, trace_id HAVING sum(length(record)) > ${MAX_CHUNK_CHARS}
-      );
-    DROP TABLE otlp_spans;
-  `);
+  const tables = new Set(sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").toArray().map((row) => row.name));
+  const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('otlp_traces')").toArray().map((row) => row.name);
+  if (!columns.includes("span_ids")) sql.exec("ALTER TABLE otlp_traces ADD COLUMN span_ids TEXT NOT NULL DEFAULT ''");
+  if (tables.has("otlp_spans")) {
+    sql.exec(`
+      CREATE TABLE IF NOT EXISTS otlp_span_ids (project_id TEXT NOT NULL, trace_id TEXT NOT NULL, span_id TEXT NOT NULL, PRIMARY KEY (project_id, trace_id, span_id)) WITHOUT ROWID;
+      INSERT OR IGNORE INTO otlp_span_ids (project_id, trace_id, span_id) SELECT project_id, trace_id, span_id FROM otlp_spans;
+      INSERT INTO otlp_span_sets (project_id, trace_id, spans)
+        SELECT project_id, trace_id, '[' || group_concat(record, ',') || ']' FROM otlp_spans
+        GROUP BY project_id, trace_id HAVING sum(length(record)) <= ${MAX_CHUNK_CHARS};
+      INSERT INTO otlp_span_sets (project_id, trace_id, spans)
+        SELECT project_id, trace_id, '[' || record || ']' FROM otlp_spans
+        WHERE (project_id, trace_id) IN (
+          SELECT project_id, trace_id FROM otlp_spans GROUP BY project_id, trace_id HAVING sum(length(record)) > ${MAX_CHUNK_CHARS}
+        );
+      DROP TABLE otlp_spans;
+    `);
+    tables.add("otlp_span_ids");
+  }
+  if (tables.has("otlp_span_ids")) {
+    sql.exec(`
+      UPDATE otlp_traces SET span_ids = otlp_traces.span_ids || ids.span_ids
+        FROM (SELECT project_id, trace_id, group_concat(span_id, '') AS span_ids FROM otlp_span_ids GROUP BY project_id, trace_id) AS ids
+        WHERE otlp_traces.project_id = ids.project_id AND otlp_traces.id = ids.trace_id;
+      DROP TABLE otlp_span_ids;
+    `);
+  }
 }
 
 export interface QuietPeriods {
@@ -109,6 +122,38 @@ export const FINISH_TRACES_SQL = `UPDATE traces SET record = done.record, sha256
   FROM (SELECT value ->> 0 AS project_id, value ->> 1 AS id, value ->> 2 AS record, value ->> 3 AS sha256, value ->> 4 AS agent FROM json_each(?)) AS done
   WHERE traces.project_id = done.project_id AND traces.id = done.id`;
 
+/**
+ * The ids among the JSON rows `[project_id, id]` this shard knows: a native trace
+ * (in `traces` without OTLP spans) or an OTLP trace with its span ids.
+ */
+export const KNOWN_TRACES_SQL = `SELECT ask.id AS id, o.id IS NULL AS native, o.span_ids AS span_ids
+  FROM (SELECT value ->> 0 AS project_id, value ->> 1 AS id FROM json_each(?)) AS ask
+  LEFT JOIN traces t ON t.project_id = ask.project_id AND t.id = ask.id
+  LEFT JOIN otlp_traces o ON o.project_id = ask.project_id AND o.id = ask.id
+  WHERE t.id IS NOT NULL OR o.id IS NOT NULL`;
+
+/**
+ * Opens (or reopens) each trace of the JSON rows `[project_id, id, has_root, new span
+ * count, new span ids]`: due a quiet period after now, its span ids appended.
+ * Parameters: now, now, quietMs, rootlessQuietMs, receivedAt, rows, quietMs, rootlessQuietMs.
+ */
+export const RECORD_TRACES_SQL = `INSERT INTO otlp_traces (project_id, id, has_root, span_count, last_span_at, change_seq, due_at, received_at, span_ids)
+  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, ?, 1, ? + CASE WHEN value ->> 2 = 1 THEN ? ELSE ? END, ?, value ->> 4
+  FROM json_each(?) WHERE true
+  ON CONFLICT (project_id, id) DO UPDATE SET
+    has_root = max(has_root, excluded.has_root),
+    span_count = span_count + excluded.span_count,
+    last_span_at = excluded.last_span_at,
+    change_seq = change_seq + 1,
+    due_at = excluded.last_span_at + CASE WHEN max(has_root, excluded.has_root) = 1 THEN ? ELSE ? END,
+    span_ids = span_ids || excluded.span_ids
+  RETURNING id, due_at, span_count`;
+
+/** The shard's `traces` row of each JSON row `[project_id, id, record, sha256, agent]`: new, or reopened when finished. */
+export const OPEN_TRACES_SQL = `INSERT INTO traces (project_id, id, record, sha256, agent, state)
+  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, 'assembling' FROM json_each(?) WHERE true
+  ON CONFLICT (project_id, id) DO UPDATE SET state = 'assembling', indexed = 0 WHERE traces.state <> 'assembling'`;
+
 /** A DO SQL value is capped at 2 MB, so a trace's spans from one call are stored in chunks well under that. */
 const MAX_CHUNK_CHARS = 1_000_000;
 
@@ -123,116 +168,103 @@ export class OtlpSpanStore {
    */
   record(req: RecordSpansRequest, periods: QuietPeriods, now: number): RecordSpansResult & { earliestDue: number | null } {
     const { projectId } = req;
-    const conflicting = this.nativeTraceIds(projectId, req.traces.map((t) => t.traceId));
+    const known = this.knownTraces(projectId, req.traces.map((t) => t.traceId));
     const conflicts: RecordSpansResult["conflicts"] = [];
-    const offeredTraces: OtlpTraceSpans[] = [];
-    const keys: string[] = [];
+    const stored: { trace: OtlpTraceSpans; newIds: string; count: number; root: number }[] = [];
     let offered = 0;
+    let accepted = 0;
     for (const trace of req.traces) {
-      if (conflicting.has(trace.traceId)) {
+      const prior = known.get(trace.traceId);
+      if (prior?.native) {
         conflicts.push({ traceId: trace.traceId, spans: trace.spans.length });
         continue;
       }
-      offeredTraces.push(trace);
       offered += trace.spans.length;
-      // Ids are validated lowercase hex (32 + 16 characters), so they need no escaping and split by position.
-      for (const [spanId] of trace.spans) keys.push(`"${trace.traceId}${spanId}"`);
+      // A span already stored (an exporter retry), or sent twice in this request, counts once.
+      const seen = spanIdSet(prior?.spanIds ?? "");
+      const records: string[] = [];
+      let newIds = "";
+      let count = 0;
+      let root = 0;
+      trace.spans.forEach(([spanId, isRoot], i) => {
+        if (seen.has(spanId)) return;
+        seen.add(spanId);
+        newIds += spanId;
+        count++;
+        root |= isRoot;
+        if ("records" in trace.content) records.push(trace.content.records[i]!);
+      });
+      if (count === 0) continue;
+      accepted += count;
+      // A protobuf piece is stored whole even when some of its spans were stored before (a
+      // partly repeated request); assembly keeps one copy of each span id. A piece goes in as
+      // a BLOB, a JSON array of records as TEXT: the column's type tells them apart.
+      const pieces = "records" in trace.content ? [...jsonArrayChunks(records)] : trace.content.protobuf.map(exactBuffer);
+      for (const piece of pieces) {
+        this.sql.exec("INSERT INTO otlp_span_sets (project_id, trace_id, spans) VALUES (?, ?, ?)", projectId, trace.traceId, piece);
+      }
+      stored.push({ trace, newIds, count, root });
     }
-    if (keys.length === 0) return { accepted: 0, duplicates: 0, conflicts, earliestDue: null };
-
-    // The key table decides which spans are new: a span already stored (an exporter retry) is not stored again.
-    const fresh = new Set<string>();
-    for (const row of this.sql.exec<{ key: string }>(
-      `INSERT OR IGNORE INTO otlp_span_ids (project_id, trace_id, span_id)
-       SELECT ?, substr(value, 1, 32), substr(value, 33) FROM json_each(?)
-       RETURNING trace_id || span_id AS key`,
-      projectId,
-      `[${keys.join(",")}]`,
-    )) {
-      fresh.add(row.key);
-    }
-    if (fresh.size === 0) return { accepted: 0, duplicates: offered, conflicts, earliestDue: null };
+    if (stored.length === 0) return { accepted: 0, duplicates: offered, conflicts, earliestDue: null };
 
     for (const [hash, json] of req.resources) {
       this.sql.exec("INSERT OR IGNORE INTO otlp_resources (project_id, hash, json) VALUES (?, ?, ?)", projectId, hash, json);
     }
 
+    // Each trace with new spans is (re)opened and due a quiet period from now: one statement for all of them.
     let earliestDue: number | null = null;
-    let accepted = 0;
-    for (const trace of offeredTraces) {
-      const { traceId, content } = trace;
-      const records: string[] = [];
-      let count = 0;
-      let root = 0;
-      trace.spans.forEach(([spanId, isRoot], i) => {
-        // Deleting the key counts only the first copy of a span sent twice in one request.
-        if (!fresh.delete(traceId + spanId)) return;
-        count++;
-        root |= isRoot;
-        if ("records" in content) records.push(content.records[i]!);
-      });
-      accepted += count;
-      if (count === 0) continue;
-      // A protobuf piece is stored whole even when some of its spans were stored before (a
-      // partly repeated request); assembly keeps one copy of each span id. A piece goes in as
-      // a BLOB, a JSON array of records as TEXT: the column's type tells them apart.
-      const pieces = "records" in content ? [...jsonArrayChunks(records)] : content.protobuf.map(exactBuffer);
-      for (const piece of pieces) {
-        this.sql.exec("INSERT INTO otlp_span_sets (project_id, trace_id, spans) VALUES (?, ?, ?)", projectId, traceId, piece);
-      }
-      const { due_at: due, span_count: spanCount } = this.sql
-        .exec<{ due_at: number; span_count: number }>(
-          `INSERT INTO otlp_traces (project_id, id, has_root, span_count, last_span_at, change_seq, due_at, received_at)
-           VALUES (?, ?, ?, ?, ?, 1, ? + CASE WHEN ? = 1 THEN ? ELSE ? END, ?)
-           ON CONFLICT (project_id, id) DO UPDATE SET
-             has_root = max(has_root, excluded.has_root),
-             span_count = span_count + excluded.span_count,
-             last_span_at = excluded.last_span_at,
-             change_seq = change_seq + 1,
-             due_at = excluded.last_span_at + CASE WHEN max(has_root, excluded.has_root) = 1 THEN ? ELSE ? END
-           RETURNING due_at, span_count`,
-          projectId, traceId, root, count, now, now, root, periods.quietMs, periods.rootlessQuietMs, req.receivedAt,
-          periods.quietMs, periods.rootlessQuietMs,
-        )
-        .one();
-      earliestDue = earliestDue === null ? due : Math.min(earliestDue, due);
-      const record: TraceRecord = {
-        projectId,
-        id: traceId,
-        agent: trace.agent,
-        version: null,
-        source: "otlp",
-        startTime: null,
-        endTime: null,
-        latencyMs: null,
-        status: "ok",
-        spanCount,
-        // Until the first revision is assembled, the trace's bytes are the raw request that carried it.
-        sha256: req.batch.sha256,
-        sizeBytes: req.batch.sizeBytes,
-        r2Key: req.batch.key,
-        receivedAt: req.receivedAt,
-      };
-      // A new trace gets its row; a finished one is reopened and its index row goes back to `assembling`.
-      this.sql.exec(
-        `INSERT INTO traces (project_id, id, record, sha256, agent, state) VALUES (?, ?, ?, ?, ?, 'assembling')
-         ON CONFLICT (project_id, id) DO UPDATE SET state = 'assembling', indexed = 0 WHERE traces.state <> 'assembling'`,
-        projectId, traceId, JSON.stringify(record), record.sha256, record.agent,
-      );
+    const spanCounts = new Map<string, number>();
+    for (const row of this.sql.exec<{ id: string; due_at: number; span_count: number }>(
+      RECORD_TRACES_SQL,
+      now, now, periods.quietMs, periods.rootlessQuietMs, req.receivedAt,
+      JSON.stringify(stored.map(({ trace, newIds, count, root }) => [projectId, trace.traceId, root, count, newIds])),
+      periods.quietMs, periods.rootlessQuietMs,
+    )) {
+      earliestDue = earliestDue === null ? row.due_at : Math.min(earliestDue, row.due_at);
+      spanCounts.set(row.id, row.span_count);
     }
+    // A new trace gets its row; a finished one is reopened and its index row goes back to `assembling`.
+    this.sql.exec(
+      OPEN_TRACES_SQL,
+      JSON.stringify(
+        stored.map(({ trace }) => {
+          const record: TraceRecord = {
+            projectId,
+            id: trace.traceId,
+            agent: trace.agent,
+            version: null,
+            source: "otlp",
+            startTime: null,
+            endTime: null,
+            latencyMs: null,
+            status: "ok",
+            spanCount: spanCounts.get(trace.traceId)!,
+            // Until the first revision is assembled, the trace's bytes are the raw request that carried it.
+            sha256: req.batch.sha256,
+            sizeBytes: req.batch.sizeBytes,
+            r2Key: req.batch.key,
+            receivedAt: req.receivedAt,
+          };
+          return [projectId, trace.traceId, JSON.stringify(record), record.sha256, record.agent];
+        }),
+      ),
+    );
     return { accepted, duplicates: offered - accepted, conflicts, earliestDue };
   }
 
-  /** Trace ids already taken by a native trace of this project (recorded without OTLP spans). */
-  private nativeTraceIds(projectId: string, ids: string[]): Set<string> {
-    const rows = this.sql.exec<{ id: string }>(
-      `SELECT t.id FROM traces t
-       WHERE t.project_id = ? AND t.id IN (SELECT value FROM json_each(?))
-         AND NOT EXISTS (SELECT 1 FROM otlp_traces o WHERE o.project_id = t.project_id AND o.id = t.id)`,
-      projectId,
-      JSON.stringify(ids),
-    );
-    return new Set([...rows].map((row) => row.id));
+  /**
+   * For each of `ids` this shard already knows: whether a native trace holds the id
+   * (recorded without OTLP spans), or the span ids stored for it. One statement.
+   */
+  private knownTraces(projectId: string, ids: string[]): Map<string, { native: boolean; spanIds: string }> {
+    const known = new Map<string, { native: boolean; spanIds: string }>();
+    for (const row of this.sql.exec<{ id: string; native: number; span_ids: string | null }>(
+      KNOWN_TRACES_SQL,
+      JSON.stringify(ids.map((id) => [projectId, id])),
+    )) {
+      known.set(row.id, { native: row.native === 1, spanIds: row.span_ids ?? "" });
+    }
+    return known;
   }
 
   /** Traces whose quiet period has passed, earliest first. */
@@ -331,6 +363,13 @@ export class OtlpSpanStore {
       assembling: row.state === "assembling",
     };
   }
+}
+
+/** The span ids listed back to back in a trace's `span_ids` (16 hex characters each), as a set. */
+function spanIdSet(spanIds: string): Set<string> {
+  const set = new Set<string>();
+  for (let at = 0; at < spanIds.length; at += 16) set.add(spanIds.slice(at, at + 16));
+  return set;
 }
 
 /** SQL binds an ArrayBuffer as a BLOB, so a view must own its whole buffer. */
