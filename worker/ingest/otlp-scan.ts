@@ -6,10 +6,10 @@
  * a fraction of a full decode. Spans are decoded once, when their trace is assembled,
  * from the small per-trace requests `traceRequests` cuts out of the body.
  */
-import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { UNKNOWN_AGENT, type OtlpRejections } from "../otlp";
 import { undecodableProtobuf } from "../otlp/errors";
-import { bytesToHex } from "../otlp/hex";
+import { OtlpReader } from "./otlp-reader";
 import { emptyRawSpan, parentSpanIdOf, RejectionLog, spanProblem, type RawSpan } from "../otlp/span-record";
 import { toName } from "../otlp/text-limits";
 import { end, expectWire, MAX_DEPTH, readResource, readScope, readUnixNanos } from "./otlp-wire";
@@ -52,10 +52,12 @@ export function scanProtobufTraces(body: Uint8Array): OtlpScan {
   const scan: OtlpScan = { spans: [], groups: [], rejected: { count: 0, reasons: [] } };
   const rejections = new RejectionLog();
   try {
-    const reader = new BinaryReader(body);
+    const reader = new OtlpReader(body);
     let r = 0;
     while (reader.pos < reader.len) {
-      const [field, wire] = reader.tag();
+      const tag = reader.tagNumber();
+    const field = tag >>> 3;
+    const wire: WireType = tag & 7;
       if (field === 1 && wire === WireType.LengthDelimited) scanResourceSpans(reader, end(reader), r++, scan, rejections);
       else reader.skip(wire, field);
     }
@@ -71,16 +73,18 @@ export function scanProtobufTraces(body: Uint8Array): OtlpScan {
  * wherever its last field stopped. A message whose fields run past its end would
  * decode differently once cut out on its own, so it is refused as malformed.
  */
-function expectEnd(reader: BinaryReader, stop: number): void {
+function expectEnd(reader: OtlpReader, stop: number): void {
   if (reader.pos !== stop) throw new Error("a nested message's fields run past its declared length");
 }
 
-function scanResourceSpans(reader: BinaryReader, stop: number, r: number, scan: OtlpScan, log: RejectionLog): void {
+function scanResourceSpans(reader: OtlpReader, stop: number, r: number, scan: OtlpScan, log: RejectionLog): void {
   const resources: [number, number][] = [];
   const resource: Record<string, unknown> = {};
   const scopes: { group: ScannedGroup; spans: { raw: RawSpan; span: ScannedSpan }[] }[] = [];
   while (reader.pos < stop) {
-    const [field, wire] = reader.tag();
+    const tag = reader.tagNumber();
+    const field = tag >>> 3;
+    const wire: WireType = tag & 7;
     if (field === 1) {
       expectWire(wire, WireType.LengthDelimited, field);
       const resourceEnd = end(reader);
@@ -113,11 +117,13 @@ function scanResourceSpans(reader: BinaryReader, stop: number, r: number, scan: 
   });
 }
 
-function scanScopeSpans(reader: BinaryReader, stop: number): { group: ScannedGroup; spans: { raw: RawSpan; span: ScannedSpan }[] } {
+function scanScopeSpans(reader: OtlpReader, stop: number): { group: ScannedGroup; spans: { raw: RawSpan; span: ScannedSpan }[] } {
   const group: ScannedGroup = { resources: [], scopes: [], serviceName: undefined };
   const spans: { raw: RawSpan; span: ScannedSpan }[] = [];
   while (reader.pos < stop) {
-    const [field, wire] = reader.tag();
+    const tag = reader.tagNumber();
+    const field = tag >>> 3;
+    const wire: WireType = tag & 7;
     if (field === 1) {
       expectWire(wire, WireType.LengthDelimited, field);
       const scopeEnd = end(reader);
@@ -137,25 +143,27 @@ function scanScopeSpans(reader: BinaryReader, stop: number): { group: ScannedGro
 /** Stands in for a name that is present but not decoded: `spanProblem` only asks whether it is empty. */
 const SOME_NAME = "(not decoded)";
 
-function scanSpan(reader: BinaryReader, stop: number): { raw: RawSpan; span: ScannedSpan } {
+function scanSpan(reader: OtlpReader, stop: number): { raw: RawSpan; span: ScannedSpan } {
   const start = reader.pos;
   // The fields `spanProblem` checks, read as the decoder reads them; the rest is walked, not kept.
   const raw: RawSpan = emptyRawSpan();
   let agentName: string | undefined;
   while (reader.pos < stop) {
-    const [field, wire] = reader.tag();
+    const tag = reader.tagNumber();
+    const field = tag >>> 3;
+    const wire: WireType = tag & 7;
     switch (field) {
       case 1:
         expectWire(wire, WireType.LengthDelimited, field);
-        raw.traceId = bytesToHex(reader.bytes());
+        raw.traceId = reader.hex();
         break;
       case 2:
         expectWire(wire, WireType.LengthDelimited, field);
-        raw.spanId = bytesToHex(reader.bytes());
+        raw.spanId = reader.hex();
         break;
       case 4:
         expectWire(wire, WireType.LengthDelimited, field);
-        raw.parentSpanId = bytesToHex(reader.bytes());
+        raw.parentSpanId = reader.hex();
         break;
       case 5:
         expectWire(wire, WireType.LengthDelimited, field);
@@ -205,9 +213,11 @@ function scanSpan(reader: BinaryReader, stop: number): { raw: RawSpan; span: Sca
   return { raw, span };
 }
 
-function scanEvent(reader: BinaryReader, stop: number): void {
+function scanEvent(reader: OtlpReader, stop: number): void {
   while (reader.pos < stop) {
-    const [field, wire] = reader.tag();
+    const tag = reader.tagNumber();
+    const field = tag >>> 3;
+    const wire: WireType = tag & 7;
     if (field === 1 && wire === WireType.Bit64) readUnixNanos(reader);
     else if (field === 2 && wire === WireType.LengthDelimited) skipBytes(reader);
     else if (field === 3 && wire === WireType.LengthDelimited) scanKeyValue(reader, end(reader), 0);
@@ -215,9 +225,11 @@ function scanEvent(reader: BinaryReader, stop: number): void {
   }
 }
 
-function scanStatus(reader: BinaryReader, stop: number): void {
+function scanStatus(reader: OtlpReader, stop: number): void {
   while (reader.pos < stop) {
-    const [field, wire] = reader.tag();
+    const tag = reader.tagNumber();
+    const field = tag >>> 3;
+    const wire: WireType = tag & 7;
     if (field === 2 && wire === WireType.LengthDelimited) skipBytes(reader);
     else if (field === 3 && wire === WireType.Varint) reader.int32();
     else reader.skip(wire, field);
@@ -225,7 +237,7 @@ function scanStatus(reader: BinaryReader, stop: number): void {
 }
 
 /** Skips a length-delimited value exactly as `reader.bytes()` reads it (same bounds check), without a view of it. */
-function skipBytes(reader: BinaryReader): number {
+function skipBytes(reader: OtlpReader): number {
   const length = reader.uint32();
   reader.pos += length;
   if (reader.pos > reader.len) throw new RangeError("premature EOF");
@@ -237,13 +249,15 @@ function skipBytes(reader: BinaryReader): number {
  * is a string and its key came first on the wire (as encoders write it); strings are
  * not decoded otherwise.
  */
-function scanKeyValue(reader: BinaryReader, stop: number, depth: number): string | undefined {
+function scanKeyValue(reader: OtlpReader, stop: number, depth: number): string | undefined {
   let isAgent = false;
   let agent: string | undefined;
   while (reader.pos < stop) {
-    const [field, wire] = reader.tag();
+    const tag = reader.tagNumber();
+    const field = tag >>> 3;
+    const wire: WireType = tag & 7;
     if (field === 1 && wire === WireType.LengthDelimited) {
-      isAgent = sameBytes(reader.bytes(), AGENT_KEY) && depth === 0;
+      isAgent = reader.matches(AGENT_KEY) && depth === 0;
     } else if (field === 2 && wire === WireType.LengthDelimited) {
       agent = scanAnyValue(reader, end(reader), depth + 1, isAgent);
     } else {
@@ -254,11 +268,13 @@ function scanKeyValue(reader: BinaryReader, stop: number, depth: number): string
 }
 
 /** Walks one AnyValue as `readAnyValue` reads it (the last oneof member wins); with `wantText`, returns it when it is a string. */
-function scanAnyValue(reader: BinaryReader, stop: number, depth: number, wantText = false): string | undefined {
+function scanAnyValue(reader: OtlpReader, stop: number, depth: number, wantText = false): string | undefined {
   if (depth > MAX_DEPTH) throw new Error("attribute values are nested too deeply");
   let text: string | undefined;
   while (reader.pos < stop) {
-    const [field, wire] = reader.tag();
+    const tag = reader.tagNumber();
+    const field = tag >>> 3;
+    const wire: WireType = tag & 7;
     switch (field) {
       case 1:
         expectWire(wire, WireType.LengthDelimited, field);
@@ -284,7 +300,9 @@ function scanAnyValue(reader: BinaryReader, stop: number, depth: number, wantTex
         expectWire(wire, WireType.LengthDelimited, field);
         const arrayEnd = end(reader);
         while (reader.pos < arrayEnd) {
-          const [f, w] = reader.tag();
+          const t = reader.tagNumber();
+          const f = t >>> 3;
+          const w: WireType = t & 7;
           if (f === 1 && w === WireType.LengthDelimited) scanAnyValue(reader, end(reader), depth + 1);
           else reader.skip(w, f);
         }
@@ -295,7 +313,9 @@ function scanAnyValue(reader: BinaryReader, stop: number, depth: number, wantTex
         expectWire(wire, WireType.LengthDelimited, field);
         const listEnd = end(reader);
         while (reader.pos < listEnd) {
-          const [f, w] = reader.tag();
+          const t = reader.tagNumber();
+          const f = t >>> 3;
+          const w: WireType = t & 7;
           if (f === 1 && w === WireType.LengthDelimited) scanKeyValue(reader, end(reader), depth);
           else reader.skip(w, f);
         }
@@ -312,12 +332,6 @@ function scanAnyValue(reader: BinaryReader, stop: number, depth: number, wantTex
     }
   }
   return text;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.byteLength !== b.byteLength) return false;
-  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /**

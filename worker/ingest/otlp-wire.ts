@@ -5,11 +5,11 @@
  * which cost about as much as everything else a request does. Its output is the same
  * as `decodeProtobufTraces` (otlp-wire.test.ts checks that on the same payloads).
  */
-import { BinaryReader, WireType, base64Encode } from "@bufbuild/protobuf/wire";
+import { WireType, base64Encode } from "@bufbuild/protobuf/wire";
 import { type OtlpDecodeResult, type OtlpSpanRecord } from "../otlp";
 import { undecodableProtobuf } from "../otlp/errors";
 import { int64ToJson, setKey } from "../otlp/attributes";
-import { bytesToHex } from "../otlp/hex";
+import { OtlpReader } from "./otlp-reader";
 import { emptyRawSpan, NO_TIME, RejectionLog, spanProblem, toSpanRecord, unixNanosOfFixed64, type OtlpScope, type RawSpan, type UnixNanos } from "../otlp/span-record";
 
 /** Nesting of AnyValue arrays/kvlists accepted before the body is called malformed (as protobuf-es limits recursion). */
@@ -19,10 +19,12 @@ export function decodeProtobufTracesFast(body: Uint8Array): OtlpDecodeResult {
   const spans: OtlpSpanRecord[] = [];
   const rejections = new RejectionLog();
   try {
-    const reader = new BinaryReader(body);
+    const reader = new OtlpReader(body);
     let r = 0;
     while (reader.pos < reader.len) {
-      const [field, wire] = reader.tag();
+      const tag = reader.tagNumber();
+    const field = tag >>> 3;
+    const wire: WireType = tag & 7;
       if (field === 1 && wire === WireType.LengthDelimited) readResourceSpans(reader, end(reader), r++, spans, rejections);
       else reader.skip(wire, field);
     }
@@ -33,7 +35,7 @@ export function decodeProtobufTracesFast(body: Uint8Array): OtlpDecodeResult {
 }
 
 /** Reads a length prefix and returns where the embedded message ends. */
-export function end(reader: BinaryReader): number {
+export function end(reader: OtlpReader): number {
   const length = reader.uint32();
   const at = reader.pos + length;
   if (at > reader.len) throw new RangeError("premature EOF");
@@ -44,12 +46,14 @@ export function expectWire(actual: WireType, expected: WireType, field: number):
   if (actual !== expected) throw new Error(`field ${field} has wire type ${actual}, expected ${expected}`);
 }
 
-function readResourceSpans(reader: BinaryReader, stop: number, r: number, out: OtlpSpanRecord[], log: RejectionLog): void {
+function readResourceSpans(reader: OtlpReader, stop: number, r: number, out: OtlpSpanRecord[], log: RejectionLog): void {
   // Spans may come before the resource on the wire, so they are kept raw until the message ends.
   const resource: Record<string, unknown> = {};
   const scopes: { scope: OtlpScope; spans: RawSpan[] }[] = [];
   while (reader.pos < stop) {
-    const [field, wire] = reader.tag();
+    const tag = reader.tagNumber();
+    const field = tag >>> 3;
+    const wire: WireType = tag & 7;
     if (field === 1) {
       expectWire(wire, WireType.LengthDelimited, field);
       readResource(reader, end(reader), resource);
@@ -69,19 +73,23 @@ function readResourceSpans(reader: BinaryReader, stop: number, r: number, out: O
   });
 }
 
-export function readResource(reader: BinaryReader, stop: number, into: Record<string, unknown>): void {
+export function readResource(reader: OtlpReader, stop: number, into: Record<string, unknown>): void {
   while (reader.pos < stop) {
-    const [field, wire] = reader.tag();
+    const tag = reader.tagNumber();
+    const field = tag >>> 3;
+    const wire: WireType = tag & 7;
     if (field === 1 && wire === WireType.LengthDelimited) readKeyValue(reader, end(reader), into, 0);
     else reader.skip(wire, field);
   }
 }
 
-function readScopeSpans(reader: BinaryReader, stop: number): { scope: OtlpScope; spans: RawSpan[] } {
+function readScopeSpans(reader: OtlpReader, stop: number): { scope: OtlpScope; spans: RawSpan[] } {
   const scope: OtlpScope = { name: "", version: "" };
   const spans: RawSpan[] = [];
   while (reader.pos < stop) {
-    const [field, wire] = reader.tag();
+    const tag = reader.tagNumber();
+    const field = tag >>> 3;
+    const wire: WireType = tag & 7;
     if (field === 1) {
       expectWire(wire, WireType.LengthDelimited, field);
       readScope(reader, end(reader), scope);
@@ -95,9 +103,11 @@ function readScopeSpans(reader: BinaryReader, stop: number): { scope: OtlpScope;
   return { scope, spans };
 }
 
-export function readScope(reader: BinaryReader, stop: number, scope: OtlpScope): void {
+export function readScope(reader: OtlpReader, stop: number, scope: OtlpScope): void {
   while (reader.pos < stop) {
-    const [field, wire] = reader.tag();
+    const tag = reader.tagNumber();
+    const field = tag >>> 3;
+    const wire: WireType = tag & 7;
     if (field === 1 && wire === WireType.LengthDelimited) scope.name = reader.string();
     else if (field === 2 && wire === WireType.LengthDelimited) scope.version = reader.string();
     else reader.skip(wire, field);
@@ -107,27 +117,29 @@ export function readScope(reader: BinaryReader, stop: number, scope: OtlpScope):
 const toBigInt = (value: bigint | string): bigint => (typeof value === "bigint" ? value : BigInt(value));
 
 /** A fixed64 timestamp read as its two little-endian 32-bit halves: no BigInt. */
-export function readUnixNanos(reader: BinaryReader): UnixNanos {
+export function readUnixNanos(reader: OtlpReader): UnixNanos {
   const lo = reader.fixed32();
   return unixNanosOfFixed64(lo, reader.fixed32());
 }
 
-function readSpan(reader: BinaryReader, stop: number): RawSpan {
+function readSpan(reader: OtlpReader, stop: number): RawSpan {
   const span: RawSpan = emptyRawSpan();
   while (reader.pos < stop) {
-    const [field, wire] = reader.tag();
+    const tag = reader.tagNumber();
+    const field = tag >>> 3;
+    const wire: WireType = tag & 7;
     switch (field) {
       case 1:
         expectWire(wire, WireType.LengthDelimited, field);
-        span.traceId = bytesToHex(reader.bytes());
+        span.traceId = reader.hex();
         break;
       case 2:
         expectWire(wire, WireType.LengthDelimited, field);
-        span.spanId = bytesToHex(reader.bytes());
+        span.spanId = reader.hex();
         break;
       case 4:
         expectWire(wire, WireType.LengthDelimited, field);
-        span.parentSpanId = bytesToHex(reader.bytes());
+        span.parentSpanId = reader.hex();
         break;
       case 5:
         expectWire(wire, WireType.LengthDelimited, field);
@@ -164,10 +176,12 @@ function readSpan(reader: BinaryReader, stop: number): RawSpan {
   return span;
 }
 
-function readEvent(reader: BinaryReader, stop: number): RawSpan["events"][number] {
+function readEvent(reader: OtlpReader, stop: number): RawSpan["events"][number] {
   const event: RawSpan["events"][number] = { name: "", timeUnixNano: NO_TIME, attributes: {} };
   while (reader.pos < stop) {
-    const [field, wire] = reader.tag();
+    const tag = reader.tagNumber();
+    const field = tag >>> 3;
+    const wire: WireType = tag & 7;
     if (field === 1 && wire === WireType.Bit64) event.timeUnixNano = readUnixNanos(reader);
     else if (field === 2 && wire === WireType.LengthDelimited) event.name = reader.string();
     else if (field === 3 && wire === WireType.LengthDelimited) readKeyValue(reader, end(reader), event.attributes, 0);
@@ -176,9 +190,11 @@ function readEvent(reader: BinaryReader, stop: number): RawSpan["events"][number
   return event;
 }
 
-function readStatus(reader: BinaryReader, stop: number, status: RawSpan["status"]): void {
+function readStatus(reader: OtlpReader, stop: number, status: RawSpan["status"]): void {
   while (reader.pos < stop) {
-    const [field, wire] = reader.tag();
+    const tag = reader.tagNumber();
+    const field = tag >>> 3;
+    const wire: WireType = tag & 7;
     if (field === 2 && wire === WireType.LengthDelimited) status.message = reader.string();
     else if (field === 3 && wire === WireType.Varint) status.code = reader.int32();
     else reader.skip(wire, field);
@@ -186,24 +202,28 @@ function readStatus(reader: BinaryReader, stop: number, status: RawSpan["status"
 }
 
 /** One KeyValue into `into`; a later duplicate key wins, as with the generic decoder. */
-function readKeyValue(reader: BinaryReader, stop: number, into: Record<string, unknown>, depth: number): void {
+function readKeyValue(reader: OtlpReader, stop: number, into: Record<string, unknown>, depth: number): void {
   let key = "";
   let value: unknown = null;
   while (reader.pos < stop) {
-    const [field, wire] = reader.tag();
-    if (field === 1 && wire === WireType.LengthDelimited) key = reader.string();
+    const tag = reader.tagNumber();
+    const field = tag >>> 3;
+    const wire: WireType = tag & 7;
+    if (field === 1 && wire === WireType.LengthDelimited) key = reader.key();
     else if (field === 2 && wire === WireType.LengthDelimited) value = readAnyValue(reader, end(reader), depth + 1);
     else reader.skip(wire, field);
   }
   setKey(into, key, value);
 }
 
-function readAnyValue(reader: BinaryReader, stop: number, depth: number): unknown {
+function readAnyValue(reader: OtlpReader, stop: number, depth: number): unknown {
   if (depth > MAX_DEPTH) throw new Error("attribute values are nested too deeply");
   let value: unknown = null;
   // In a oneof, the last member on the wire wins.
   while (reader.pos < stop) {
-    const [field, wire] = reader.tag();
+    const tag = reader.tagNumber();
+    const field = tag >>> 3;
+    const wire: WireType = tag & 7;
     switch (field) {
       case 1:
         expectWire(wire, WireType.LengthDelimited, field);
@@ -232,7 +252,9 @@ function readAnyValue(reader: BinaryReader, stop: number, depth: number): unknow
         const object: Record<string, unknown> = {};
         const listEnd = end(reader);
         while (reader.pos < listEnd) {
-          const [f, w] = reader.tag();
+          const t = reader.tagNumber();
+          const f = t >>> 3;
+          const w: WireType = t & 7;
           if (f === 1 && w === WireType.LengthDelimited) readKeyValue(reader, end(reader), object, depth);
           else reader.skip(w, f);
         }
@@ -250,10 +272,12 @@ function readAnyValue(reader: BinaryReader, stop: number, depth: number): unknow
   return value;
 }
 
-function readArray(reader: BinaryReader, stop: number, depth: number): unknown[] {
+function readArray(reader: OtlpReader, stop: number, depth: number): unknown[] {
   const values: unknown[] = [];
   while (reader.pos < stop) {
-    const [field, wire] = reader.tag();
+    const tag = reader.tagNumber();
+    const field = tag >>> 3;
+    const wire: WireType = tag & 7;
     if (field === 1 && wire === WireType.LengthDelimited) values.push(readAnyValue(reader, end(reader), depth + 1));
     else reader.skip(wire, field);
   }

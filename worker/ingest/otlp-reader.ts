@@ -1,0 +1,95 @@
+/**
+ * @module protobuf-es's BinaryReader with the reads the OTLP hot paths (the scan at
+ * ingest, the decode at assembly) make for every span, minus their allocations: a tag
+ * as one number instead of a `[field, wire]` pair, ids as hex read straight from the
+ * buffer, and attribute keys (the same few dozen in every span) from a cache, so each
+ * is one string that V8 has already internalized as a property name.
+ */
+import { BinaryReader } from "@bufbuild/protobuf/wire";
+
+const HEX_CODES = new TextEncoder().encode("0123456789abcdef");
+/** Keys longer than this are decoded every time (they are rarely repeated). */
+const MAX_CACHED_KEY = 64;
+const MAX_CACHED_KEYS = 2048;
+const utf8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
+
+/** Decoded attribute keys by a hash of their bytes; shared by every reader of the isolate. */
+const keyCache = new Map<number, { bytes: Uint8Array; key: string }>();
+
+export class OtlpReader extends BinaryReader {
+  private readonly data: Uint8Array;
+
+  constructor(data: Uint8Array) {
+    super(data);
+    this.data = data;
+  }
+
+  /** The next tag as `(field << 3) | wire`, refused exactly as `tag()` refuses it. */
+  tagNumber(): number {
+    const start = this.pos;
+    const tag = this.uint32();
+    const read = this.pos - start;
+    if (read > 5 || (read === 5 && this.data[this.pos - 1]! > 0x0f)) throw new Error("illegal tag: varint overflows uint32");
+    const field = tag >>> 3;
+    const wire = tag & 7;
+    if (field <= 0 || wire > 5) throw new Error(`illegal tag: field no ${field} wire type ${wire}`);
+    return tag >>> 0;
+  }
+
+  /** A length-delimited bytes field as lowercase hex (what `bytesToHex(reader.bytes())` gives). */
+  hex(): string {
+    const length = this.uint32();
+    const start = this.pos;
+    const stop = start + length;
+    if (stop > this.len) throw new RangeError("premature EOF");
+    this.pos = stop;
+    const codes = new Array<number>(length * 2);
+    for (let i = 0; i < length; i++) {
+      const byte = this.data[start + i]!;
+      codes[2 * i] = HEX_CODES[byte >>> 4]!;
+      codes[2 * i + 1] = HEX_CODES[byte & 15]!;
+    }
+    return String.fromCharCode.apply(String, codes);
+  }
+
+  /** Reads a length-delimited field and tells whether its bytes are `expected`'s, without a view of them. */
+  matches(expected: Uint8Array): boolean {
+    const length = this.uint32();
+    const start = this.pos;
+    const stop = start + length;
+    if (stop > this.len) throw new RangeError("premature EOF");
+    this.pos = stop;
+    if (length !== expected.length) return false;
+    for (let i = 0; i < length; i++) if (this.data[start + i] !== expected[i]) return false;
+    return true;
+  }
+
+  /** A string field that is an attribute key: the same string as `string()`, cached by its bytes. */
+  key(): string {
+    const length = this.uint32();
+    const start = this.pos;
+    const stop = start + length;
+    if (stop > this.len) throw new RangeError("premature EOF");
+    this.pos = stop;
+    const data = this.data;
+    if (length > MAX_CACHED_KEY) return utf8.decode(data.subarray(start, stop));
+    let hash = length;
+    for (let i = start; i < stop; i++) hash = Math.imul(hash ^ data[i]!, 0x01000193);
+    const cached = keyCache.get(hash);
+    if (cached && cached.bytes.length === length) {
+      let same = true;
+      for (let i = 0; i < length; i++) {
+        if (cached.bytes[i] !== data[start + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return cached.key;
+    }
+    const bytes = data.slice(start, stop);
+    const key = utf8.decode(bytes);
+    if (keyCache.size >= MAX_CACHED_KEYS) keyCache.clear();
+    keyCache.set(hash, { bytes, key });
+    return key;
+  }
+}
