@@ -81,10 +81,14 @@ export class TraceShard extends DurableObject<Env> {
           state TEXT NOT NULL,
           indexed INTEGER NOT NULL DEFAULT 0,
           forwarded INTEGER NOT NULL DEFAULT 0,
+          index_after INTEGER,
           PRIMARY KEY (project_id, id)
         );
         CREATE INDEX IF NOT EXISTS traces_pending ON traces (indexed, forwarded);
       `);
+      // Shards created before rows could be held from the index.
+      const columns = ctx.storage.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('traces')").toArray();
+      if (!columns.some((column) => column.name === "index_after")) ctx.storage.sql.exec("ALTER TABLE traces ADD COLUMN index_after INTEGER");
       ctx.storage.sql.exec(OTLP_SHARD_SCHEMA);
       migrateLegacySpans(ctx.storage.sql);
       this.alarmAt = await ctx.storage.getAlarm();
@@ -129,8 +133,9 @@ export class TraceShard extends DurableObject<Env> {
   async recordSpans(req: RecordSpansRequest): Promise<RecordSpansResult> {
     const config = loadConfig(this.env);
     const periods = { quietMs: config.OTLP_QUIET_MS, rootlessQuietMs: config.OTLP_ROOTLESS_QUIET_MS };
-    const { earliestDue, ...result } = this.ctx.storage.transactionSync(() => this.otlp.record(req, periods, Date.now()));
-    if (result.accepted > 0) await this.scheduleFlush();
+    const now = Date.now();
+    const { earliestDue, indexAt, ...result } = this.ctx.storage.transactionSync(() => this.otlp.record(req, periods, now));
+    if (indexAt !== null) await (indexAt <= now ? this.scheduleFlush() : this.armAlarm(indexAt));
     if (earliestDue !== null) await this.armAlarm(earliestDue);
     return result;
   }
@@ -202,9 +207,9 @@ export class TraceShard extends DurableObject<Env> {
       return;
     }
     this.consecutiveFailures = 0;
-    const nextDue = this.otlp.nextDueAt();
+    const next = [this.otlp.nextDueAt(), this.nextIndexAt()].filter((at) => at !== null);
     if (more) await this.armAlarm(Date.now());
-    else if (nextDue !== null) await this.armAlarm(nextDue);
+    else if (next.length > 0) await this.armAlarm(Math.min(...next));
   }
 
   private async scheduleFlush(delayMs = loadConfig(this.env).INDEX_FLUSH_DELAY_MS): Promise<void> {
@@ -315,12 +320,18 @@ export class TraceShard extends DurableObject<Env> {
     }
   }
 
+  /** When the earliest row held from the index (a new OTLP trace, see OtlpSpanStore.record) may go in. */
+  private nextIndexAt(): number | null {
+    return this.ctx.storage.sql.exec<{ at: number | null }>("SELECT min(index_after) AS at FROM traces WHERE indexed = 0").one().at;
+  }
+
   /** One round of hand-offs; returns true when more rows are waiting. */
   private async flush(): Promise<boolean> {
     const sql = this.ctx.storage.sql;
     const pendingRows = sql
       .exec<{ record: string; state: string }>(
-        "SELECT record, state FROM traces WHERE indexed = 0 LIMIT ?",
+        "SELECT record, state FROM traces WHERE indexed = 0 AND (index_after IS NULL OR index_after <= ?) LIMIT ?",
+        Date.now(),
         FLUSH_BATCH,
       )
       .toArray();

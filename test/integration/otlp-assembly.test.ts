@@ -108,11 +108,13 @@ async function sha256Hex(bytes: ArrayBuffer): Promise<string> {
 }
 
 describe("OTLP trace assembly", () => {
-  it("indexes a trace as assembling, then finishes it after the quiet period: R2 revision, D1 row, window hand-off", async () => {
+  it("finishes a trace after the quiet period and indexes it once, finished: R2 revision, D1 row, window hand-off", async () => {
     const run = agentRun();
     expect((await exportRequest(run.spans)).status).toBe(200);
-    await flushShards();
-    expect(await indexRow(run.traceId)).toMatchObject({ source: "otlp", state: "assembling", agent: "support-bot" });
+    // Readable at once through its shard; kept out of the index while it may still change.
+    expect(await readTrace(run.traceId)).toMatchObject({ state: "assembling", agent: "support-bot" });
+    await runDurableObjectAlarm(traceShard(env, project.id, run.traceId));
+    expect(await indexRow(run.traceId)).toBeNull();
 
     const finished = await untilState(run.traceId, "finished");
     expect(finished).toMatchObject({ id: run.traceId, agent: "support-bot", revision: 1, input: "Where is my order?" });
@@ -131,6 +133,23 @@ describe("OTLP trace assembly", () => {
     expect(row!.size_bytes).toBe(Buffer.byteLength(json) - 1);
     expect(finished.sizeBytes).toBe(row!.size_bytes);
     expect(await shardRow(run.traceId)).toMatchObject({ state: "finished", sha256: row!.sha256, forwarded: 1 });
+  });
+
+  it("indexes a trace that is still receiving spans as assembling once a quiet period has passed", async () => {
+    const run = agentRun();
+    // Without its root span the trace stays open far longer (OTLP_ROOTLESS_QUIET_MS).
+    expect((await exportRequest([run.spans[1]!])).status).toBe(200);
+    await runDurableObjectAlarm(traceShard(env, project.id, run.traceId));
+    expect(await indexRow(run.traceId)).toBeNull();
+    await new Promise((resolve) => setTimeout(resolve, Number(env.OTLP_QUIET_MS) + 50));
+    await flushShards();
+    expect(await indexRow(run.traceId)).toMatchObject({ source: "otlp", state: "assembling", agent: "support-service", span_count: 1 });
+    expect((await readTrace(run.traceId)).state).toBe("assembling");
+
+    expect((await exportRequest([run.spans[0]!])).status).toBe(200);
+    await untilState(run.traceId, "finished");
+    await flushShards();
+    expect(await indexRow(run.traceId)).toMatchObject({ state: "finished", agent: "support-bot", span_count: 2 });
   });
 
   it("keeps a trace without its root span assembling when the alarm runs", async () => {

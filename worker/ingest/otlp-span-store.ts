@@ -118,7 +118,7 @@ export const COMMIT_REVISIONS_SQL = `UPDATE otlp_traces SET revision = done.revi
   WHERE otlp_traces.project_id = done.project_id AND otlp_traces.id = done.id AND otlp_traces.change_seq = done.change_seq
   RETURNING otlp_traces.id AS id`;
 
-export const FINISH_TRACES_SQL = `UPDATE traces SET record = done.record, sha256 = done.sha256, agent = done.agent, state = 'finished', indexed = 0, forwarded = 0
+export const FINISH_TRACES_SQL = `UPDATE traces SET record = done.record, sha256 = done.sha256, agent = done.agent, state = 'finished', indexed = 0, forwarded = 0, index_after = NULL
   FROM (SELECT value ->> 0 AS project_id, value ->> 1 AS id, value ->> 2 AS record, value ->> 3 AS sha256, value ->> 4 AS agent FROM json_each(?)) AS done
   WHERE traces.project_id = done.project_id AND traces.id = done.id`;
 
@@ -149,10 +149,16 @@ export const RECORD_TRACES_SQL = `INSERT INTO otlp_traces (project_id, id, has_r
     span_ids = span_ids || excluded.span_ids
   RETURNING id, due_at, span_count`;
 
-/** The shard's `traces` row of each JSON row `[project_id, id, record, sha256, agent]`: new, or reopened when finished. */
-export const OPEN_TRACES_SQL = `INSERT INTO traces (project_id, id, record, sha256, agent, state)
-  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, 'assembling' FROM json_each(?) WHERE true
-  ON CONFLICT (project_id, id) DO UPDATE SET state = 'assembling', indexed = 0 WHERE traces.state <> 'assembling'`;
+/**
+ * The shard's `traces` row of each JSON row `[project_id, id, record, sha256, agent]`:
+ * new (held from the index until the first parameter, a time), or reopened when
+ * finished (indexed at once, so the index stops calling it finished). Returns the
+ * rows it wrote and when each may be indexed (null: now).
+ */
+export const OPEN_TRACES_SQL = `INSERT INTO traces (project_id, id, record, sha256, agent, state, index_after)
+  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, 'assembling', ? FROM json_each(?) WHERE true
+  ON CONFLICT (project_id, id) DO UPDATE SET state = 'assembling', indexed = 0, index_after = NULL WHERE traces.state <> 'assembling'
+  RETURNING index_after`;
 
 /** A DO SQL value is capped at 2 MB, so a trace's spans from one call are stored in chunks well under that. */
 const MAX_CHUNK_CHARS = 1_000_000;
@@ -166,7 +172,7 @@ export class OtlpSpanStore {
    * never reopens a finished trace. A trace with new spans is (re)opened and due
    * `quietMs` after this call (or `rootlessQuietMs` while no root span is known).
    */
-  record(req: RecordSpansRequest, periods: QuietPeriods, now: number): RecordSpansResult & { earliestDue: number | null } {
+  record(req: RecordSpansRequest, periods: QuietPeriods, now: number): RecordSpansResult & { earliestDue: number | null; indexAt: number | null } {
     const { projectId } = req;
     const known = this.knownTraces(projectId, req.traces.map((t) => t.traceId));
     const conflicts: RecordSpansResult["conflicts"] = [];
@@ -205,7 +211,7 @@ export class OtlpSpanStore {
       }
       stored.push({ trace, newIds, count, root });
     }
-    if (stored.length === 0) return { accepted: 0, duplicates: offered, conflicts, earliestDue: null };
+    if (stored.length === 0) return { accepted: 0, duplicates: offered, conflicts, earliestDue: null, indexAt: null };
 
     for (const [hash, json] of req.resources) {
       this.sql.exec("INSERT OR IGNORE INTO otlp_resources (project_id, hash, json) VALUES (?, ?, ?)", projectId, hash, json);
@@ -223,9 +229,13 @@ export class OtlpSpanStore {
       earliestDue = earliestDue === null ? row.due_at : Math.min(earliestDue, row.due_at);
       spanCounts.set(row.id, row.span_count);
     }
-    // A new trace gets its row; a finished one is reopened and its index row goes back to `assembling`.
-    this.sql.exec(
+    // A new trace gets its row, kept out of the index for a quiet period: most traces are
+    // finished by then and reach D1 once, finished. A finished one is reopened and its
+    // index row goes back to `assembling` at once.
+    let indexAt: number | null = null;
+    for (const row of this.sql.exec<{ index_after: number | null }>(
       OPEN_TRACES_SQL,
+      now + periods.quietMs,
       JSON.stringify(
         stored.map(({ trace }) => {
           const record: TraceRecord = {
@@ -248,8 +258,11 @@ export class OtlpSpanStore {
           return [projectId, trace.traceId, JSON.stringify(record), record.sha256, record.agent];
         }),
       ),
-    );
-    return { accepted, duplicates: offered - accepted, conflicts, earliestDue };
+    )) {
+      const at = row.index_after ?? now;
+      indexAt = indexAt === null ? at : Math.min(indexAt, at);
+    }
+    return { accepted, duplicates: offered - accepted, conflicts, earliestDue, indexAt };
   }
 
   /**
