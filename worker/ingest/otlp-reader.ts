@@ -36,13 +36,22 @@ export class OtlpReader extends BinaryReader {
     return tag >>> 0;
   }
 
-  /** A length-delimited bytes field as lowercase hex (what `bytesToHex(reader.bytes())` gives). */
-  hex(): string {
+  /**
+   * Moves past a length-delimited field, bounds-checked as `bytes()` checks it, and
+   * returns its length (its bytes end at `pos`), without a view of them.
+   */
+  skipField(): number {
     const length = this.uint32();
-    const start = this.pos;
-    const stop = start + length;
+    const stop = this.pos + length;
     if (stop > this.len) throw new RangeError("premature EOF");
     this.pos = stop;
+    return length;
+  }
+
+  /** A length-delimited bytes field as lowercase hex (what `bytesToHex(reader.bytes())` gives). */
+  hex(): string {
+    const length = this.skipField();
+    const start = this.pos - length;
     const codes = new Array<number>(length * 2);
     for (let i = 0; i < length; i++) {
       const byte = this.data[start + i]!;
@@ -54,11 +63,12 @@ export class OtlpReader extends BinaryReader {
 
   /** Reads a length-delimited field and tells whether its bytes are `expected`'s, without a view of them. */
   matches(expected: Uint8Array): boolean {
-    const length = this.uint32();
-    const start = this.pos;
-    const stop = start + length;
-    if (stop > this.len) throw new RangeError("premature EOF");
-    this.pos = stop;
+    const length = this.skipField();
+    return this.holds(this.pos - length, length, expected);
+  }
+
+  /** Whether the `length` bytes at `start` are `expected`. */
+  private holds(start: number, length: number, expected: Uint8Array): boolean {
     if (length !== expected.length) return false;
     for (let i = 0; i < length; i++) if (this.data[start + i] !== expected[i]) return false;
     return true;
@@ -66,26 +76,15 @@ export class OtlpReader extends BinaryReader {
 
   /** A string field that is an attribute key: the same string as `string()`, cached by its bytes. */
   key(): string {
-    const length = this.uint32();
-    const start = this.pos;
-    const stop = start + length;
-    if (stop > this.len) throw new RangeError("premature EOF");
-    this.pos = stop;
+    const length = this.skipField();
+    const stop = this.pos;
+    const start = stop - length;
     const data = this.data;
     if (length > MAX_CACHED_KEY) return utf8.decode(data.subarray(start, stop));
     let hash = length;
     for (let i = start; i < stop; i++) hash = Math.imul(hash ^ data[i]!, 0x01000193);
     const cached = keyCache.get(hash);
-    if (cached && cached.bytes.length === length) {
-      let same = true;
-      for (let i = 0; i < length; i++) {
-        if (cached.bytes[i] !== data[start + i]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return cached.key;
-    }
+    if (cached && this.holds(start, length, cached.bytes)) return cached.key;
     const bytes = data.slice(start, stop);
     const key = utf8.decode(bytes);
     if (keyCache.size >= MAX_CACHED_KEYS) keyCache.clear();

@@ -168,7 +168,7 @@ function scanSpan(reader: OtlpReader, stop: number): { raw: RawSpan; span: Scann
       case 5:
         expectWire(wire, WireType.LengthDelimited, field);
         // Any bytes decode to a non-empty string (invalid UTF-8 becomes U+FFFD), so only the length matters.
-        raw.name = skipBytes(reader) > 0 ? SOME_NAME : "";
+        raw.name = reader.skipField() > 0 ? SOME_NAME : "";
         break;
       case 6:
         expectWire(wire, WireType.Varint, field);
@@ -219,7 +219,7 @@ function scanEvent(reader: OtlpReader, stop: number): void {
     const field = tag >>> 3;
     const wire: WireType = tag & 7;
     if (field === 1 && wire === WireType.Bit64) readUnixNanos(reader);
-    else if (field === 2 && wire === WireType.LengthDelimited) skipBytes(reader);
+    else if (field === 2 && wire === WireType.LengthDelimited) reader.skipField();
     else if (field === 3 && wire === WireType.LengthDelimited) scanKeyValue(reader, end(reader), 0);
     else reader.skip(wire, field);
   }
@@ -230,18 +230,10 @@ function scanStatus(reader: OtlpReader, stop: number): void {
     const tag = reader.tagNumber();
     const field = tag >>> 3;
     const wire: WireType = tag & 7;
-    if (field === 2 && wire === WireType.LengthDelimited) skipBytes(reader);
+    if (field === 2 && wire === WireType.LengthDelimited) reader.skipField();
     else if (field === 3 && wire === WireType.Varint) reader.int32();
     else reader.skip(wire, field);
   }
-}
-
-/** Skips a length-delimited value exactly as `reader.bytes()` reads it (same bounds check), without a view of it. */
-function skipBytes(reader: OtlpReader): number {
-  const length = reader.uint32();
-  reader.pos += length;
-  if (reader.pos > reader.len) throw new RangeError("premature EOF");
-  return length;
 }
 
 /**
@@ -279,7 +271,7 @@ function scanAnyValue(reader: OtlpReader, stop: number, depth: number, wantText 
       case 1:
         expectWire(wire, WireType.LengthDelimited, field);
         if (wantText) text = utf8.decode(reader.bytes());
-        else skipBytes(reader);
+        else reader.skipField();
         break;
       case 2:
         expectWire(wire, WireType.Varint, field);
@@ -324,7 +316,7 @@ function scanAnyValue(reader: OtlpReader, stop: number, depth: number, wantText 
       }
       case 7:
         expectWire(wire, WireType.LengthDelimited, field);
-        skipBytes(reader);
+        reader.skipField();
         text = undefined;
         break;
       default:
