@@ -19,6 +19,7 @@ import { DurableObject } from "cloudflare:workers";
 import { loadConfig } from "../worker/config";
 import { traceLatencyMs } from "../worker/domain/trace";
 import { otlpSegmentKey, type RecordSpansRequest, type RecordSpansResult } from "../worker/ingest/otlp-objects";
+import { PrunedSpanReader, PrunedSpansUnreadableError } from "../worker/ingest/otlp-pruned";
 import { migrateLegacySpans, OTLP_SHARD_SCHEMA, OtlpSpanStore, type DueTrace, type OtlpTraceView } from "../worker/ingest/otlp-span-store";
 import { assembleTrace } from "../worker/otlp";
 import { createDb } from "../worker/storage/db";
@@ -148,8 +149,17 @@ export class TraceShard extends DurableObject<Env> {
     const view = this.otlp.view(projectId, id);
     if (!view) return null;
     if (!view.assembling) return view;
+    let spans;
+    try {
+      spans = await new PrunedSpanReader(new TraceStore(this.env.TRACES)).spansOf(id, this.otlp.storedSpans(projectId, id));
+    } catch (err) {
+      if (!(err instanceof PrunedSpansUnreadableError)) throw err;
+      console.error(`TraceShard quarantines OTLP trace ${id}`, err);
+      this.otlp.quarantine(projectId, id);
+      return { ...view, state: "quarantined", assembling: false };
+    }
     // As JSON: span payloads are arbitrary values, which RPC types cannot describe.
-    return { ...view, traceJson: JSON.stringify(assembleTrace(this.otlp.spansOf(projectId, id))) };
+    return { ...view, traceJson: JSON.stringify(assembleTrace(spans)) };
   }
 
   /** A recorded trace, whether or not it has reached the D1 index yet. */
@@ -250,9 +260,10 @@ export class TraceShard extends DurableObject<Env> {
    */
   private async finishTraces(store: TraceStore, projectId: string, due: DueTrace[]): Promise<void> {
     const encoder = new TextEncoder();
+    const pruned = new PrunedSpanReader(store);
     const slices: { due: DueTrace; assembled: ReturnType<typeof assembleTrace>; jsonBytes: number; bytes: Uint8Array }[] = [];
     for (const trace of due) {
-      const assembled = this.assemble(trace);
+      const assembled = await this.assemble(trace, pruned);
       if (!assembled) continue;
       // Each trace's JSON line compressed on its own, so a slice decompresses alone.
       const json = encoder.encode(`${JSON.stringify(assembled)}\n`);
@@ -308,11 +319,19 @@ export class TraceShard extends DurableObject<Env> {
     if (committed === 0 && outcome === "created") await store.delete(key);
   }
 
-  /** The trace assembled from its stored spans, or null when that fails (and the trace is set aside). */
-  private assemble(due: DueTrace): ReturnType<typeof assembleTrace> | null {
+  /**
+   * The trace assembled from its stored spans, or null when that fails: a trace whose
+   * earlier spans cannot be read back is quarantined, any other failure set aside.
+   */
+  private async assemble(due: DueTrace, pruned: PrunedSpanReader): Promise<ReturnType<typeof assembleTrace> | null> {
     try {
-      return assembleTrace(this.otlp.spansOf(due.projectId, due.id));
+      return assembleTrace(await pruned.spansOf(due.id, this.otlp.storedSpans(due.projectId, due.id)));
     } catch (err) {
+      if (err instanceof PrunedSpansUnreadableError) {
+        console.error(`TraceShard quarantines OTLP trace ${due.id}`, err);
+        this.otlp.quarantine(due.projectId, due.id);
+        return null;
+      }
       // Deterministic: retrying now would fail again and hold up every other trace.
       console.error(`TraceShard could not assemble OTLP trace ${due.id}; retrying in an hour`, err);
       this.otlp.postpone(due, Date.now() + 3_600_000);

@@ -11,7 +11,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../../worker/index";
 import { shardOf, traceShard } from "../../worker/storage/durable-objects";
 import { parseTraceRef } from "../../worker/storage/r2";
-import { COMMIT_REVISIONS_SQL, FINISH_TRACES_SQL, KNOWN_TRACES_SQL, migrateLegacySpans, OtlpSpanStore } from "../../worker/ingest/otlp-span-store";
+import {
+  COMMIT_REVISIONS_SQL, FINISH_TRACES_SQL, KNOWN_TRACES_SQL, migrateLegacySpans, OtlpSpanStore, PRUNE_PIECES_SQL, PRUNED_REQUESTS_SQL,
+} from "../../worker/ingest/otlp-span-store";
 import type { TraceRecord } from "../../durable-objects/trace-shard";
 import { jsonBody, jsonRequest, protobufRequest, type SpanSpec } from "../../worker/otlp/test-fixtures";
 import { BASE, call, countRows, createProject, flushShards, getJson, postTraces, sampleTrace } from "./helpers";
@@ -41,6 +43,25 @@ function agentRun(traceId = hex(16)) {
   ];
   return { traceId, root, spans };
 }
+
+/** Exports spans as OTLP/JSON. */
+async function exportJson(spans: SpanSpec[]): Promise<Response> {
+  return call("/v1/traces", {
+    method: "POST",
+    headers: { authorization: `Bearer ${project.apiKey}`, "content-type": "application/json" },
+    body: jsonBody(jsonRequest([{ resource, spans }])),
+  });
+}
+
+/** What the trace's shard holds of its spans: pieces still stored, and the raw requests of pruned ones. */
+const storedSpans = (traceId: string) =>
+  runInDurableObject(traceShard(env, project.id, traceId), (_instance, state) => ({
+    pieces: state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM otlp_span_sets WHERE project_id = ? AND trace_id = ?", project.id, traceId).one().n,
+    requests: state.storage.sql
+      .exec<{ request_key: string }>("SELECT request_key FROM otlp_span_requests WHERE project_id = ? AND trace_id = ? ORDER BY rowid", project.id, traceId)
+      .toArray()
+      .map((row) => row.request_key),
+  }));
 
 /** Exports spans as protobuf; with `testEnv`, through the worker with those (failing) bindings. */
 async function exportRequest(spans: SpanSpec[], testEnv?: Env): Promise<Response> {
@@ -194,6 +215,101 @@ describe("OTLP trace assembly", () => {
     expect(await sha256Hex(await (await env.TRACES.get(key, { range }))!.arrayBuffer())).toBe(first.sha256);
   });
 
+  it("prunes a finished trace's span bytes to its raw requests; a late span re-assembles it from them, in protobuf and JSON", async () => {
+    for (const send of [exportRequest, exportJson]) {
+      const run = agentRun();
+      // The trace's spans in two requests: both are named once it is finished, and nothing else is kept.
+      expect((await send([run.spans[1]!])).status).toBe(200);
+      expect((await send([run.spans[0]!])).status).toBe(200);
+      expect(await storedSpans(run.traceId)).toMatchObject({ pieces: 2, requests: [] });
+      const first = await untilState(run.traceId, "finished");
+      const pruned = await storedSpans(run.traceId);
+      expect(pruned.pieces).toBe(0);
+      expect(pruned.requests).toHaveLength(2);
+      expect(pruned.requests.every((key) => key.startsWith(`otlp/${project.id}/`))).toBe(true);
+
+      // A retry of a pruned request is still a duplicate: the span ids stay with the trace.
+      expect((await send([run.spans[1]!])).status).toBe(200);
+      expect(await readTrace(run.traceId)).toMatchObject({ state: "finished", revision: 1 });
+
+      const late: SpanSpec = { traceId: run.traceId, spanId: hex(8), parentSpanId: run.root, name: "execute_tool refund", start: 1400, end: 1450 };
+      expect((await send([late])).status).toBe(200);
+      const reopened = await readTrace(run.traceId);
+      expect(reopened).toMatchObject({ state: "assembling", agent: "support-bot", input: "Where is my order?" });
+      expect(reopened.spans.map((span: { id: string }) => span.id).sort()).toEqual([...run.spans.map((span) => span.spanId), late.spanId].sort());
+
+      const second = await untilState(run.traceId, "finished");
+      expect(second).toMatchObject({ revision: 2, agent: "support-bot", input: "Where is my order?", metadata: first.metadata });
+      expect(second.spans).toHaveLength(3);
+      expect(second.spans.find((span: { id: string }) => span.id === run.spans[1]!.spanId)).toEqual(first.spans.find((span: { id: string }) => span.id === run.spans[1]!.spanId));
+      expect(await storedSpans(run.traceId)).toMatchObject({ pieces: 0, requests: [...pruned.requests, expect.any(String)] });
+      expect(await shardSpanCount(run.traceId)).toBe(3);
+    }
+  });
+
+  it("quarantines a reopened trace whose pruned raw request is gone or altered, instead of re-assembling it without its spans", async () => {
+    for (const damage of ["delete", "alter"] as const) {
+      const run = agentRun();
+      expect((await exportRequest(run.spans)).status).toBe(200);
+      await untilState(run.traceId, "finished");
+      const [key] = (await storedSpans(run.traceId)).requests;
+      if (damage === "delete") {
+        await env.TRACES.delete(key!);
+      } else {
+        const object = (await env.TRACES.get(key!))!;
+        const bytes = new Uint8Array(await object.arrayBuffer());
+        bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0x01;
+        await env.TRACES.put(key!, bytes, { customMetadata: object.customMetadata });
+      }
+      const late: SpanSpec = { traceId: run.traceId, spanId: hex(8), parentSpanId: run.root, name: "late tool", start: 1400, end: 1450 };
+      expect((await exportRequest([late])).status).toBe(200);
+
+      const res = await getJson(project.apiKey, `/api/traces/${run.traceId}`);
+      expect(res.status).toBe(409);
+      expect(await res.json()).toMatchObject({ error: { code: "trace_corrupted" } });
+      await runDurableObjectAlarm(traceShard(env, project.id, run.traceId));
+      expect(await shardRow(run.traceId)).toMatchObject({ state: "quarantined" });
+      await flushShards();
+      expect(await indexRow(run.traceId)).toMatchObject({ state: "quarantined" });
+    }
+  });
+
+  it("quarantines from the alarm too: a reopened trace with an unreadable pruned request is never committed", async () => {
+    const run = agentRun();
+    expect((await exportRequest(run.spans)).status).toBe(200);
+    const first = await untilState(run.traceId, "finished");
+    const [key] = (await storedSpans(run.traceId)).requests;
+    await env.TRACES.delete(key!);
+    expect((await exportRequest([{ traceId: run.traceId, spanId: hex(8), parentSpanId: run.root, name: "late tool", start: 1400, end: 1450 }])).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, Number(env.OTLP_QUIET_MS) + 50));
+    await runDurableObjectAlarm(traceShard(env, project.id, run.traceId));
+    expect(await shardRow(run.traceId)).toMatchObject({ state: "quarantined", sha256: first.sha256 });
+    const due = await runInDurableObject(traceShard(env, project.id, run.traceId), (_instance, state) =>
+      state.storage.sql.exec<{ due_at: number | null }>("SELECT due_at FROM otlp_traces WHERE project_id = ? AND id = ?", project.id, run.traceId).one().due_at,
+    );
+    expect(due).toBeNull();
+    await flushShards();
+    expect(await indexRow(run.traceId)).toMatchObject({ state: "quarantined" });
+  });
+
+  it("keeps pieces written before they named their request, and assembles them with newer ones", async () => {
+    const run = agentRun();
+    expect((await exportRequest([run.spans[0]!])).status).toBe(200);
+    await runInDurableObject(traceShard(env, project.id, run.traceId), (_instance, state) => {
+      state.storage.sql.exec("UPDATE otlp_span_sets SET request_key = NULL, request_sha256 = NULL WHERE project_id = ? AND trace_id = ?", project.id, run.traceId);
+    });
+    expect((await exportRequest([run.spans[1]!])).status).toBe(200);
+    expect((await untilState(run.traceId, "finished")).spans).toHaveLength(2);
+    const stored = await storedSpans(run.traceId);
+    expect(stored.pieces).toBe(1);
+    expect(stored.requests).toHaveLength(1);
+    const late: SpanSpec = { traceId: run.traceId, spanId: hex(8), parentSpanId: run.root, name: "late tool", start: 1400, end: 1450 };
+    expect((await exportRequest([late])).status).toBe(200);
+    const second = await untilState(run.traceId, "finished");
+    expect(second).toMatchObject({ revision: 2, input: "Where is my order?" });
+    expect(second.spans).toHaveLength(3);
+  });
+
   it("names the agent after the resource's service.name when no span names one, also once assembled", async () => {
     const traceId = hex(16);
     const spans: SpanSpec[] = [{ traceId, spanId: hex(8), name: "handle request", start: 0, end: 20, attributes: { "http.route": "/ask" } }];
@@ -278,6 +394,18 @@ describe("OTLP trace assembly", () => {
     for (const plan of plans) {
       expect(plan.some((step) => /SEARCH (otlp_traces|traces) USING .*\(project_id=\? AND id=\?\)/.test(step))).toBe(true);
       expect(plan.filter((step) => /^SCAN (otlp_traces|traces)\b/.test(step) || /\(project_id=\?\)$/.test(step))).toEqual([]);
+    }
+  });
+
+  it("prunes the pieces of committed traces through the trace index, never by scanning the pieces", async () => {
+    const plans = await runInDurableObject(traceShard(env, project.id, hex(16)), (_instance, state) =>
+      [PRUNED_REQUESTS_SQL, PRUNE_PIECES_SQL].map((sql) =>
+        state.storage.sql.exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, "[]").toArray().map((row) => row.detail),
+      ),
+    );
+    for (const plan of plans) {
+      expect(plan.some((step) => /SEARCH (s|otlp_span_sets) USING INDEX otlp_span_sets_trace \(project_id=\? AND trace_id=\?\)/.test(step))).toBe(true);
+      expect(plan.filter((step) => /^SCAN (s|otlp_span_sets)\b/.test(step))).toEqual([]);
     }
   });
 

@@ -5,6 +5,12 @@
  * quiet, which revision was stored last) and the trace's row in the shard's
  * `traces` table, which the index flush and the window hand-off read.
  *
+ * Span bytes are kept only while a trace may still be assembled from them: when a
+ * revision is committed, the trace's pieces give way to references to the raw requests
+ * in R2 that carried them (`otlp_span_requests`), so a shard holds the spans of open
+ * traces, not of every trace it ever saw. A late span re-assembles its trace from
+ * those requests (read back and verified) plus the new pieces.
+ *
  * Runs inside the Durable Object only; every method is synchronous SQL, so a
  * caller wrapping it in `transactionSync` gets all-or-nothing.
  */
@@ -15,15 +21,27 @@ import { decodeProtobufTracesFast } from "./otlp-wire";
 
 /**
  * Spans are stored compactly: rows per (trace, request) holding that request's spans of
- * the trace (a trace is read whole, never span by span). Each trace's row lists the ids
- * of its stored spans (`span_ids`, 16 hex characters each, back to back), which is what
- * makes every (trace id, span id) count once: a new trace needs no lookup per span.
+ * the trace (a trace is read whole, never span by span), with the raw request's R2 key
+ * and SHA-256 (null in rows written before pieces were pruned). Each trace's row lists
+ * the ids of its stored spans (`span_ids`, 16 hex characters each, back to back), which
+ * is what makes every (trace id, span id) count once: a new trace needs no lookup per
+ * span. `otlp_span_requests` names, per finished trace, the raw requests its pruned
+ * pieces came from, in arrival order.
  */
 export const OTLP_SHARD_SCHEMA = `
   CREATE TABLE IF NOT EXISTS otlp_span_sets (
     project_id TEXT NOT NULL,
     trace_id TEXT NOT NULL,
-    spans TEXT NOT NULL
+    spans TEXT NOT NULL,
+    request_key TEXT,
+    request_sha256 TEXT
+  );
+  CREATE TABLE IF NOT EXISTS otlp_span_requests (
+    project_id TEXT NOT NULL,
+    trace_id TEXT NOT NULL,
+    request_key TEXT NOT NULL,
+    request_sha256 TEXT NOT NULL,
+    UNIQUE (project_id, trace_id, request_key)
   );
   CREATE INDEX IF NOT EXISTS otlp_span_sets_trace ON otlp_span_sets (project_id, trace_id);
   CREATE TABLE IF NOT EXISTS otlp_traces (
@@ -60,6 +78,9 @@ export function migrateLegacySpans(sql: SqlStorage): void {
   const tables = new Set(sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").toArray().map((row) => row.name));
   const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('otlp_traces')").toArray().map((row) => row.name);
   if (!columns.includes("span_ids")) sql.exec("ALTER TABLE otlp_traces ADD COLUMN span_ids TEXT NOT NULL DEFAULT ''");
+  // Pieces written before they named their request keep null there, and are never pruned.
+  const pieceColumns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('otlp_span_sets')").toArray().map((row) => row.name);
+  if (!pieceColumns.includes("request_key")) sql.exec("ALTER TABLE otlp_span_sets ADD COLUMN request_key TEXT; ALTER TABLE otlp_span_sets ADD COLUMN request_sha256 TEXT");
   if (tables.has("otlp_spans")) {
     sql.exec(`
       CREATE TABLE IF NOT EXISTS otlp_span_ids (project_id TEXT NOT NULL, trace_id TEXT NOT NULL, span_id TEXT NOT NULL, PRIMARY KEY (project_id, trace_id, span_id)) WITHOUT ROWID;
@@ -97,6 +118,15 @@ export interface DueTrace {
   changeSeq: number;
   revision: number;
   receivedAt: string;
+}
+
+export interface StoredSpans {
+  /** Raw requests (R2 key, SHA-256 of the stored bytes) whose spans of the trace were pruned, oldest first. */
+  requests: { key: string; sha256: string }[];
+  /** Every span id the trace holds; what may be taken from `requests` (set only when there are any). */
+  spanIds: Set<string>;
+  /** The spans of the pieces still held, newer than anything in `requests`. */
+  held: OtlpSpanRecord[];
 }
 
 export interface OtlpTraceView {
@@ -160,6 +190,17 @@ export const OPEN_TRACES_SQL = `INSERT INTO traces (project_id, id, record, sha2
   ON CONFLICT (project_id, id) DO UPDATE SET state = 'assembling', indexed = 0, index_after = NULL WHERE traces.state <> 'assembling'
   RETURNING index_after`;
 
+/** For the JSON rows `[project_id, trace id]`: the raw requests of their pruneable pieces, in arrival order, each once. */
+export const PRUNED_REQUESTS_SQL = `INSERT OR IGNORE INTO otlp_span_requests (project_id, trace_id, request_key, request_sha256)
+  SELECT s.project_id, s.trace_id, s.request_key, s.request_sha256
+  FROM (SELECT value ->> 0 AS project_id, value ->> 1 AS id FROM json_each(?)) AS done
+  JOIN otlp_span_sets s ON s.project_id = done.project_id AND s.trace_id = done.id
+  WHERE s.request_key IS NOT NULL ORDER BY s.rowid`;
+
+/** Deletes the pieces of the JSON rows `[project_id, trace id]` that name their request. */
+export const PRUNE_PIECES_SQL = `DELETE FROM otlp_span_sets WHERE request_key IS NOT NULL AND (project_id, trace_id) IN (
+  SELECT value ->> 0, value ->> 1 FROM json_each(?))`;
+
 /** A DO SQL value is capped at 2 MB, so a trace's spans from one call are stored in chunks well under that. */
 const MAX_CHUNK_CHARS = 1_000_000;
 
@@ -207,7 +248,10 @@ export class OtlpSpanStore {
       // a BLOB, a JSON array of records as TEXT: the column's type tells them apart.
       const pieces = "records" in trace.content ? [...jsonArrayChunks(records)] : trace.content.protobuf.map(exactBuffer);
       for (const piece of pieces) {
-        this.sql.exec("INSERT INTO otlp_span_sets (project_id, trace_id, spans) VALUES (?, ?, ?)", projectId, trace.traceId, piece);
+        this.sql.exec(
+          "INSERT INTO otlp_span_sets (project_id, trace_id, spans, request_key, request_sha256) VALUES (?, ?, ?, ?, ?)",
+          projectId, trace.traceId, piece, req.batch.key, req.batch.sha256,
+        );
       }
       stored.push({ trace, newIds, count, root });
     }
@@ -296,8 +340,25 @@ export class OtlpSpanStore {
     return this.sql.exec<{ at: number | null }>("SELECT min(due_at) AS at FROM otlp_traces WHERE due_at IS NOT NULL").one().at;
   }
 
-  /** Every span stored for a trace, with its resource put back. */
-  spansOf(projectId: string, traceId: string): OtlpSpanRecord[] {
+  /**
+   * What a trace's spans are stored as: the raw requests of pieces pruned when an
+   * earlier revision was committed (in arrival order; the caller reads them from R2),
+   * then the spans of the pieces still held, with their resource put back.
+   */
+  storedSpans(projectId: string, traceId: string): StoredSpans {
+    const requests = this.sql
+      .exec<{ request_key: string; request_sha256: string }>(
+        "SELECT request_key, request_sha256 FROM otlp_span_requests WHERE project_id = ? AND trace_id = ? ORDER BY rowid",
+        projectId,
+        traceId,
+      )
+      .toArray()
+      .map((row) => ({ key: row.request_key, sha256: row.request_sha256 }));
+    const spanIds = requests.length === 0 ? "" : (this.sql.exec<{ span_ids: string }>(
+      "SELECT span_ids FROM otlp_traces WHERE project_id = ? AND id = ?",
+      projectId,
+      traceId,
+    ).toArray()[0]?.span_ids ?? "");
     const records: (OtlpSpanRecord & { resourceRef?: string })[] = [];
     for (const row of this.sql.exec<{ spans: string | ArrayBuffer }>(
       "SELECT spans FROM otlp_span_sets WHERE project_id = ? AND trace_id = ? ORDER BY rowid",
@@ -323,7 +384,7 @@ export class OtlpSpanStore {
       record.resource = resources.get(record.resourceRef) ?? {};
       delete record.resourceRef;
     }
-    return records;
+    return { requests, spanIds: spanIdSet(spanIds), held: records };
   }
 
   /**
@@ -348,8 +409,22 @@ export class OtlpSpanStore {
         FINISH_TRACES_SQL,
         JSON.stringify(done.map(({ due, record }) => [projectId, due.id, JSON.stringify(record), record.sha256, record.agent])),
       );
+      // No span came while the revision was written, so it holds every piece: they give way to their requests.
+      const ids = JSON.stringify(done.map(({ due }) => [projectId, due.id]));
+      this.sql.exec(PRUNED_REQUESTS_SQL, ids);
+      this.sql.exec(PRUNE_PIECES_SQL, ids);
     }
     return committed;
+  }
+
+  /**
+   * A trace that can no longer be assembled (its earlier spans are unreadable): not
+   * due again until a span arrives, and quarantined in the shard's row, which goes to
+   * the index in that state.
+   */
+  quarantine(projectId: string, traceId: string): void {
+    this.sql.exec("UPDATE otlp_traces SET due_at = NULL WHERE project_id = ? AND id = ?", projectId, traceId);
+    this.sql.exec("UPDATE traces SET state = 'quarantined', indexed = 0, index_after = NULL WHERE project_id = ? AND id = ?", projectId, traceId);
   }
 
   /** Moves a trace that cannot be assembled out of the way, so one bad trace does not stall the alarm. */

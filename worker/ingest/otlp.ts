@@ -8,13 +8,16 @@
  * bytes find the same key) and the shards ignore spans they already hold.
  */
 import { ApiError } from "../errors";
-import { agentOfTrace, decodeOtlpTraces, groupSpansByTrace, MAX_REJECTION_REASONS, otlpContentType, type OtlpFormat, type OtlpRejections } from "../otlp";
+import {
+  agentOfTrace, decodeOtlpTraces, groupSpansByTrace, MAX_REJECTION_REASONS, otlpContentType, type OtlpFormat, type OtlpRejections, type OtlpSpanRecord,
+} from "../otlp";
 import { shardOf } from "../storage/durable-objects";
 import { sha256Hex } from "../storage/hash";
 import { compressForStorage, type TraceStore } from "../storage/r2";
 import type { ReceivedBody } from "./body";
 import { otlpBatchKey, type OtlpBatchRef, type OtlpTraceSpans } from "./otlp-objects";
 import { provisionalAgent, scanProtobufTraces, traceRequests, type ScannedSpan } from "./otlp-scan";
+import { decodeProtobufTracesFast } from "./otlp-wire";
 
 /** A DO SQL row is capped at 2 MB; a span record must fit in one with room to spare. */
 const MAX_SPAN_RECORD_BYTES = 1_500_000;
@@ -115,6 +118,30 @@ function shardStub(env: Env, projectId: string, shard: number) {
     ids.set(name, id);
   }
   return namespace.get(id);
+}
+
+/**
+ * The spans a request gave each of its traces, exactly as ingest took them (the same
+ * scan or decode, checks and per-span limit), each trace's records decoded on demand.
+ * For re-assembling a trace whose stored pieces were pruned, from the raw request in R2.
+ */
+export async function spansByTraceOf(content: Uint8Array, format: OtlpFormat, maxSpanBytes: number): Promise<Map<string, () => OtlpSpanRecord[]>> {
+  const limit = Math.min(maxSpanBytes, MAX_SPAN_RECORD_BYTES);
+  const prepared = format === "protobuf" ? protobufTraces(content, limit) : await jsonTraces(content, limit);
+  const resources = new Map(prepared.resources.map(([hash, json]) => [hash, json]));
+  return new Map(
+    prepared.traces.map((trace) => [
+      trace.traceId,
+      () => {
+        if ("protobuf" in trace.content) return trace.content.protobuf.flatMap((piece) => decodeProtobufTracesFast(piece).spans);
+        return trace.content.records.map((json) => {
+          const { resourceRef, ...record } = JSON.parse(json) as OtlpSpanRecord & { resourceRef?: string };
+          const resource = resourceRef === undefined ? undefined : resources.get(resourceRef);
+          return { ...record, resource: resource === undefined ? {} : (JSON.parse(resource) as OtlpSpanRecord["resource"]) };
+        });
+      },
+    ]),
+  );
 }
 
 interface PreparedTraces {

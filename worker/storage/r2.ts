@@ -158,6 +158,32 @@ export class TraceStore {
     }
   }
 
+  /**
+   * Reads back an object written by `putContentAddressed` and returns its content:
+   * the stored bytes must match `storedSha256`, then they are decompressed as their
+   * custom metadata says, and the content must match the SHA-256 it was stored under.
+   * Null when the object is gone; TraceCorruptedError when it is not what was written.
+   */
+  async getContentAddressed(key: string, storedSha256: string): Promise<Uint8Array | null> {
+    const object = await this.bucket.get(key);
+    if (!object) return null;
+    const bytes = new Uint8Array(await object.arrayBuffer());
+    const actual = await sha256Hex(bytes);
+    if (actual !== storedSha256) throw new TraceCorruptedError(key, storedSha256, actual);
+    const encoding = object.customMetadata?.contentEncoding;
+    let content: Uint8Array;
+    try {
+      content = encoding === "br" || encoding === "gzip" ? decompressStored(bytes, encoding) : bytes;
+    } catch {
+      throw new TraceCorruptedError(key, storedSha256, actual, `passes its SHA-256 check but does not decompress (${encoding})`);
+    }
+    const contentSha256 = object.customMetadata?.contentSha256;
+    if (contentSha256 !== undefined && (await sha256Hex(content)) !== contentSha256) {
+      throw new TraceCorruptedError(key, storedSha256, actual, `decompresses to content that is not the content it was stored as (${contentSha256})`);
+    }
+    return content;
+  }
+
   async delete(key: string): Promise<void> {
     await this.bucket.delete(key);
   }

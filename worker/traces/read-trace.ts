@@ -69,6 +69,11 @@ async function readOtlpTrace(env: Env, db: Db, projectId: string, location: Trac
   const current = await traceShard(env, projectId, location.id).otlpTrace(projectId, location.id);
   if (!current) return readStoredTrace(env, db, projectId, location);
   const { record, revision } = current;
+  // The shard knows first when a trace's stored bytes turn out unreadable (while assembling it, too).
+  if (current.state === "quarantined") {
+    await quarantineTrace(env, db, projectId, location.id);
+    throw corrupted(location.id);
+  }
   if (current.traceJson !== undefined) {
     const trace = JSON.parse(current.traceJson) as Trace;
     return {
