@@ -3,7 +3,8 @@
  * @module `npm run bench:otlp`: OTLP/HTTP protobuf ingest throughput, from one run on
  * one server (wrangler dev, as `npm start` runs it).
  *
- *   noopRps      GET /api/health (no storage), the trivial-route ceiling
+ *   noopRps      GET /api/health (no storage), the trivial-route ceiling (autocannon, --connections);
+ *                noopRpsWrkC32 the same with wrk -t2 -c32 when wrk is installed
  *   spansPerSec  spans acknowledged per second by POST /v1/traces, in batches of
  *                --batch spans (default 512: 16 agent runs of 32 spans, ~1 KB each,
  *                GenAI semantic-convention attributes), every request with fresh trace ids
@@ -19,15 +20,20 @@
  * serverCpuMsPerRequest: CPU of the server's processes (wrangler, both workerd) during
  * the OTLP phase and until the assembly it left pending is done, per acknowledged
  * request; it moves far less than req/s with the machine's load (Linux only).
- * sustainedSpansPerSec: spans per second the busiest server process can keep up with,
- * assembly included (512 x 1000 / its CPU ms per request). A 10 s run acknowledges
- * faster than that, because the assembly of its last traces comes after it.
+ * busiestThreadCpuMsPerRequest: the same for the busiest thread, workerd's event loop, which runs
+ * the Worker, the Durable Objects and the storage simulators (V8's helper threads run beside it).
+ * sustainedSpansPerSec: spans per second the server can keep up with, assembly included: the
+ * lower of what its event loop allows (512 x 1000 / its CPU ms per request) and what the
+ * machine's cores allow for all server processes together. A 10 s run acknowledges faster than
+ * that, because the assembly of its last traces comes after it; `--duration 60` shows it by acks.
  * The last line printed is one JSON object with the figures.
  */
 import autocannon from "autocannon";
 import { measure } from "./lib/load.mjs";
 import { otlpPayloads } from "./lib/otlp-payload.mjs";
-import { busiestProcessMs, cpuUntilIdle, groupCpuMs, processCpuMs } from "./lib/process-cpu.mjs";
+import { spawnSync } from "node:child_process";
+import { availableParallelism } from "node:os";
+import { busiestProcessMs, busiestThread, cpuUntilIdle, groupCpuMs, processCpuMs, threadCpuMs } from "./lib/process-cpu.mjs";
 import { createProject, startServer } from "./lib/server.mjs";
 
 const args = Object.fromEntries(
@@ -40,6 +46,17 @@ const batchSpans = Number(args.batch ?? 512);
 /** `--vars A=1,B=2` as { A: "1", B: "2" }. */
 function serverVars(list = "") {
   return Object.fromEntries(list.split(",").filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]));
+}
+
+/**
+ * The trivial route as the machine's baseline figure was measured (wrk, 2 threads, 32
+ * connections), when wrk is installed (Debian: apt install wrk); null otherwise.
+ */
+function wrkNoopRps(url, seconds) {
+  const run = spawnSync("wrk", ["-t2", "-c32", `-d${seconds}s`, url], { encoding: "utf8" });
+  if (run.error || run.status !== 0) return null;
+  const match = /Requests\/sec:\s+([\d.]+)/.exec(run.stdout);
+  return match ? Math.round(Number(match[1])) : null;
 }
 
 const payload = otlpPayloads(batchSpans);
@@ -59,6 +76,7 @@ try {
   await measure({ ...otlp, duration: 3 });
 
   const noop = await measure({ url: `${server.url}/api/health`, duration, connections });
+  const noopWrk = wrkNoopRps(`${server.url}/api/health`, duration);
   // --floor: the same bodies through POST /__bench/r2-put (read, hash, one checked R2 put), the floor of any ingest.
   const floor = args.floor
     ? await measure({ url: `${server.url}/__bench/r2-put`, method: "POST", headers, connections, duration, setupRequest: otlp.setupRequest })
@@ -67,6 +85,7 @@ try {
   if (server.pid) await cpuUntilIdle(server.pid);
   const cpuBefore = server.pid ? groupCpuMs(server.pid) : null;
   const perProcessBefore = server.pid ? processCpuMs(server.pid) : null;
+  const perThreadBefore = server.pid ? threadCpuMs(server.pid) : null;
   // autocannon directly (not lib/load.mjs) to see which statuses and timeouts make up the failures.
   const raw = await autocannon({
     url: otlp.url,
@@ -90,10 +109,14 @@ try {
   const cpuAfter = cpuBefore === null ? null : await cpuUntilIdle(server.pid, { minMs: 8000 });
   const serverCpuMsPerRequest = cpuBefore === null || raw["2xx"] === 0 ? null : Math.round(((cpuDuring + cpuAfter) / raw["2xx"]) * 10) / 10;
   // A run of --duration seconds acknowledges spans whose assembly (after OTLP_QUIET_MS) partly falls after it.
-  // What the server keeps up with indefinitely is bound by its busiest process (the workerd that runs the
-  // Worker, the Durable Objects and the storage simulators), whose CPU per request includes that assembly.
+  // What the server keeps up with indefinitely is bound by workerd's event loop (one thread runs the Worker,
+  // the Durable Objects and the storage simulators), whose CPU per request includes that assembly, and by
+  // the machine's cores for everything the server runs.
   const busiestMs = perProcessBefore && raw["2xx"] > 0 ? busiestProcessMs(perProcessBefore, processCpuMs(server.pid)) / raw["2xx"] : null;
-  const sustainedSpansPerSec = busiestMs ? Math.round((1000 / busiestMs) * batchSpans) : null;
+  const thread = perThreadBefore && raw["2xx"] > 0 ? busiestThread(perThreadBefore, threadCpuMs(server.pid)) : null;
+  const threadMs = thread ? thread.ms / raw["2xx"] : null;
+  const sustainedSpansPerSec =
+    threadMs && serverCpuMsPerRequest ? Math.round(Math.min(1000 / threadMs, (availableParallelism() * 1000) / serverCpuMsPerRequest) * batchSpans) : null;
 
   // The figure counts only acknowledged spans; check that an acknowledged batch really is readable.
   const firstTrace = payload.nextTraceNumber();
@@ -106,10 +129,13 @@ try {
     spansPerSec: Math.round(ingest.rps * template.spans),
     sustainedSpansPerSec,
     noopRps: noop.rps,
+    ...(noopWrk === null ? {} : { noopRpsWrkC32: noopWrk }),
     ...(floor ? { r2PutRps: floor.rps } : {}),
     requestsPerSec: ingest.rps,
     serverCpuMsPerRequest,
     busiestProcessCpuMsPerRequest: busiestMs === null ? null : Math.round(busiestMs * 10) / 10,
+    busiestThreadCpuMsPerRequest: threadMs === null ? null : Math.round(threadMs * 10) / 10,
+    busiestThread: thread?.name ?? null,
     batchSpans: template.spans,
     bytesPerSpan: template.bytesPerSpan,
     payloadGzipRatio: template.gzipRatio,

@@ -34,6 +34,46 @@ export function processCpuMs(pgid) {
   return out;
 }
 
+/**
+ * CPU milliseconds used so far by each thread (keyed "pid/tid", with its name) of the
+ * processes in group `pgid`, or null without /proc. workerd runs every isolate on one
+ * event-loop thread; V8's compiler and GC helpers run beside it on other threads.
+ */
+export function threadCpuMs(pgid) {
+  const processes = processCpuMs(pgid);
+  if (!processes) return null;
+  const out = new Map();
+  for (const pid of processes.keys()) {
+    let tids;
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+        out.set(`${pid}/${tid}`, { name, ms: ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND });
+      } catch {
+        // exited meanwhile
+      }
+    }
+  }
+  return out;
+}
+
+/** The thread that used the most CPU between two `threadCpuMs` readings: { name, ms }. */
+export function busiestThread(before, after) {
+  let most = { name: null, ms: 0 };
+  for (const [key, { name, ms }] of after) {
+    const used = ms - (before.get(key)?.ms ?? 0);
+    if (used > most.ms) most = { name, ms: used };
+  }
+  return most;
+}
+
 /** Per process, the CPU ms used between two `processCpuMs` readings; the largest is the bottleneck's. */
 export function busiestProcessMs(before, after) {
   let most = 0;
