@@ -8,7 +8,8 @@
  * and each step is marked only after its effects are durable in D1. Alarms are
  * at-least-once and grading is idempotent (deterministic score ids, rollups recomputed
  * from D1), so a crash or a failing D1/R2 means a retry with backoff, never a loss or a
- * double count. Hand-off is idempotent on (trace id, SHA-256); the same trace id with a
+ * double count. Hand-off is idempotent on (trace id, SHA-256) for SEEN_RETENTION_MS, far longer
+ * than a TraceShard takes to retry one; the same trace id with a
  * new SHA-256 (re-finished by late spans) is graded again in a later window, whose scores
  * supersede the earlier ones.
  */
@@ -61,6 +62,18 @@ interface WindowRow {
   [key: string]: SqlStorageValue;
 }
 
+/**
+ * How long a hand-off is remembered. A TraceShard hands the same trace again only when
+ * its mark of a hand-off was lost, and retries within seconds or minutes; remembering
+ * every trace for ever would grow this object by ~100 bytes a trace (gigabytes a day
+ * for a busy agent) until its storage is full.
+ */
+export const SEEN_RETENTION_MS = 3_600_000;
+/** Rows forgotten per hand-off at most, so one call never stalls on a large backlog. */
+const FORGET_SEEN_BATCH = 2_000;
+export const FORGET_SEEN_SQL = `DELETE FROM seen_traces WHERE rowid IN (
+  SELECT rowid FROM seen_traces WHERE seen_at < ? ORDER BY seen_at LIMIT ?)`;
+
 export class AgentWindow extends DurableObject<Env> {
   /** The grading run in progress, so an alarm and a force-close never grade side by side. */
   private running: Promise<void> | null = null;
@@ -95,9 +108,14 @@ export class AgentWindow extends DurableObject<Env> {
         CREATE TABLE IF NOT EXISTS seen_traces (
           trace_id TEXT PRIMARY KEY,
           sha256 TEXT NOT NULL,
-          seq INTEGER
+          seq INTEGER,
+          seen_at INTEGER NOT NULL DEFAULT 0
         );
       `);
+      // Objects created before hand-offs were forgotten: their rows count as old, so the next hand-off prunes them.
+      const columns = ctx.storage.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('seen_traces')").toArray();
+      if (!columns.some((column) => column.name === "seen_at")) ctx.storage.sql.exec("ALTER TABLE seen_traces ADD COLUMN seen_at INTEGER NOT NULL DEFAULT 0");
+      ctx.storage.sql.exec("CREATE INDEX IF NOT EXISTS seen_traces_age ON seen_traces (seen_at)");
     });
   }
 
@@ -123,8 +141,8 @@ export class AgentWindow extends DurableObject<Env> {
     const members = fresh.filter((ref) => isSampledIn(ref.traceId, settings.sampleRate));
     if (sampledOut.length > 0) {
       sql.exec(
-        "INSERT OR REPLACE INTO seen_traces (trace_id, sha256, seq) SELECT value ->> 0, value ->> 1, NULL FROM json_each(?)",
-        JSON.stringify(sampledOut.map((ref) => [ref.traceId, ref.sha256])),
+        "INSERT OR REPLACE INTO seen_traces (trace_id, sha256, seq, seen_at) SELECT value ->> 0, value ->> 1, NULL, ? FROM json_each(?)",
+        now, JSON.stringify(sampledOut.map((ref) => [ref.traceId, ref.sha256])),
       );
     }
     if (members.length > 0) {
@@ -138,10 +156,11 @@ export class AgentWindow extends DurableObject<Env> {
         open.seq, now, JSON.stringify(members.map((ref) => [ref.traceId, ref.r2Key, ref.sha256, ref.version])),
       );
       sql.exec(
-        "INSERT OR REPLACE INTO seen_traces (trace_id, sha256, seq) SELECT value ->> 0, value ->> 1, ? FROM json_each(?)",
-        open.seq, JSON.stringify(members.map((ref) => [ref.traceId, ref.sha256])),
+        "INSERT OR REPLACE INTO seen_traces (trace_id, sha256, seq, seen_at) SELECT value ->> 0, value ->> 1, ?, ? FROM json_each(?)",
+        open.seq, now, JSON.stringify(members.map((ref) => [ref.traceId, ref.sha256])),
       );
     }
+    sql.exec(FORGET_SEEN_SQL, now - SEEN_RETENTION_MS, FORGET_SEEN_BATCH);
     const added = members.length;
     await this.armAlarm();
     return added;

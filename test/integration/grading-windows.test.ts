@@ -12,6 +12,7 @@ import { isSampledIn, wilsonInterval } from "../../worker/grading";
 import { gradeClosedWindow } from "../../worker/grading-run/grade-window";
 import { sha256Hex } from "../../worker/storage/hash";
 import { agentWindow } from "../../worker/storage/durable-objects";
+import { FORGET_SEEN_SQL, SEEN_RETENTION_MS } from "../../durable-objects/agent-window";
 import { traceObjectKey } from "../../worker/storage/r2";
 import { countRows, createProject, getJson, sampleTrace } from "./helpers";
 import { closeWindow, createGrader, ingest, setWindow, settleWindow, traceScores, windows } from "./grading-helpers";
@@ -249,6 +250,28 @@ describe("exactly-once in effect", () => {
     await closeWindow(apiKey);
     const latest = (await traceScores(apiKey, "late-spans")).scores.filter((s) => !s.superseded);
     expect(latest.map((s) => s.verdict)).toEqual(["fail"]);
+  });
+
+  it("remembers a hand-off for an hour, then forgets it, so the object does not grow with every trace ever graded", async () => {
+    const { id } = await createProject();
+    const stub = agentWindow(env, id, "support-bot");
+    const refs = await Promise.all(["kept", "old-1", "old-2"].map((traceId) => storeRaw(id, traceId, { id: traceId, agent: "support-bot", spans: [] })));
+    expect(await stub.addFinished(scope(id), refs)).toBe(3);
+    const seen = () =>
+      runInDurableObject(stub, (_instance, state) =>
+        state.storage.sql.exec<{ trace_id: string }>("SELECT trace_id FROM seen_traces ORDER BY trace_id").toArray().map((row) => row.trace_id),
+      );
+    // Two of them handed over more than an hour ago.
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec("UPDATE seen_traces SET seen_at = ? WHERE trace_id LIKE 'old-%'", Date.now() - SEEN_RETENTION_MS - 1000);
+    });
+    // A repeated hand-off within the hour is still recognised, and the next hand-off forgets the old ones.
+    expect(await stub.addFinished(scope(id), [refs[0]!])).toBe(0);
+    expect(await seen()).toEqual(["kept"]);
+    const plan = await runInDurableObject(stub, (_instance, state) =>
+      state.storage.sql.exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${FORGET_SEEN_SQL}`, 0, 10).toArray().map((row) => row.detail),
+    );
+    expect(plan.some((step) => /SEARCH seen_traces USING (COVERING )?INDEX seen_traces_age \(seen_at<\?\)/.test(step))).toBe(true);
   });
 
   it("rollups carry a Wilson interval and say when a window has too few graded traces", async () => {
