@@ -39,12 +39,17 @@ export interface OtlpTraceSpans {
   traceId: string;
   /** The agent these spans alone suggest; fixed from all spans when the trace is assembled. */
   agent: string;
-  /** [spanId, 1 when the span has no parent] of each span. */
-  spans: [spanId: string, isRoot: 0 | 1][];
+  /**
+   * The span ids, 16 hex characters each, back to back: one string crosses to the
+   * shard far cheaper than an array per span.
+   */
+  spanIds: string;
+  /** Indexes (into `spanIds`) of the spans without a parent. */
+  roots: number[];
   /**
    * What the spans hold. From a protobuf request: ExportTraceServiceRequests cut out of
    * it holding only these spans (bytes copied, decoded once at assembly). From a JSON
-   * request: each span's OtlpSpanRecord as JSON, `resourceRef` naming its resource, in `spans` order.
+   * request: each span's OtlpSpanRecord as JSON, `resourceRef` naming its resource, in `spanIds` order.
    */
   content: { protobuf: Uint8Array[] } | { records: string[] };
 }

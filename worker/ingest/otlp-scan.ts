@@ -6,7 +6,7 @@
  * a fraction of a full decode. Spans are decoded once, when their trace is assembled,
  * from the small per-trace requests `traceRequests` cuts out of the body.
  */
-import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import { WireType } from "@bufbuild/protobuf/wire";
 import { UNKNOWN_AGENT, type OtlpRejections } from "../otlp";
 import { undecodableProtobuf } from "../otlp/errors";
 import { OtlpReader } from "./otlp-reader";
@@ -345,35 +345,81 @@ export function provisionalAgent(spans: ScannedSpan[], groups: ScannedGroup[]): 
  * its spans' resources and scopes as the body had them, and at most about `maxBytes`
  * of spans (a Durable Object's SQL value is capped at 2 MB). Bytes are copied, never
  * re-encoded, so decoding one gives exactly the records decoding the body gives for these spans.
+ * Each request is written into one buffer of its exact size: every length is known
+ * before a byte is written, so no writer grows, forks or joins.
  */
 export function traceRequests(body: Uint8Array, groups: ScannedGroup[], spans: ScannedSpan[], maxBytes: number): Uint8Array[] {
   const requests: Uint8Array[] = [];
-  let writer: BinaryWriter | null = null;
-  let openGroup = -1;
+  let first = 0;
   let size = 0;
-  for (const span of spans) {
+  spans.forEach((span, i) => {
     const length = span.end - span.start;
-    if (writer && size > 0 && size + length > maxBytes) {
-      requests.push(writer.join().join().finish());
-      writer = null;
-    }
-    if (writer && openGroup !== span.group) writer.join().join();
-    if (!writer) {
-      writer = new BinaryWriter();
-      openGroup = -1;
+    if (size > 0 && size + length > maxBytes) {
+      requests.push(writeRequest(body, groups, spans, first, i));
+      first = i;
       size = 0;
     }
-    if (openGroup !== span.group) {
-      const group = groups[span.group]!;
-      writer.tag(1, WireType.LengthDelimited).fork();
-      for (const [from, to] of group.resources) writer.tag(1, WireType.LengthDelimited).bytes(body.subarray(from, to));
-      writer.tag(2, WireType.LengthDelimited).fork();
-      for (const [from, to] of group.scopes) writer.tag(1, WireType.LengthDelimited).bytes(body.subarray(from, to));
-      openGroup = span.group;
-    }
-    writer.tag(2, WireType.LengthDelimited).bytes(body.subarray(span.start, span.end));
     size += length;
-  }
-  if (writer) requests.push(writer.join().join().finish());
+  });
+  if (spans.length > first) requests.push(writeRequest(body, groups, spans, first, spans.length));
   return requests;
+}
+
+/** Bytes of a length-delimited field with a one-byte tag (fields 1 and 2 here) holding `length` bytes. */
+const fieldBytes = (length: number): number => 1 + varintBytes(length) + length;
+
+function varintBytes(value: number): number {
+  let bytes = 1;
+  while (value >= 0x80) {
+    value = Math.floor(value / 128);
+    bytes++;
+  }
+  return bytes;
+}
+
+/**
+ * spans[from..to) as one ExportTraceServiceRequest: each run of spans of the same
+ * group is one ResourceSpans (field 1: the resource; field 2: one ScopeSpans with
+ * field 1, the scope, and field 2, each span).
+ */
+function writeRequest(body: Uint8Array, groups: ScannedGroup[], spans: ScannedSpan[], from: number, to: number): Uint8Array {
+  const runs: { group: ScannedGroup; from: number; to: number; scopeSpans: number; resourceSpans: number }[] = [];
+  let total = 0;
+  for (let i = from; i < to; ) {
+    const group = groups[spans[i]!.group]!;
+    let j = i;
+    let scopeSpans = 0;
+    for (const [start, stop] of group.scopes) scopeSpans += fieldBytes(stop - start);
+    for (; j < to && spans[j]!.group === spans[i]!.group; j++) scopeSpans += fieldBytes(spans[j]!.end - spans[j]!.start);
+    let resourceSpans = fieldBytes(scopeSpans);
+    for (const [start, stop] of group.resources) resourceSpans += fieldBytes(stop - start);
+    runs.push({ group, from: i, to: j, scopeSpans, resourceSpans });
+    total += fieldBytes(resourceSpans);
+    i = j;
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  const field = (tag: number, length: number): void => {
+    out[at++] = tag;
+    for (; length >= 0x80; length = Math.floor(length / 128)) out[at++] = (length % 128) | 0x80;
+    out[at++] = length;
+  };
+  const copy = (start: number, stop: number): void => {
+    field(0x0a, stop - start);
+    out.set(body.subarray(start, stop), at);
+    at += stop - start;
+  };
+  for (const run of runs) {
+    field(0x0a, run.resourceSpans);
+    for (const [start, stop] of run.group.resources) copy(start, stop);
+    field(0x12, run.scopeSpans);
+    for (const [start, stop] of run.group.scopes) copy(start, stop);
+    for (let i = run.from; i < run.to; i++) {
+      const span = spans[i]!;
+      field(0x12, span.end - span.start);
+      out.set(body.subarray(span.start, span.end), at);
+      at += span.end - span.start;
+    }
+  }
+  return out;
 }

@@ -222,25 +222,29 @@ export class OtlpSpanStore {
     let accepted = 0;
     for (const trace of req.traces) {
       const prior = known.get(trace.traceId);
+      if (trace.spanIds.length % SPAN_ID_CHARS !== 0) throw new RangeError(`span ids of trace ${trace.traceId} are not ${SPAN_ID_CHARS} characters each`);
+      const spans = trace.spanIds.length / SPAN_ID_CHARS;
       if (prior?.native) {
-        conflicts.push({ traceId: trace.traceId, spans: trace.spans.length });
+        conflicts.push({ traceId: trace.traceId, spans });
         continue;
       }
-      offered += trace.spans.length;
+      offered += spans;
       // A span already stored (an exporter retry), or sent twice in this request, counts once.
       const seen = spanIdSet(prior?.spanIds ?? "");
+      const roots = new Set(trace.roots);
       const records: string[] = [];
       let newIds = "";
       let count = 0;
       let root = 0;
-      trace.spans.forEach(([spanId, isRoot], i) => {
-        if (seen.has(spanId)) return;
+      for (let i = 0; i < spans; i++) {
+        const spanId = trace.spanIds.slice(i * SPAN_ID_CHARS, (i + 1) * SPAN_ID_CHARS);
+        if (seen.has(spanId)) continue;
         seen.add(spanId);
         newIds += spanId;
         count++;
-        root |= isRoot;
+        if (roots.has(i)) root = 1;
         if ("records" in trace.content) records.push(trace.content.records[i]!);
-      });
+      }
       if (count === 0) continue;
       accepted += count;
       // A protobuf piece is stored whole even when some of its spans were stored before (a
@@ -453,10 +457,13 @@ export class OtlpSpanStore {
   }
 }
 
+/** A span id as hex. */
+const SPAN_ID_CHARS = 16;
+
 /** The span ids listed back to back in a trace's `span_ids` (16 hex characters each), as a set. */
 function spanIdSet(spanIds: string): Set<string> {
   const set = new Set<string>();
-  for (let at = 0; at < spanIds.length; at += 16) set.add(spanIds.slice(at, at + 16));
+  for (let at = 0; at < spanIds.length; at += SPAN_ID_CHARS) set.add(spanIds.slice(at, at + SPAN_ID_CHARS));
   return set;
 }
 

@@ -170,7 +170,8 @@ function protobufTraces(content: Uint8Array, maxSpanBytes: number): PreparedTrac
   const traces = [...byTrace].map(([traceId, spans]): OtlpTraceSpans => ({
     traceId,
     agent: provisionalAgent(spans, scan.groups),
-    spans: spans.map((span) => [span.spanId, span.isRoot ? 1 : 0]),
+    spanIds: spans.map((span) => span.spanId).join(""),
+    roots: spans.flatMap((span, i) => (span.isRoot ? [i] : [])),
     content: { protobuf: traceRequests(content, scan.groups, spans, MAX_SPAN_SET_BYTES) },
   }));
   return { traces, resources: [], rejected };
@@ -192,7 +193,7 @@ async function jsonTraces(content: Uint8Array, maxSpanChars: number): Promise<Pr
   const traces: OtlpTraceSpans[] = [];
   for (const [traceId, spans] of groupSpansByTrace(decoded.spans)) {
     const records: string[] = [];
-    const entry: OtlpTraceSpans = { traceId, agent: agentOfTrace(spans), spans: [], content: { records } };
+    const entry: OtlpTraceSpans = { traceId, agent: agentOfTrace(spans), spanIds: "", roots: [], content: { records } };
     for (const span of spans) {
       const record = JSON.stringify({ ...span, resource: undefined, resourceRef: resourceRefs.get(span.resource) });
       // Length in UTF-16 units bounds the UTF-8 size from below; close enough for a guard this far from the cap.
@@ -200,10 +201,11 @@ async function jsonTraces(content: Uint8Array, maxSpanChars: number): Promise<Pr
         rejected.add(`span ${span.spanId} of trace ${traceId}`, `is ${record.length} bytes as JSON; the limit per span is ${maxSpanChars} bytes (MAX_TRACE_BYTES)`);
         continue;
       }
-      entry.spans.push([span.spanId, span.parentSpanId === null ? 1 : 0]);
+      if (span.parentSpanId === null) entry.roots.push(records.length);
+      entry.spanIds += span.spanId;
       records.push(record);
     }
-    if (entry.spans.length > 0) traces.push(entry);
+    if (records.length > 0) traces.push(entry);
   }
   return { traces, resources, rejected };
 }
