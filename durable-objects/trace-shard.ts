@@ -20,7 +20,7 @@ import { loadConfig } from "../worker/config";
 import { traceLatencyMs } from "../worker/domain/trace";
 import { otlpSegmentKey, type RecordSpansRequest, type RecordSpansResult } from "../worker/ingest/otlp-objects";
 import { PrunedSpanReader, PrunedSpansUnreadableError } from "../worker/ingest/otlp-pruned";
-import { migrateLegacySpans, OTLP_SHARD_SCHEMA, OtlpSpanStore, type DueTrace, type OtlpTraceView } from "../worker/ingest/otlp-span-store";
+import { migrateLegacySpans, OTLP_SHARD_SCHEMA, OtlpSpanStore, type DueTrace, type OtlpTraceView, type StoredSpans } from "../worker/ingest/otlp-span-store";
 import { assembleTrace } from "../worker/otlp";
 import { createDb } from "../worker/storage/db";
 import { agentWindow } from "../worker/storage/durable-objects";
@@ -151,7 +151,7 @@ export class TraceShard extends DurableObject<Env> {
     if (!view.assembling) return view;
     let spans;
     try {
-      spans = await new PrunedSpanReader(new TraceStore(this.env.TRACES)).spansOf(id, this.otlp.storedSpans(projectId, id));
+      spans = await new PrunedSpanReader(new TraceStore(this.env.TRACES)).spansOf(id, this.otlp.storedSpans(projectId, [id]).get(id)!);
     } catch (err) {
       if (!(err instanceof PrunedSpansUnreadableError)) throw err;
       console.error(`TraceShard quarantines OTLP trace ${id}`, err);
@@ -261,9 +261,11 @@ export class TraceShard extends DurableObject<Env> {
   private async finishTraces(store: TraceStore, projectId: string, due: DueTrace[]): Promise<void> {
     const encoder = new TextEncoder();
     const pruned = new PrunedSpanReader(store);
+    // One read for all of them; a span arriving after it bumps its trace's change_seq, so that revision is not committed.
+    const stored = this.otlp.storedSpans(projectId, due.map((trace) => trace.id));
     const slices: { due: DueTrace; assembled: ReturnType<typeof assembleTrace>; jsonBytes: number; bytes: Uint8Array }[] = [];
     for (const trace of due) {
-      const assembled = await this.assemble(trace, pruned);
+      const assembled = await this.assemble(trace, pruned, stored.get(trace.id)!);
       if (!assembled) continue;
       // Each trace's JSON line compressed on its own, so a slice decompresses alone.
       const json = encoder.encode(`${JSON.stringify(assembled)}\n`);
@@ -323,9 +325,9 @@ export class TraceShard extends DurableObject<Env> {
    * The trace assembled from its stored spans, or null when that fails: a trace whose
    * earlier spans cannot be read back is quarantined, any other failure set aside.
    */
-  private async assemble(due: DueTrace, pruned: PrunedSpanReader): Promise<ReturnType<typeof assembleTrace> | null> {
+  private async assemble(due: DueTrace, pruned: PrunedSpanReader, stored: StoredSpans): Promise<ReturnType<typeof assembleTrace> | null> {
     try {
-      return assembleTrace(await pruned.spansOf(due.id, this.otlp.storedSpans(due.projectId, due.id)));
+      return assembleTrace(await pruned.spansOf(due.id, stored));
     } catch (err) {
       if (err instanceof PrunedSpansUnreadableError) {
         console.error(`TraceShard quarantines OTLP trace ${due.id}`, err);

@@ -13,6 +13,7 @@ import { shardOf, traceShard } from "../../worker/storage/durable-objects";
 import { parseTraceRef } from "../../worker/storage/r2";
 import {
   COMMIT_REVISIONS_SQL, FINISH_TRACES_SQL, KNOWN_TRACES_SQL, migrateLegacySpans, OtlpSpanStore, PRUNE_PIECES_SQL, PRUNED_REQUESTS_SQL,
+  STORED_PIECES_SQL, STORED_REQUESTS_SQL,
 } from "../../worker/ingest/otlp-span-store";
 import type { TraceRecord } from "../../durable-objects/trace-shard";
 import { jsonBody, jsonRequest, protobufRequest, type SpanSpec } from "../../worker/otlp/test-fixtures";
@@ -397,9 +398,9 @@ describe("OTLP trace assembly", () => {
     }
   });
 
-  it("prunes the pieces of committed traces through the trace index, never by scanning the pieces", async () => {
+  it("reads and prunes the pieces of a run's traces through the trace index, never by scanning the pieces", async () => {
     const plans = await runInDurableObject(traceShard(env, project.id, hex(16)), (_instance, state) =>
-      [PRUNED_REQUESTS_SQL, PRUNE_PIECES_SQL].map((sql) =>
+      [STORED_PIECES_SQL, PRUNED_REQUESTS_SQL, PRUNE_PIECES_SQL].map((sql) =>
         state.storage.sql.exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, "[]").toArray().map((row) => row.detail),
       ),
     );
@@ -407,6 +408,14 @@ describe("OTLP trace assembly", () => {
       expect(plan.some((step) => /SEARCH (s|otlp_span_sets) USING INDEX otlp_span_sets_trace \(project_id=\? AND trace_id=\?\)/.test(step))).toBe(true);
       expect(plan.filter((step) => /^SCAN (s|otlp_span_sets)\b/.test(step))).toEqual([]);
     }
+  });
+
+  it("reads the pruned requests of a run's traces by index, never by scanning them", async () => {
+    const plan = await runInDurableObject(traceShard(env, project.id, hex(16)), (_instance, state) =>
+      state.storage.sql.exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${STORED_REQUESTS_SQL}`, "[]").toArray().map((row) => row.detail),
+    );
+    expect(plan.some((step) => /^SEARCH r USING INDEX .*\(project_id=\? AND trace_id=\?\)/.test(step))).toBe(true);
+    expect(plan.filter((step) => /^SCAN r\b/.test(step))).toEqual([]);
   });
 
   it("looks up the traces of a request by primary key, never by scanning the project", async () => {

@@ -29,7 +29,8 @@ export class PrunedSpanReader {
 
   /** Every span of the trace: those read back from its pruned requests, then the ones still held. */
   async spansOf(traceId: string, stored: StoredSpans): Promise<OtlpSpanRecord[]> {
-    if (stored.requests.length === 0) return stored.held;
+    const held = stored.held();
+    if (stored.requests.length === 0) return held;
     const spans: OtlpSpanRecord[] = [];
     const found = new Set<string>();
     for (const request of stored.requests) {
@@ -40,10 +41,10 @@ export class PrunedSpanReader {
         found.add(span.spanId);
       }
     }
-    for (const span of stored.held) found.add(span.spanId);
+    for (const span of held) found.add(span.spanId);
     const missing = [...stored.spanIds].filter((id) => !found.has(id));
     if (missing.length > 0) throw new PrunedSpansUnreadableError(traceId, `${missing.length} of its spans (${missing.slice(0, 3).join(", ")}) are in none of them`);
-    return [...spans, ...stored.held];
+    return [...spans, ...held];
   }
 
   private request(traceId: string, ref: { key: string; sha256: string }): Promise<Map<string, () => OtlpSpanRecord[]>> {

@@ -125,8 +125,19 @@ export interface StoredSpans {
   requests: { key: string; sha256: string }[];
   /** Every span id the trace holds; what may be taken from `requests` (set only when there are any). */
   spanIds: Set<string>;
-  /** The spans of the pieces still held, newer than anything in `requests`. */
-  held: OtlpSpanRecord[];
+  /** Decodes the spans of the pieces still held, newer than anything in `requests`. */
+  held: () => OtlpSpanRecord[];
+}
+
+interface StoredRequest {
+  seq: number;
+  key: string;
+  sha256: string;
+}
+
+interface StoredPiece {
+  seq: number;
+  spans: string | ArrayBuffer;
 }
 
 export interface OtlpTraceView {
@@ -196,6 +207,20 @@ export const PRUNED_REQUESTS_SQL = `INSERT OR IGNORE INTO otlp_span_requests (pr
   FROM (SELECT value ->> 0 AS project_id, value ->> 1 AS id FROM json_each(?)) AS done
   JOIN otlp_span_sets s ON s.project_id = done.project_id AND s.trace_id = done.id
   WHERE s.request_key IS NOT NULL ORDER BY s.rowid`;
+
+/** The pieces of the JSON rows `[project_id, trace id]`, with their rowid (arrival order) as `seq`. */
+export const STORED_PIECES_SQL = `SELECT s.rowid AS seq, s.trace_id AS trace_id, s.spans AS spans
+  FROM (SELECT value ->> 0 AS project_id, value ->> 1 AS id FROM json_each(?)) AS want
+  JOIN otlp_span_sets s ON s.project_id = want.project_id AND s.trace_id = want.id`;
+
+/** The pruned requests of the JSON rows `[project_id, trace id]`, with their rowid (arrival order) as `seq`. */
+export const STORED_REQUESTS_SQL = `SELECT r.rowid AS seq, r.trace_id AS trace_id, r.request_key AS request_key, r.request_sha256 AS request_sha256
+  FROM (SELECT value ->> 0 AS project_id, value ->> 1 AS id FROM json_each(?)) AS want
+  JOIN otlp_span_requests r ON r.project_id = want.project_id AND r.trace_id = want.id`;
+
+const SPAN_IDS_SQL = `SELECT o.id AS id, o.span_ids AS span_ids
+  FROM (SELECT value ->> 0 AS project_id, value ->> 1 AS id FROM json_each(?)) AS want
+  JOIN otlp_traces o ON o.project_id = want.project_id AND o.id = want.id`;
 
 /** Deletes the pieces of the JSON rows `[project_id, trace id]` that name their request. */
 export const PRUNE_PIECES_SQL = `DELETE FROM otlp_span_sets WHERE request_key IS NOT NULL AND (project_id, trace_id) IN (
@@ -345,32 +370,44 @@ export class OtlpSpanStore {
   }
 
   /**
-   * What a trace's spans are stored as: the raw requests of pieces pruned when an
+   * What each trace's spans are stored as: the raw requests of pieces pruned when an
    * earlier revision was committed (in arrival order; the caller reads them from R2),
-   * then the spans of the pieces still held, with their resource put back.
+   * and the pieces still held, decoded (with their resource put back) only when asked.
+   * One statement per table for all the traces, not one per trace.
    */
-  storedSpans(projectId: string, traceId: string): StoredSpans {
-    const requests = this.sql
-      .exec<{ request_key: string; request_sha256: string }>(
-        "SELECT request_key, request_sha256 FROM otlp_span_requests WHERE project_id = ? AND trace_id = ? ORDER BY rowid",
-        projectId,
-        traceId,
-      )
-      .toArray()
-      .map((row) => ({ key: row.request_key, sha256: row.request_sha256 }));
-    const spanIds = requests.length === 0 ? "" : (this.sql.exec<{ span_ids: string }>(
-      "SELECT span_ids FROM otlp_traces WHERE project_id = ? AND id = ?",
-      projectId,
-      traceId,
-    ).toArray()[0]?.span_ids ?? "");
+  storedSpans(projectId: string, traceIds: string[]): Map<string, StoredSpans> {
+    const want = JSON.stringify(traceIds.map((id) => [projectId, id]));
+    const found = new Map(traceIds.map((id) => [id, { requests: [] as StoredRequest[], pieces: [] as StoredPiece[] }]));
+    for (const row of this.sql.exec<{ seq: number; trace_id: string; request_key: string; request_sha256: string }>(STORED_REQUESTS_SQL, want)) {
+      found.get(row.trace_id)?.requests.push({ seq: row.seq, key: row.request_key, sha256: row.request_sha256 });
+    }
+    for (const row of this.sql.exec<{ seq: number; trace_id: string; spans: string | ArrayBuffer }>(STORED_PIECES_SQL, want)) {
+      found.get(row.trace_id)?.pieces.push({ seq: row.seq, spans: row.spans });
+    }
+    const pruned = [...found].filter(([, stored]) => stored.requests.length > 0).map(([id]) => [projectId, id]);
+    const spanIds = new Map<string, string>();
+    if (pruned.length > 0) {
+      for (const row of this.sql.exec<{ id: string; span_ids: string }>(SPAN_IDS_SQL, JSON.stringify(pruned))) spanIds.set(row.id, row.span_ids);
+    }
+    const bySeq = (a: { seq: number }, b: { seq: number }) => a.seq - b.seq;
+    return new Map(
+      [...found].map(([id, { requests, pieces }]) => [
+        id,
+        {
+          requests: requests.sort(bySeq).map(({ key, sha256 }) => ({ key, sha256 })),
+          spanIds: spanIdSet(spanIds.get(id) ?? ""),
+          held: () => this.decodePieces(projectId, pieces.sort(bySeq)),
+        },
+      ]),
+    );
+  }
+
+  /** The spans of stored pieces, in order, with their resource put back. */
+  private decodePieces(projectId: string, pieces: StoredPiece[]): OtlpSpanRecord[] {
     const records: (OtlpSpanRecord & { resourceRef?: string })[] = [];
-    for (const row of this.sql.exec<{ spans: string | ArrayBuffer }>(
-      "SELECT spans FROM otlp_span_sets WHERE project_id = ? AND trace_id = ? ORDER BY rowid",
-      projectId,
-      traceId,
-    )) {
+    for (const piece of pieces) {
       // Protobuf pieces were validated span by span when they arrived; they decode to records with their resource.
-      const stored = typeof row.spans === "string" ? (JSON.parse(row.spans) as OtlpSpanRecord[]) : decodeProtobufTracesFast(new Uint8Array(row.spans)).spans;
+      const stored = typeof piece.spans === "string" ? (JSON.parse(piece.spans) as OtlpSpanRecord[]) : decodeProtobufTracesFast(new Uint8Array(piece.spans)).spans;
       for (const record of stored) records.push(record);
     }
     const refs = [...new Set(records.map((r) => r.resourceRef).filter((ref) => ref !== undefined))];
@@ -388,7 +425,7 @@ export class OtlpSpanStore {
       record.resource = resources.get(record.resourceRef) ?? {};
       delete record.resourceRef;
     }
-    return { requests, spanIds: spanIdSet(spanIds), held: records };
+    return records;
   }
 
   /**
