@@ -6,7 +6,7 @@
  */
 import { createExecutionContext, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { brotliDecompressSync } from "node:zlib";
+import { brotliDecompressSync, gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../../worker/index";
 import { shardOf, traceShard } from "../../worker/storage/durable-objects";
@@ -51,6 +51,15 @@ async function exportJson(spans: SpanSpec[]): Promise<Response> {
     method: "POST",
     headers: { authorization: `Bearer ${project.apiKey}`, "content-type": "application/json" },
     body: jsonBody(jsonRequest([{ resource, spans }])),
+  });
+}
+
+/** Exports spans as gzip-compressed protobuf: the raw request is stored as the client's gzip bytes. */
+async function exportGzip(spans: SpanSpec[]): Promise<Response> {
+  return call("/v1/traces", {
+    method: "POST",
+    headers: { authorization: `Bearer ${project.apiKey}`, "content-type": PROTOBUF, "content-encoding": "gzip" },
+    body: gzipSync(protobufRequest([{ resource, spans }])),
   });
 }
 
@@ -216,8 +225,8 @@ describe("OTLP trace assembly", () => {
     expect(await sha256Hex(await (await env.TRACES.get(key, { range }))!.arrayBuffer())).toBe(first.sha256);
   });
 
-  it("prunes a finished trace's span bytes to its raw requests; a late span re-assembles it from them, in protobuf and JSON", async () => {
-    for (const send of [exportRequest, exportJson]) {
+  it("prunes a finished trace's span bytes to its raw requests; a late span re-assembles it from them (protobuf, gzip, JSON)", async () => {
+    for (const send of [exportRequest, exportGzip, exportJson]) {
       const run = agentRun();
       // The trace's spans in two requests: both are named once it is finished, and nothing else is kept.
       expect((await send([run.spans[1]!])).status).toBe(200);
