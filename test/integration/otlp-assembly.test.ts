@@ -15,7 +15,7 @@ import {
   COMMIT_REVISIONS_SQL, FINISH_TRACES_SQL, KNOWN_TRACES_SQL, migrateLegacySpans, OtlpSpanStore, PRUNE_PIECES_SQL, PRUNED_REQUESTS_SQL,
   STORED_PIECES_SQL, STORED_REQUESTS_SQL,
 } from "../../worker/ingest/otlp-span-store";
-import type { TraceRecord } from "../../durable-objects/trace-shard";
+import { DUE_FOR_INDEX_SQL, NEXT_INDEX_AT_SQL, type TraceRecord } from "../../durable-objects/trace-shard";
 import { jsonBody, jsonRequest, protobufRequest, type SpanSpec } from "../../worker/otlp/test-fixtures";
 import { BASE, call, countRows, createProject, flushShards, getJson, postTraces, sampleTrace } from "./helpers";
 
@@ -425,6 +425,19 @@ describe("OTLP trace assembly", () => {
     );
     expect(plan.some((step) => /^SEARCH r USING INDEX .*\(project_id=\? AND trace_id=\?\)/.test(step))).toBe(true);
     expect(plan.filter((step) => /^SCAN r\b/.test(step))).toEqual([]);
+  });
+
+  it("finds the rows due for the index by seeking past those held for their quiet period, never visiting them", async () => {
+    const plans = await runInDurableObject(traceShard(env, project.id, hex(16)), (_instance, state) =>
+      [
+        [DUE_FOR_INDEX_SQL, Date.now(), 10],
+        [NEXT_INDEX_AT_SQL],
+      ].map(([sql, ...params]) => state.storage.sql.exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, ...params).toArray().map((row) => row.detail)),
+    );
+    const [due, next] = plans;
+    expect(due!.filter((step) => /USING (COVERING )?INDEX traces_unindexed \(indexed=\? AND index_after(=|<)\?\)/.test(step))).toHaveLength(2);
+    expect(next!.some((step) => /USING COVERING INDEX traces_unindexed/.test(step))).toBe(true);
+    expect([...due!, ...next!].filter((step) => /^SCAN traces\b|traces_pending/.test(step))).toEqual([]);
   });
 
   it("looks up the traces of a request by primary key, never by scanning the project", async () => {
