@@ -121,6 +121,19 @@ const sampler = setInterval(() => {
 
 const results = [];
 let devRestarts = 0;
+
+/**
+ * wrangler dev's proxy answers 503 "restarted mid-request" now and then, to a request
+ * whose body the runtime refused while it was still streaming, or to the one after it
+ * (the workerd processes keep running: their pids do not change). A client retries a
+ * 503, so this does too, once, and counts it.
+ */
+async function retriedOnDevProxy503(send, textOf) {
+  const answer = await send();
+  if (answer.status !== 503 || !(await textOf(answer)).includes("restarted mid-request")) return answer;
+  devRestarts++;
+  return send();
+}
 for (const endpoint of endpoints) {
   for (const c of cases) {
     const started = Date.now();
@@ -133,28 +146,16 @@ for (const endpoint of endpoints) {
         counter,
       );
     };
-    let answer = await send();
-    // wrangler dev's proxy answers 503 "restarted mid-request" now and then when the runtime
-    // refuses a body it is still streaming (the workerd processes keep running: their pids do
-    // not change); a client retries a 503, so this does too, once, and says so.
-    if (answer.status === 503 && answer.text.includes("restarted mid-request")) {
-      devRestarts++;
-      answer = await send();
-    }
-    const { status, text: message, sentBytes } = answer;
-    const sendNext = () =>
-      fetch(`${server.url}/api/traces`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${project.apiKey}`, "content-type": "application/json" },
-        body: JSON.stringify({ agent: "after-oversized", output: "ok" }),
-      });
-    let next = await sendNext();
-    // The same 503 can reach the request after a refusal: wrangler dev's proxy reports the
-    // refused upstream connection that way (the runtime itself keeps running). Retried once, counted.
-    if (next.status === 503 && (await next.clone().text()).includes("restarted mid-request")) {
-      devRestarts++;
-      next = await sendNext();
-    }
+    const { status, text: message, sentBytes } = await retriedOnDevProxy503(send, async (answer) => answer.text);
+    const next = await retriedOnDevProxy503(
+      () =>
+        fetch(`${server.url}/api/traces`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${project.apiKey}`, "content-type": "application/json" },
+          body: JSON.stringify({ agent: "after-oversized", output: "ok" }),
+        }),
+      (res) => res.clone().text(),
+    );
     results.push({
       endpoint: endpoint.name,
       case: c.name,

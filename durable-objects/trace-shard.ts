@@ -168,9 +168,7 @@ export class TraceShard extends DurableObject<Env> {
     try {
       spans = await new PrunedSpanReader(new TraceStore(this.env.TRACES)).spansOf(id, this.otlp.storedSpans(projectId, [id]).get(id)!);
     } catch (err) {
-      if (!(err instanceof PrunedSpansUnreadableError)) throw err;
-      console.error(`TraceShard quarantines OTLP trace ${id}`, err);
-      this.otlp.quarantine(projectId, id);
+      if (!this.quarantinedFor(err, projectId, id)) throw err;
       return { ...view, state: "quarantined", assembling: false };
     }
     // As JSON: span payloads are arbitrary values, which RPC types cannot describe.
@@ -344,16 +342,20 @@ export class TraceShard extends DurableObject<Env> {
     try {
       return assembleTrace(await pruned.spansOf(due.id, stored));
     } catch (err) {
-      if (err instanceof PrunedSpansUnreadableError) {
-        console.error(`TraceShard quarantines OTLP trace ${due.id}`, err);
-        this.otlp.quarantine(due.projectId, due.id);
-        return null;
-      }
+      if (this.quarantinedFor(err, due.projectId, due.id)) return null;
       // Deterministic: retrying now would fail again and hold up every other trace.
       console.error(`TraceShard could not assemble OTLP trace ${due.id}; retrying in an hour`, err);
       this.otlp.postpone(due, Date.now() + 3_600_000);
       return null;
     }
+  }
+
+  /** Quarantines the trace when `err` says its pruned spans cannot be read back; true when it did. */
+  private quarantinedFor(err: unknown, projectId: string, id: string): boolean {
+    if (!(err instanceof PrunedSpansUnreadableError)) return false;
+    console.error(`TraceShard quarantines OTLP trace ${id}`, err);
+    this.otlp.quarantine(projectId, id);
+    return true;
   }
 
   /** When the earliest row held from the index (a new OTLP trace, see OtlpSpanStore.record) may go in. */

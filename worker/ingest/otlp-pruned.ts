@@ -68,7 +68,6 @@ export class PrunedSpanReader {
       throw err;
     }
     if (!content) throw new PrunedSpansUnreadableError(traceId, `R2 object ${ref.key} is gone`);
-    // No per-span limit beyond the storage cap: the span ids the trace counts say what was taken.
-    return spansByTraceOf(content, ref.key.endsWith(".json") ? "json" : "protobuf", Number.MAX_SAFE_INTEGER);
+    return spansByTraceOf(content, ref.key.endsWith(".json") ? "json" : "protobuf");
   }
 }

@@ -163,12 +163,15 @@ export const FINISH_TRACES_SQL = `UPDATE traces SET record = done.record, sha256
   FROM (SELECT value ->> 0 AS project_id, value ->> 1 AS id, value ->> 2 AS record, value ->> 3 AS sha256, value ->> 4 AS agent FROM json_each(?)) AS done
   WHERE traces.project_id = done.project_id AND traces.id = done.id`;
 
+/** The JSON rows `[project_id, trace id]` bound to a statement, as a table of (project_id, id). */
+const WANTED_TRACES = "(SELECT value ->> 0 AS project_id, value ->> 1 AS id FROM json_each(?))";
+
 /**
  * The ids among the JSON rows `[project_id, id]` this shard knows: a native trace
  * (in `traces` without OTLP spans) or an OTLP trace with its span ids.
  */
 export const KNOWN_TRACES_SQL = `SELECT ask.id AS id, o.id IS NULL AS native, o.span_ids AS span_ids
-  FROM (SELECT value ->> 0 AS project_id, value ->> 1 AS id FROM json_each(?)) AS ask
+  FROM ${WANTED_TRACES} AS ask
   LEFT JOIN traces t ON t.project_id = ask.project_id AND t.id = ask.id
   LEFT JOIN otlp_traces o ON o.project_id = ask.project_id AND o.id = ask.id
   WHERE t.id IS NOT NULL OR o.id IS NOT NULL`;
@@ -204,22 +207,22 @@ export const OPEN_TRACES_SQL = `INSERT INTO traces (project_id, id, record, sha2
 /** For the JSON rows `[project_id, trace id]`: the raw requests of their pruneable pieces, in arrival order, each once. */
 export const PRUNED_REQUESTS_SQL = `INSERT OR IGNORE INTO otlp_span_requests (project_id, trace_id, request_key, request_sha256)
   SELECT s.project_id, s.trace_id, s.request_key, s.request_sha256
-  FROM (SELECT value ->> 0 AS project_id, value ->> 1 AS id FROM json_each(?)) AS done
-  JOIN otlp_span_sets s ON s.project_id = done.project_id AND s.trace_id = done.id
+  FROM ${WANTED_TRACES} AS want
+  JOIN otlp_span_sets s ON s.project_id = want.project_id AND s.trace_id = want.id
   WHERE s.request_key IS NOT NULL ORDER BY s.rowid`;
 
 /** The pieces of the JSON rows `[project_id, trace id]`, with their rowid (arrival order) as `seq`. */
 export const STORED_PIECES_SQL = `SELECT s.rowid AS seq, s.trace_id AS trace_id, s.spans AS spans
-  FROM (SELECT value ->> 0 AS project_id, value ->> 1 AS id FROM json_each(?)) AS want
+  FROM ${WANTED_TRACES} AS want
   JOIN otlp_span_sets s ON s.project_id = want.project_id AND s.trace_id = want.id`;
 
 /** The pruned requests of the JSON rows `[project_id, trace id]`, with their rowid (arrival order) as `seq`. */
 export const STORED_REQUESTS_SQL = `SELECT r.rowid AS seq, r.trace_id AS trace_id, r.request_key AS request_key, r.request_sha256 AS request_sha256
-  FROM (SELECT value ->> 0 AS project_id, value ->> 1 AS id FROM json_each(?)) AS want
+  FROM ${WANTED_TRACES} AS want
   JOIN otlp_span_requests r ON r.project_id = want.project_id AND r.trace_id = want.id`;
 
 const SPAN_IDS_SQL = `SELECT o.id AS id, o.span_ids AS span_ids
-  FROM (SELECT value ->> 0 AS project_id, value ->> 1 AS id FROM json_each(?)) AS want
+  FROM ${WANTED_TRACES} AS want
   JOIN otlp_traces o ON o.project_id = want.project_id AND o.id = want.id`;
 
 /** Deletes the pieces of the JSON rows `[project_id, trace id]` that name their request. */

@@ -121,14 +121,14 @@ function shardStub(env: Env, projectId: string, shard: number) {
 }
 
 /**
- * The spans a request gave each of its traces, exactly as ingest took them (the same
- * scan or decode, checks and per-span limit), each trace's records decoded on demand.
- * For re-assembling a trace whose stored pieces were pruned, from the raw request in R2.
+ * The spans a request gave each of its traces, taken apart as ingest did (the same scan
+ * or decode and checks; no per-span limit but the storage cap, since the caller keeps
+ * only the span ids its trace counts), each trace's records decoded on demand. For
+ * re-assembling a trace whose stored pieces were pruned, from the raw request in R2.
  */
-export async function spansByTraceOf(content: Uint8Array, format: OtlpFormat, maxSpanBytes: number): Promise<Map<string, () => OtlpSpanRecord[]>> {
-  const limit = Math.min(maxSpanBytes, MAX_SPAN_RECORD_BYTES);
-  const prepared = format === "protobuf" ? protobufTraces(content, limit) : await jsonTraces(content, limit);
-  const resources = new Map(prepared.resources.map(([hash, json]) => [hash, json]));
+export async function spansByTraceOf(content: Uint8Array, format: OtlpFormat): Promise<Map<string, () => OtlpSpanRecord[]>> {
+  const prepared = format === "protobuf" ? protobufTraces(content, MAX_SPAN_RECORD_BYTES) : await jsonTraces(content, MAX_SPAN_RECORD_BYTES);
+  const resources = new Map(prepared.resources.map(([hash, json]) => [hash, JSON.parse(json) as OtlpSpanRecord["resource"]]));
   return new Map(
     prepared.traces.map((trace) => [
       trace.traceId,
@@ -136,8 +136,7 @@ export async function spansByTraceOf(content: Uint8Array, format: OtlpFormat, ma
         if ("protobuf" in trace.content) return trace.content.protobuf.flatMap((piece) => decodeProtobufTracesFast(piece).spans);
         return trace.content.records.map((json) => {
           const { resourceRef, ...record } = JSON.parse(json) as OtlpSpanRecord & { resourceRef?: string };
-          const resource = resourceRef === undefined ? undefined : resources.get(resourceRef);
-          return { ...record, resource: resource === undefined ? {} : (JSON.parse(resource) as OtlpSpanRecord["resource"]) };
+          return { ...record, resource: (resourceRef === undefined ? undefined : resources.get(resourceRef)) ?? {} };
         });
       },
     ]),

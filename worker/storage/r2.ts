@@ -143,19 +143,9 @@ export class TraceStore {
     }
     if (!object) return null;
     const bytes = new Uint8Array(await object.arrayBuffer());
-    const actual = await sha256Hex(bytes);
     // A truncated segment gives a short range, which the hash already rejects; the length check says why.
-    if (actual !== expectedSha256 || (range && bytes.byteLength !== range.length)) {
-      throw new TraceCorruptedError(ref, expectedSha256, actual);
-    }
-    const encoding = encodingOfKey(key);
-    if (!encoding) return bytes;
-    try {
-      return decompressStored(bytes, encoding);
-    } catch {
-      // The hash matched what was written, so the writer stored bad data; it is unreadable all the same.
-      throw new TraceCorruptedError(ref, expectedSha256, actual, `passes its SHA-256 check but does not decompress (${encoding})`);
-    }
+    const intact = !range || bytes.byteLength === range.length;
+    return (await verifiedContent(ref, bytes, expectedSha256, encodingOfKey(key), intact)).content;
   }
 
   /**
@@ -167,16 +157,9 @@ export class TraceStore {
   async getContentAddressed(key: string, storedSha256: string): Promise<Uint8Array | null> {
     const object = await this.bucket.get(key);
     if (!object) return null;
-    const bytes = new Uint8Array(await object.arrayBuffer());
-    const actual = await sha256Hex(bytes);
-    if (actual !== storedSha256) throw new TraceCorruptedError(key, storedSha256, actual);
     const encoding = object.customMetadata?.contentEncoding;
-    let content: Uint8Array;
-    try {
-      content = encoding === "br" || encoding === "gzip" ? decompressStored(bytes, encoding) : bytes;
-    } catch {
-      throw new TraceCorruptedError(key, storedSha256, actual, `passes its SHA-256 check but does not decompress (${encoding})`);
-    }
+    const bytes = new Uint8Array(await object.arrayBuffer());
+    const { content, actual } = await verifiedContent(key, bytes, storedSha256, encoding === "br" || encoding === "gzip" ? encoding : null);
     const contentSha256 = object.customMetadata?.contentSha256;
     if (contentSha256 !== undefined && (await sha256Hex(content)) !== contentSha256) {
       throw new TraceCorruptedError(key, storedSha256, actual, `decompresses to content that is not the content it was stored as (${contentSha256})`);
@@ -191,6 +174,29 @@ export class TraceStore {
   /** Raw put without checks: only for the benchmark's floor route. */
   async putChecked(key: string, bytes: Uint8Array, sha256: string): Promise<void> {
     await this.bucket.put(key, bytes, { sha256 });
+  }
+}
+
+/**
+ * Stored bytes checked against the SHA-256 recorded when they were written (and, for a
+ * range, against their length), then decompressed when `encoding` says they are
+ * compressed. TraceCorruptedError names `name` when they are not what was written.
+ */
+async function verifiedContent(
+  name: string,
+  bytes: Uint8Array,
+  expectedSha256: string,
+  encoding: StoredEncoding | null,
+  intact = true,
+): Promise<{ content: Uint8Array; actual: string }> {
+  const actual = await sha256Hex(bytes);
+  if (actual !== expectedSha256 || !intact) throw new TraceCorruptedError(name, expectedSha256, actual);
+  if (!encoding) return { content: bytes, actual };
+  try {
+    return { content: decompressStored(bytes, encoding), actual };
+  } catch {
+    // The hash matched what was written, so the writer stored bad data; it is unreadable all the same.
+    throw new TraceCorruptedError(name, expectedSha256, actual, `passes its SHA-256 check but does not decompress (${encoding})`);
   }
 }
 
