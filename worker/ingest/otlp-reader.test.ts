@@ -29,6 +29,19 @@ describe("OtlpReader", () => {
     );
   });
 
+  it("reads a run of ids, repeated or not, as hex() reads each one", () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...fc.sample(fc.uint8Array({ minLength: 0, maxLength: 17 }), 6)), { maxLength: 30 }), (ids) => {
+        const writer = new BinaryWriter();
+        for (const id of ids) writer.bytes(id);
+        const reader = new OtlpReader(writer.finish());
+        for (const id of ids) expect(reader.repeatedHex()).toBe(bytesToHex(id));
+      }),
+      { numRuns: 500 },
+    );
+    expect(() => new OtlpReader(lengthDelimited(new Uint8Array(16)).subarray(0, 9)).repeatedHex()).toThrow(/premature EOF/);
+  });
+
   it("gives each key back right when many keys (and many lengths) share the cache", () => {
     const keys = fc.sample(fc.string({ unit: "binary", maxLength: 90 }), 5000);
     for (const key of [...keys, ...keys.reverse()]) {

@@ -18,6 +18,9 @@ const keyCache = new Map<number, { bytes: Uint8Array; key: string }>();
 
 export class OtlpReader extends BinaryReader {
   private readonly data: Uint8Array;
+  /** The bytes and hex of the last `repeatedHex()` field. */
+  private lastBytes: Uint8Array | null = null;
+  private lastHex = "";
 
   constructor(data: Uint8Array) {
     super(data);
@@ -51,7 +54,23 @@ export class OtlpReader extends BinaryReader {
   /** A length-delimited bytes field as lowercase hex (what `bytesToHex(reader.bytes())` gives). */
   hex(): string {
     const length = this.skipField();
+    return this.hexAt(this.pos - length, length);
+  }
+
+  /**
+   * `hex()` for a field that mostly repeats its previous value, such as the trace id of
+   * every span of a piece: the string made last time when the bytes are the same.
+   */
+  repeatedHex(): string {
+    const length = this.skipField();
     const start = this.pos - length;
+    if (this.lastBytes && this.holds(start, length, this.lastBytes)) return this.lastHex;
+    this.lastBytes = this.data.slice(start, this.pos);
+    this.lastHex = this.hexAt(start, length);
+    return this.lastHex;
+  }
+
+  private hexAt(start: number, length: number): string {
     const codes = new Array<number>(length * 2);
     for (let i = 0; i < length; i++) {
       const byte = this.data[start + i]!;

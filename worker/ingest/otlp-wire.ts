@@ -131,7 +131,7 @@ function readSpan(reader: OtlpReader, stop: number): RawSpan {
     switch (field) {
       case 1:
         expectWire(wire, WireType.LengthDelimited, field);
-        span.traceId = reader.hex();
+        span.traceId = reader.repeatedHex();
         break;
       case 2:
         expectWire(wire, WireType.LengthDelimited, field);

@@ -35,8 +35,9 @@ export function assembleTrace(records: OtlpSpanRecord[]): Trace {
     throw new RangeError("assembleTrace got spans of several traces; group them with groupSpansByTrace first");
   }
   const unique = byStartTime([...new Map(records.map((record) => [record.spanId, record])).values()]);
-  const parents = resolveParents(unique);
-  const root = findRoot(unique, parents)!;
+  // `unique` is already in start order: neither call sorts it again.
+  const parents = resolveParents(unique, unique);
+  const root = findRoot(unique, unique, parents)!;
   const spans = unique.map((record) =>
     mapSpan(record, { parentId: parents.get(record.spanId) ?? null, isRoot: record === root }),
   );

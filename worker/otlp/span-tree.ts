@@ -29,15 +29,16 @@ export function byStartTime(spans: OtlpSpanRecord[]): OtlpSpanRecord[] {
  * the span has none, when its parent is not in the set (the trace arrives in
  * pieces, or the parent lives in another service), or where a (malformed)
  * chain of parents loops back on itself, so the result is always a forest.
+ * `ordered` is `spans` in `byStartTime` order, when the caller has it already.
  */
-export function resolveParents(spans: OtlpSpanRecord[]): Map<string, string | null> {
+export function resolveParents(spans: OtlpSpanRecord[], ordered = byStartTime(spans)): Map<string, string | null> {
   const parents = new Map<string, string | null>();
   for (const span of spans) parents.set(span.spanId, span.parentSpanId);
   for (const [id, parent] of parents) {
     if (parent !== null && (parent === id || !parents.has(parent))) parents.set(id, null);
   }
   const reachesRoot = new Set<string>();
-  for (const span of byStartTime(spans)) {
+  for (const span of ordered) {
     const path = new Set<string>();
     let current: string | null = span.spanId;
     while (current !== null && !reachesRoot.has(current)) {
@@ -53,7 +54,10 @@ export function resolveParents(spans: OtlpSpanRecord[]): Map<string, string | nu
   return parents;
 }
 
-/** The root: a span without a (present) parent, the earliest if several. */
-export function findRoot(spans: OtlpSpanRecord[], parents = resolveParents(spans)): OtlpSpanRecord | undefined {
-  return byStartTime(spans).find((span) => parents.get(span.spanId) === null);
+/**
+ * The root: a span without a (present) parent, the earliest if several. Callers that
+ * already hold the spans in `byStartTime` order pass it, so they are not sorted again.
+ */
+export function findRoot(spans: OtlpSpanRecord[], ordered = byStartTime(spans), parents = resolveParents(spans, ordered)): OtlpSpanRecord | undefined {
+  return ordered.find((span) => parents.get(span.spanId) === null);
 }
