@@ -61,8 +61,13 @@ export const DUE_FOR_INDEX_SQL = `SELECT record, state FROM traces WHERE indexed
   UNION ALL SELECT record, state FROM traces WHERE indexed = 0 AND index_after <= ?
   LIMIT ?`;
 
-/** When the earliest row held from the index may go in (null: none is held); one index seek. */
-export const NEXT_INDEX_AT_SQL = "SELECT min(index_after) AS at FROM traces WHERE indexed = 0";
+/**
+ * When the next row may go into the index: now (the parameter) when one may go in
+ * already, which a flush leaves behind when the row changed while D1 was written;
+ * else when the earliest hold ends; null when every row is indexed. Index seeks only.
+ */
+export const NEXT_INDEX_AT_SQL = `SELECT CASE WHEN EXISTS (SELECT 1 FROM traces WHERE indexed = 0 AND index_after IS NULL) THEN ?
+  ELSE (SELECT min(index_after) FROM traces WHERE indexed = 0) END AS at`;
 
 /** Rows handed on per alarm run; keeps each run well inside the alarm's time budget. */
 const FLUSH_BATCH = 400;
@@ -169,6 +174,8 @@ export class TraceShard extends DurableObject<Env> {
       spans = await new PrunedSpanReader(new TraceStore(this.env.TRACES)).spansOf(id, this.otlp.storedSpans(projectId, [id]).get(id)!);
     } catch (err) {
       if (!this.quarantinedFor(err, projectId, id)) throw err;
+      // The alarm may have no other reason to run: without this, the index would go on calling the trace assembling.
+      await this.scheduleFlush();
       return { ...view, state: "quarantined", assembling: false };
     }
     // As JSON: span payloads are arbitrary values, which RPC types cannot describe.
@@ -358,9 +365,9 @@ export class TraceShard extends DurableObject<Env> {
     return true;
   }
 
-  /** When the earliest row held from the index (a new OTLP trace, see OtlpSpanStore.record) may go in. */
+  /** When the next row may go into the index (see NEXT_INDEX_AT_SQL; rows held are new OTLP traces, see OtlpSpanStore.record). */
   private nextIndexAt(): number | null {
-    return this.ctx.storage.sql.exec<{ at: number | null }>(NEXT_INDEX_AT_SQL).one().at;
+    return this.ctx.storage.sql.exec<{ at: number | null }>(NEXT_INDEX_AT_SQL, Date.now()).one().at;
   }
 
   /** One round of hand-offs; returns true when more rows are waiting. */

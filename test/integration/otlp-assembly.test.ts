@@ -284,6 +284,63 @@ describe("OTLP trace assembly", () => {
     }
   });
 
+  it("puts a trace quarantined by a read into the index, even when no alarm was left to run", async () => {
+    const run = agentRun();
+    const shard = traceShard(env, project.id, run.traceId);
+    expect((await exportRequest(run.spans)).status).toBe(200);
+    await untilState(run.traceId, "finished");
+    await env.TRACES.delete((await storedSpans(run.traceId)).requests[0]!);
+    expect((await exportRequest([{ traceId: run.traceId, spanId: hex(8), parentSpanId: run.root, name: "late tool", start: 1400, end: 1450 }])).status).toBe(200);
+    await flushShards();
+    expect(await indexRow(run.traceId)).toMatchObject({ state: "assembling" });
+    // The alarm due when the trace falls quiet has already run, say, and found nothing to do yet.
+    await runInDurableObject(shard, async (instance, state) => {
+      await state.storage.deleteAlarm();
+      (instance as unknown as { alarmAt: number | null }).alarmAt = null;
+    });
+    expect((await getJson(project.apiKey, `/api/traces/${run.traceId}`)).status).toBe(409);
+    await flushShards();
+    expect(await indexRow(run.traceId)).toMatchObject({ state: "quarantined" });
+  });
+
+  it("runs its alarm again when a row changed while the flush wrote it to D1, so the index catches up", async () => {
+    const run = agentRun();
+    const shard = traceShard(env, project.id, run.traceId);
+    expect((await exportRequest(run.spans)).status).toBe(200);
+    await untilState(run.traceId, "finished");
+    await flushShards();
+    // The row is due for the index again, and while the flush writes it to D1 a read quarantines the trace.
+    await runInDurableObject(shard, async (instance, state) => {
+      const sql = state.storage.sql;
+      sql.exec("UPDATE traces SET indexed = 0, index_after = NULL WHERE project_id = ? AND id = ?", project.id, run.traceId);
+      let raced = false;
+      const racingDb = new Proxy(env.DB, {
+        get(target, prop) {
+          if (prop === "batch") {
+            return async (statements: D1PreparedStatement[]) => {
+              if (!raced) {
+                raced = true;
+                sql.exec("UPDATE traces SET state = 'quarantined', indexed = 0, index_after = NULL WHERE project_id = ? AND id = ?", project.id, run.traceId);
+              }
+              return target.batch(statements);
+            };
+          }
+          const value = Reflect.get(target, prop);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
+      (instance as unknown as { env: Env }).env = { ...env, DB: racingDb };
+      await state.storage.setAlarm(Date.now() + 60_000);
+    });
+    expect(await runDurableObjectAlarm(shard)).toBe(true);
+    expect(await shardRow(run.traceId)).toMatchObject({ state: "quarantined" });
+    await runInDurableObject(shard, (instance) => {
+      (instance as unknown as { env: Env }).env = env;
+    });
+    await flushShards();
+    expect(await indexRow(run.traceId)).toMatchObject({ state: "quarantined" });
+  });
+
   it("quarantines from the alarm too: a reopened trace with an unreadable pruned request is never committed", async () => {
     const run = agentRun();
     expect((await exportRequest(run.spans)).status).toBe(200);
@@ -431,7 +488,7 @@ describe("OTLP trace assembly", () => {
     const plans = await runInDurableObject(traceShard(env, project.id, hex(16)), (_instance, state) =>
       [
         [DUE_FOR_INDEX_SQL, Date.now(), 10],
-        [NEXT_INDEX_AT_SQL],
+        [NEXT_INDEX_AT_SQL, Date.now()],
       ].map(([sql, ...params]) => state.storage.sql.exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, ...params).toArray().map((row) => row.detail)),
     );
     const [due, next] = plans;
