@@ -45,6 +45,19 @@ function agentRun(traceId = hex(16)) {
   return { traceId, root, spans };
 }
 
+/** An agent run exported and assembled: its trace is finished and its pieces pruned to the raw request. */
+async function finishedRun() {
+  const run = agentRun();
+  expect((await exportRequest(run.spans)).status).toBe(200);
+  await untilState(run.traceId, "finished");
+  return run;
+}
+
+/** A span of `run` that arrives after its trace was finished. */
+function lateSpan(run: { traceId: string; root: string }): SpanSpec {
+  return { traceId: run.traceId, spanId: hex(8), parentSpanId: run.root, name: "late tool", start: 1400, end: 1450 };
+}
+
 /** Exports spans as OTLP/JSON. */
 async function exportJson(spans: SpanSpec[]): Promise<Response> {
   return call("/v1/traces", {
@@ -259,9 +272,7 @@ describe("OTLP trace assembly", () => {
 
   it("quarantines a reopened trace whose pruned raw request is gone or altered, instead of re-assembling it without its spans", async () => {
     for (const damage of ["delete", "alter"] as const) {
-      const run = agentRun();
-      expect((await exportRequest(run.spans)).status).toBe(200);
-      await untilState(run.traceId, "finished");
+      const run = await finishedRun();
       const [key] = (await storedSpans(run.traceId)).requests;
       if (damage === "delete") {
         await env.TRACES.delete(key!);
@@ -271,7 +282,7 @@ describe("OTLP trace assembly", () => {
         bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0x01;
         await env.TRACES.put(key!, bytes, { customMetadata: object.customMetadata });
       }
-      const late: SpanSpec = { traceId: run.traceId, spanId: hex(8), parentSpanId: run.root, name: "late tool", start: 1400, end: 1450 };
+      const late = lateSpan(run);
       expect((await exportRequest([late])).status).toBe(200);
 
       const res = await getJson(project.apiKey, `/api/traces/${run.traceId}`);
@@ -285,12 +296,10 @@ describe("OTLP trace assembly", () => {
   });
 
   it("puts a trace quarantined by a read into the index, even when no alarm was left to run", async () => {
-    const run = agentRun();
+    const run = await finishedRun();
     const shard = traceShard(env, project.id, run.traceId);
-    expect((await exportRequest(run.spans)).status).toBe(200);
-    await untilState(run.traceId, "finished");
     await env.TRACES.delete((await storedSpans(run.traceId)).requests[0]!);
-    expect((await exportRequest([{ traceId: run.traceId, spanId: hex(8), parentSpanId: run.root, name: "late tool", start: 1400, end: 1450 }])).status).toBe(200);
+    expect((await exportRequest([lateSpan(run)])).status).toBe(200);
     await flushShards();
     expect(await indexRow(run.traceId)).toMatchObject({ state: "assembling" });
     // The alarm due when the trace falls quiet has already run, say, and found nothing to do yet.
@@ -304,10 +313,8 @@ describe("OTLP trace assembly", () => {
   });
 
   it("runs its alarm again when a row changed while the flush wrote it to D1, so the index catches up", async () => {
-    const run = agentRun();
+    const run = await finishedRun();
     const shard = traceShard(env, project.id, run.traceId);
-    expect((await exportRequest(run.spans)).status).toBe(200);
-    await untilState(run.traceId, "finished");
     await flushShards();
     // The row is due for the index again, and while the flush writes it to D1 a read quarantines the trace.
     await runInDurableObject(shard, async (instance, state) => {
@@ -347,7 +354,7 @@ describe("OTLP trace assembly", () => {
     const first = await untilState(run.traceId, "finished");
     const [key] = (await storedSpans(run.traceId)).requests;
     await env.TRACES.delete(key!);
-    expect((await exportRequest([{ traceId: run.traceId, spanId: hex(8), parentSpanId: run.root, name: "late tool", start: 1400, end: 1450 }])).status).toBe(200);
+    expect((await exportRequest([lateSpan(run)])).status).toBe(200);
     await new Promise((resolve) => setTimeout(resolve, Number(env.OTLP_QUIET_MS) + 50));
     await runDurableObjectAlarm(traceShard(env, project.id, run.traceId));
     expect(await shardRow(run.traceId)).toMatchObject({ state: "quarantined", sha256: first.sha256 });
@@ -370,7 +377,7 @@ describe("OTLP trace assembly", () => {
     const stored = await storedSpans(run.traceId);
     expect(stored.pieces).toBe(1);
     expect(stored.requests).toHaveLength(1);
-    const late: SpanSpec = { traceId: run.traceId, spanId: hex(8), parentSpanId: run.root, name: "late tool", start: 1400, end: 1450 };
+    const late = lateSpan(run);
     expect((await exportRequest([late])).status).toBe(200);
     const second = await untilState(run.traceId, "finished");
     expect(second).toMatchObject({ revision: 2, input: "Where is my order?" });
