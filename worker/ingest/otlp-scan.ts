@@ -404,22 +404,18 @@ function writeRequest(body: Uint8Array, groups: ScannedGroup[], spans: ScannedSp
     for (; length >= 0x80; length = Math.floor(length / 128)) out[at++] = (length % 128) | 0x80;
     out[at++] = length;
   };
-  const copy = (start: number, stop: number): void => {
-    field(0x0a, stop - start);
+  /** body[start..stop) as a field with `tag`. */
+  const copy = (tag: number, start: number, stop: number): void => {
+    field(tag, stop - start);
     out.set(body.subarray(start, stop), at);
     at += stop - start;
   };
   for (const run of runs) {
     field(0x0a, run.resourceSpans);
-    for (const [start, stop] of run.group.resources) copy(start, stop);
+    for (const [start, stop] of run.group.resources) copy(0x0a, start, stop);
     field(0x12, run.scopeSpans);
-    for (const [start, stop] of run.group.scopes) copy(start, stop);
-    for (let i = run.from; i < run.to; i++) {
-      const span = spans[i]!;
-      field(0x12, span.end - span.start);
-      out.set(body.subarray(span.start, span.end), at);
-      at += span.end - span.start;
-    }
+    for (const [start, stop] of run.group.scopes) copy(0x0a, start, stop);
+    for (let i = run.from; i < run.to; i++) copy(0x12, spans[i]!.start, spans[i]!.end);
   }
   return out;
 }
