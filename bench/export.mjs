@@ -35,9 +35,16 @@ const CHUNK = Number(args.chunk ?? 5_000);
 function caseLine(dataset, i) {
   const filler = `Customer ${i} asks about order A${i} placed with express shipping to the north warehouse. `.repeat(7);
   return JSON.stringify({
-    input: [{ role: "system", content: "You are a support agent." }, { role: "user", content: `${dataset} #${i}: ${filler}` }],
+    input: [
+      { role: "system", content: "You are a support agent." },
+      { role: "user", content: `${dataset} #${i}: ${filler}` },
+    ],
     expected: `Order A${i} shipped; tracking number TRK${String(i).padStart(8, "0")}.`,
-    failure: { graderId: "mentions-tracking", graderVersion: "2", reason: "the answer did not include a tracking number" },
+    failure: {
+      graderId: "mentions-tracking",
+      graderVersion: "2",
+      reason: "the answer did not include a tracking number",
+    },
     tags: i % 10 === 0 ? ["escalated"] : [],
     sourceTraceId: `run-${dataset}-${i}`,
   });

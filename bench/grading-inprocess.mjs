@@ -40,7 +40,8 @@ function random(seed) {
   };
 }
 
-const WORDS = "order shipment delivery parcel courier address tracking warehouse status customer support friday invoice".split(" ");
+const WORDS =
+  "order shipment delivery parcel courier address tracking warehouse status customer support friday invoice".split(" ");
 
 function makeCorpus(n) {
   const rand = random(42);
@@ -58,36 +59,119 @@ function makeCorpus(n) {
       length += word.length + 1;
     }
     if (rand() < 0.7) words.splice(Math.floor(rand() * words.length), 0, "refund");
-    const answer = { answer: `Your order ${rand() < 0.9 ? order : "unknown"}: ${words.join(" ")}`, confidence: rand() < 0.95 ? Math.round(rand() * 100) / 100 : "high" };
+    const answer = {
+      answer: `Your order ${rand() < 0.9 ? order : "unknown"}: ${words.join(" ")}`,
+      confidence: rand() < 0.95 ? Math.round(rand() * 100) / 100 : "high",
+    };
     const output = rand() < 0.97 ? JSON.stringify(answer) : `Sorry, ${words.join(" ")}`;
     const iso = (ms) => new Date(ms).toISOString();
     const spans = [
-      { id: "s1", parentId: null, type: "llm", name: "chat gpt-4o-mini", status: "ok", startTime: iso(start + 10), endTime: iso(start + 400), model: "gpt-4o-mini", usage: { inputTokens: 800, outputTokens: 300 } },
-      { id: "s2", parentId: "s1", type: "tool", name: "lookup_order", status: "ok", startTime: iso(start + 410), endTime: iso(start + 600), input: { orderId: order }, output: { state: "shipped" } },
-      { id: "s3", parentId: "s1", type: "retrieval", name: "faq", status: "ok", startTime: iso(start + 610), endTime: iso(start + 700) },
-      { id: "s4", parentId: "s1", type: "tool", name: pick(["refund", "escalate", "lookup_order"]), status: "ok", startTime: iso(start + 710), endTime: iso(start + 900), input: { orderId: order, amount: Math.round(rand() * 50), reason: pick(WORDS) } },
-      { id: "s5", parentId: null, type: "llm", name: "chat gpt-4o-mini", status: rand() < 0.05 ? "error" : "ok", startTime: iso(start + 910), endTime: iso(start + latency - 10), usage: { inputTokens: 1200, outputTokens: 400 } },
+      {
+        id: "s1",
+        parentId: null,
+        type: "llm",
+        name: "chat gpt-4o-mini",
+        status: "ok",
+        startTime: iso(start + 10),
+        endTime: iso(start + 400),
+        model: "gpt-4o-mini",
+        usage: { inputTokens: 800, outputTokens: 300 },
+      },
+      {
+        id: "s2",
+        parentId: "s1",
+        type: "tool",
+        name: "lookup_order",
+        status: "ok",
+        startTime: iso(start + 410),
+        endTime: iso(start + 600),
+        input: { orderId: order },
+        output: { state: "shipped" },
+      },
+      {
+        id: "s3",
+        parentId: "s1",
+        type: "retrieval",
+        name: "faq",
+        status: "ok",
+        startTime: iso(start + 610),
+        endTime: iso(start + 700),
+      },
+      {
+        id: "s4",
+        parentId: "s1",
+        type: "tool",
+        name: pick(["refund", "escalate", "lookup_order"]),
+        status: "ok",
+        startTime: iso(start + 710),
+        endTime: iso(start + 900),
+        input: { orderId: order, amount: Math.round(rand() * 50), reason: pick(WORDS) },
+      },
+      {
+        id: "s5",
+        parentId: null,
+        type: "llm",
+        name: "chat gpt-4o-mini",
+        status: rand() < 0.05 ? "error" : "ok",
+        startTime: iso(start + 910),
+        endTime: iso(start + latency - 10),
+        usage: { inputTokens: 1200, outputTokens: 400 },
+      },
     ];
     traces.push({
-      id: `run-${i}`, agent: "support-bot", version: "prompt-v3", input: `Where is my order ${order}?`, output,
-      startTime: iso(start), endTime: iso(start + latency), status: "ok", error: null,
-      metadata: { user: `u${i % 97}` }, tags: ["bench"], spans,
+      id: `run-${i}`,
+      agent: "support-bot",
+      version: "prompt-v3",
+      input: `Where is my order ${order}?`,
+      output,
+      startTime: iso(start),
+      endTime: iso(start + latency),
+      status: "ok",
+      error: null,
+      metadata: { user: `u${i % 97}` },
+      tags: ["bench"],
+      spans,
     });
   }
   return traces;
 }
 
 const graders = [
-  { graderId: "mentions-refund", version: 1, name: "mentions refund", definition: { kind: "rule", check: "contains", text: "Refund", caseSensitive: false } },
-  { graderId: "cites-order", version: 1, name: "cites order id", definition: { kind: "rule", check: "regex", pattern: "order A\\d{3}\\b" } },
   {
-    graderId: "answer-shape", version: 1, name: "answer shape",
+    graderId: "mentions-refund",
+    version: 1,
+    name: "mentions refund",
+    definition: { kind: "rule", check: "contains", text: "Refund", caseSensitive: false },
+  },
+  {
+    graderId: "cites-order",
+    version: 1,
+    name: "cites order id",
+    definition: { kind: "rule", check: "regex", pattern: "order A\\d{3}\\b" },
+  },
+  {
+    graderId: "answer-shape",
+    version: 1,
+    name: "answer shape",
     definition: {
-      kind: "rule", check: "json_schema",
-      schema: { type: "object", required: ["answer", "confidence"], properties: { answer: { type: "string", minLength: 1 }, confidence: { type: "number", minimum: 0, maximum: 1 } } },
+      kind: "rule",
+      check: "json_schema",
+      schema: {
+        type: "object",
+        required: ["answer", "confidence"],
+        properties: {
+          answer: { type: "string", minLength: 1 },
+          confidence: { type: "number", minimum: 0, maximum: 1 },
+        },
+      },
     },
   },
-  { graderId: "looked-up", version: 1, name: "looked up order", definition: { kind: "rule", check: "tool_called", tool: "refund", args: [{ path: "orderId", contains: "A" }] } },
+  {
+    graderId: "looked-up",
+    version: 1,
+    name: "looked up order",
+    definition: { kind: "rule", check: "tool_called", tool: "refund", args: [{ path: "orderId", contains: "A" }] },
+  },
   { graderId: "fast", version: 1, name: "latency", definition: { kind: "rule", check: "latency_budget", ms: 3000 } },
 ];
 
@@ -101,7 +185,9 @@ function runPipeline(grading, traces) {
     for (const trace of window) {
       const scores = grading.gradeTrace(trace, graders);
       scoresByTrace.set(trace.id, scores);
-      scores.forEach((s, i) => { if (s.verdict === "pass") passes[i]++; });
+      scores.forEach((s, i) => {
+        if (s.verdict === "pass") passes[i]++;
+      });
       const latency = grading.latencyOfTrace(trace);
       if (latency !== null) latencies.push(latency);
     }
@@ -120,13 +206,32 @@ function runBareLoop(traces) {
     if (text.toLowerCase().includes("refund")) passes[0]++;
     if (orderRegex.test(text)) passes[1]++;
     let parsed;
-    try { parsed = JSON.parse(text); } catch { parsed = undefined; }
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
     if (
-      parsed !== null && typeof parsed === "object" && !Array.isArray(parsed) &&
-      typeof parsed.answer === "string" && parsed.answer.length >= 1 &&
-      typeof parsed.confidence === "number" && parsed.confidence >= 0 && parsed.confidence <= 1
-    ) passes[2]++;
-    if (trace.spans.some((s) => s.type === "tool" && s.name === "refund" && typeof s.input?.orderId === "string" && s.input.orderId.includes("A"))) passes[3]++;
+      parsed !== null &&
+      typeof parsed === "object" &&
+      !Array.isArray(parsed) &&
+      typeof parsed.answer === "string" &&
+      parsed.answer.length >= 1 &&
+      typeof parsed.confidence === "number" &&
+      parsed.confidence >= 0 &&
+      parsed.confidence <= 1
+    )
+      passes[2]++;
+    if (
+      trace.spans.some(
+        (s) =>
+          s.type === "tool" &&
+          s.name === "refund" &&
+          typeof s.input?.orderId === "string" &&
+          s.input.orderId.includes("A"),
+      )
+    )
+      passes[3]++;
     if (Date.parse(trace.endTime) - Date.parse(trace.startTime) <= 3000) passes[4]++;
   }
   return { passes };
@@ -162,8 +267,18 @@ if (JSON.stringify(pipeline.result.passes) !== JSON.stringify(bare.result.passes
 
 const tracesPerSec = Math.round(TRACE_COUNT / (pipeline.medianMs / 1000));
 const bareLoopPerSec = Math.round(TRACE_COUNT / (bare.medianMs / 1000));
-console.log(`corpus: ${TRACE_COUNT} traces, ${traces[0].spans.length} spans each, avg output ${avgOutput} chars; ${pipeline.result.windows} windows of ${WINDOW_SIZE}`);
+console.log(
+  `corpus: ${TRACE_COUNT} traces, ${traces[0].spans.length} spans each, avg output ${avgOutput} chars; ${pipeline.result.windows} windows of ${WINDOW_SIZE}`,
+);
 console.log(`passes per grader: ${graders.map((g, i) => `${g.graderId}=${pipeline.result.passes[i]}`).join(" ")}`);
 console.log(`pipeline (gradeTrace + summariseWindow): ${pipeline.medianMs.toFixed(1)} ms median of ${ROUNDS}`);
 console.log(`bare loop: ${bare.medianMs.toFixed(1)} ms median of ${ROUNDS}`);
-console.log(JSON.stringify({ tracesPerSec, bareLoopPerSec, ratioToBare: Math.round((bareLoopPerSec / tracesPerSec) * 100) / 100, traces: TRACE_COUNT, graders: graders.length }));
+console.log(
+  JSON.stringify({
+    tracesPerSec,
+    bareLoopPerSec,
+    ratioToBare: Math.round((bareLoopPerSec / tracesPerSec) * 100) / 100,
+    traces: TRACE_COUNT,
+    graders: graders.length,
+  }),
+);

@@ -27,11 +27,22 @@ const graders = [
   {
     name: "answer shape",
     definition: {
-      kind: "rule", check: "json_schema",
-      schema: { type: "object", required: ["answer", "confidence"], properties: { answer: { type: "string", minLength: 1 }, confidence: { type: "number", minimum: 0, maximum: 1 } } },
+      kind: "rule",
+      check: "json_schema",
+      schema: {
+        type: "object",
+        required: ["answer", "confidence"],
+        properties: {
+          answer: { type: "string", minLength: 1 },
+          confidence: { type: "number", minimum: 0, maximum: 1 },
+        },
+      },
     },
   },
-  { name: "refund tool", definition: { kind: "rule", check: "tool_called", tool: "refund", args: [{ path: "orderId", contains: "A" }] } },
+  {
+    name: "refund tool",
+    definition: { kind: "rule", check: "tool_called", tool: "refund", args: [{ path: "orderId", contains: "A" }] },
+  },
   { name: "latency", definition: { kind: "rule", check: "latency_budget", ms: 3000 } },
 ];
 
@@ -43,7 +54,10 @@ function inProcess() {
   return JSON.parse(lines.at(-1));
 }
 
-const WORDS = "order shipment delivery parcel courier address tracking warehouse status customer support friday invoice refund".split(" ");
+const WORDS =
+  "order shipment delivery parcel courier address tracking warehouse status customer support friday invoice refund".split(
+    " ",
+  );
 
 function makeTrace(i, runId) {
   const start = Date.parse("2026-11-26T10:00:00.000Z") + i * 1000;
@@ -57,12 +71,35 @@ function makeTrace(i, runId) {
   }
   const iso = (ms) => new Date(ms).toISOString();
   return {
-    id: `bench-${runId}-${i}`, agent: AGENT, version: "prompt-v3", input: `Where is my order ${order}?`,
+    id: `bench-${runId}-${i}`,
+    agent: AGENT,
+    version: "prompt-v3",
+    input: `Where is my order ${order}?`,
     output: JSON.stringify({ answer: `Your order ${order}: ${words.join(" ")}`, confidence: (i % 100) / 100 }),
-    startTime: iso(start), endTime: iso(start + latency), status: "ok", metadata: { user: `u${i % 97}` }, tags: ["bench"],
+    startTime: iso(start),
+    endTime: iso(start + latency),
+    status: "ok",
+    metadata: { user: `u${i % 97}` },
+    tags: ["bench"],
     spans: [
-      { id: "s1", type: "llm", name: "chat", startTime: iso(start + 10), endTime: iso(start + 400), model: "gpt-4o-mini", usage: { inputTokens: 800, outputTokens: 300 } },
-      { id: "s2", parentId: "s1", type: "tool", name: i % 3 === 0 ? "refund" : "lookup_order", startTime: iso(start + 410), endTime: iso(start + 600), input: { orderId: order } },
+      {
+        id: "s1",
+        type: "llm",
+        name: "chat",
+        startTime: iso(start + 10),
+        endTime: iso(start + 400),
+        model: "gpt-4o-mini",
+        usage: { inputTokens: 800, outputTokens: 300 },
+      },
+      {
+        id: "s2",
+        parentId: "s1",
+        type: "tool",
+        name: i % 3 === 0 ? "refund" : "lookup_order",
+        startTime: iso(start + 410),
+        endTime: iso(start + 600),
+        input: { orderId: order },
+      },
     ],
   };
 }
@@ -75,12 +112,17 @@ async function endToEnd() {
     const project = await createProject(server, "bench-grading");
     const headers = { authorization: `Bearer ${project.apiKey}`, "content-type": "application/json" };
     for (const g of graders) {
-      const res = await fetch(`${server.url}/api/graders`, { method: "POST", headers, body: JSON.stringify({ agent: AGENT, ...g }) });
+      const res = await fetch(`${server.url}/api/graders`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({ agent: AGENT, ...g }),
+      });
       if (res.status !== 201) throw new Error(`create grader: ${res.status} ${await res.text()}`);
     }
     const runId = Date.now().toString(36);
     const batches = [];
-    for (let i = 0; i < TRACES; i += BATCH) batches.push(Array.from({ length: Math.min(BATCH, TRACES - i) }, (_, k) => makeTrace(i + k, runId)));
+    for (let i = 0; i < TRACES; i += BATCH)
+      batches.push(Array.from({ length: Math.min(BATCH, TRACES - i) }, (_, k) => makeTrace(i + k, runId)));
     const expectedScores = TRACES * graders.length;
 
     const started = performance.now();
@@ -90,7 +132,11 @@ async function endToEnd() {
         while (next < batches.length) {
           const batch = batches[next++];
           for (let attempt = 0; ; attempt++) {
-            const res = await fetch(`${server.url}/api/traces`, { method: "POST", headers, body: JSON.stringify(batch) });
+            const res = await fetch(`${server.url}/api/traces`, {
+              method: "POST",
+              headers,
+              body: JSON.stringify(batch),
+            });
             if (res.status === 201 || res.status === 200) break;
             if (res.status !== 503 || attempt > 5) throw new Error(`ingest: ${res.status} ${await res.text()}`);
           }
@@ -104,14 +150,22 @@ async function endToEnd() {
       const res = await fetch(`${server.url}/api/agents/${AGENT}/distribution`, { headers });
       scores = (await res.json()).scoreCount;
       if (scores >= expectedScores) break;
-      if (performance.now() - started > 600_000) throw new Error(`only ${scores}/${expectedScores} scores after 10 minutes`);
+      if (performance.now() - started > 600_000)
+        throw new Error(`only ${scores}/${expectedScores} scores after 10 minutes`);
       await new Promise((r) => setTimeout(r, 100));
     }
     const totalMs = performance.now() - started;
     const windowsRes = await fetch(`${server.url}/api/agents/${AGENT}/windows?limit=500`, { headers });
     const windowCount = (await windowsRes.json()).windows.length;
-    console.log(`end to end: ${TRACES} traces in ${batches.length} batches of ${BATCH} (${CONCURRENCY} in flight); ingest ${ingestedMs.toFixed(0)} ms; all ${scores} scores in D1 after ${totalMs.toFixed(0)} ms; ${windowCount} windows`);
-    return { endToEndTracesPerSec: Math.round(TRACES / (totalMs / 1000)), ingestTracesPerSec: Math.round(TRACES / (ingestedMs / 1000)), windows: windowCount, scores };
+    console.log(
+      `end to end: ${TRACES} traces in ${batches.length} batches of ${BATCH} (${CONCURRENCY} in flight); ingest ${ingestedMs.toFixed(0)} ms; all ${scores} scores in D1 after ${totalMs.toFixed(0)} ms; ${windowCount} windows`,
+    );
+    return {
+      endToEndTracesPerSec: Math.round(TRACES / (totalMs / 1000)),
+      ingestTracesPerSec: Math.round(TRACES / (ingestedMs / 1000)),
+      windows: windowCount,
+      scores,
+    };
   } finally {
     await server.stop();
   }
@@ -119,4 +173,13 @@ async function endToEnd() {
 
 const inproc = inProcess();
 const e2e = await endToEnd();
-console.log(JSON.stringify({ tracesPerSec: inproc.tracesPerSec, endToEndTracesPerSec: e2e.endToEndTracesPerSec, ingestTracesPerSec: e2e.ingestTracesPerSec, traces: TRACES, graders: graders.length, windows: e2e.windows }));
+console.log(
+  JSON.stringify({
+    tracesPerSec: inproc.tracesPerSec,
+    endToEndTracesPerSec: e2e.endToEndTracesPerSec,
+    ingestTracesPerSec: e2e.ingestTracesPerSec,
+    traces: TRACES,
+    graders: graders.length,
+    windows: e2e.windows,
+  }),
+);

@@ -34,10 +34,27 @@ function traceOfTenKilobytes(id) {
     metadata: { user: "u-123", region: "eu" },
     tags: ["bench"],
     spans: [
-      { id: "s1", type: "llm", name: "chat", model: "gpt-4o-mini", usage: { inputTokens: 900, outputTokens: 200 },
-        startTime: "2026-11-26T10:00:00.100Z", endTime: "2026-11-26T10:00:01.000Z", input: [{ role: "user", content: "..." }], output: "..." },
-      { id: "s2", parentId: "s1", type: "tool", name: "lookup_orders", startTime: "2026-11-26T10:00:01.000Z",
-        endTime: "2026-11-26T10:00:01.500Z", input: { customer: "u-123" }, output: { orders: ["A1", "A2", "A3"] } },
+      {
+        id: "s1",
+        type: "llm",
+        name: "chat",
+        model: "gpt-4o-mini",
+        usage: { inputTokens: 900, outputTokens: 200 },
+        startTime: "2026-11-26T10:00:00.100Z",
+        endTime: "2026-11-26T10:00:01.000Z",
+        input: [{ role: "user", content: "..." }],
+        output: "...",
+      },
+      {
+        id: "s2",
+        parentId: "s1",
+        type: "tool",
+        name: "lookup_orders",
+        startTime: "2026-11-26T10:00:01.000Z",
+        endTime: "2026-11-26T10:00:01.500Z",
+        input: { customer: "u-123" },
+        output: { orders: ["A1", "A2", "A3"] },
+      },
     ],
   };
   const base = JSON.stringify(trace).length;
@@ -55,10 +72,24 @@ try {
 
   // Warm up each route so JIT and storage files are in steady state.
   await measure({ url: `${server.url}/api/health`, duration: 2, connections });
-  await measure({ url: `${server.url}/__bench/r2-put`, method: "POST", headers: auth, body: template, duration: 2, connections });
+  await measure({
+    url: `${server.url}/__bench/r2-put`,
+    method: "POST",
+    headers: auth,
+    body: template,
+    duration: 2,
+    connections,
+  });
 
   const noop = await measure({ url: `${server.url}/api/health`, duration, connections });
-  const floor = await measure({ url: `${server.url}/__bench/r2-put`, method: "POST", headers: auth, body: template, duration, connections });
+  const floor = await measure({
+    url: `${server.url}/__bench/r2-put`,
+    method: "POST",
+    headers: auth,
+    body: template,
+    duration,
+    connections,
+  });
   const ingest = await measure({
     url: `${server.url}/api/traces`,
     method: "POST",
@@ -78,7 +109,9 @@ try {
     connections,
     durationSeconds: duration,
   };
-  console.log(`noop ${noop.rps} req/s | floor (R2 put) ${floor.rps} req/s | ingest ${ingest.rps} req/s | ratio ${figures.ratio}`);
+  console.log(
+    `noop ${noop.rps} req/s | floor (R2 put) ${floor.rps} req/s | ingest ${ingest.rps} req/s | ratio ${figures.ratio}`,
+  );
   console.log(JSON.stringify(figures));
 } finally {
   await server.stop();

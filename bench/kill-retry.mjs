@@ -28,7 +28,13 @@ const AGENT = "chaos-bot";
 const port = await freePort();
 const stateDir = mkdtempSync(path.join(os.tmpdir(), "flywheel-chaos-"));
 const adminToken = `chaos-admin-${Date.now()}`;
-const vars = { ADMIN_TOKEN: adminToken, INDEX_FLUSH_DELAY_MS: "20", OTLP_QUIET_MS: "500", WINDOW_MAX_TRACES: "25", WINDOW_MAX_AGE_MS: "1000" };
+const vars = {
+  ADMIN_TOKEN: adminToken,
+  INDEX_FLUSH_DELAY_MS: "20",
+  OTLP_QUIET_MS: "500",
+  WINDOW_MAX_TRACES: "25",
+  WINDOW_MAX_AGE_MS: "1000",
+};
 const boot = () => startServer({ port, stateDir, vars });
 
 let server = await boot();
@@ -45,7 +51,9 @@ const otel = await startOtelClient();
 for (let kill = 1; kill <= KILLS; kill++) {
   await sleep(MIN_UP_MS + Math.random() * (MAX_UP_MS - MIN_UP_MS));
   await server.kill();
-  process.stdout.write(`kill ${kill}/${KILLS} (acked so far: native ${record.nativeAcked.size}, otel traces ${record.otelAcked.size})\n`);
+  process.stdout.write(
+    `kill ${kill}/${KILLS} (acked so far: native ${record.nativeAcked.size}, otel traces ${record.otelAcked.size})\n`,
+  );
   await sleep(Math.random() * 500);
   server = await boot();
 }
@@ -61,7 +69,13 @@ console.log(JSON.stringify(verdict));
 process.exit(verdict.lost === 0 && verdict.doubleCounted === 0 ? 0 : 1);
 
 async function nativeClientLoop(n) {
-  const client = new FlywheelClient({ baseUrl, apiKey: project.apiKey, maxRetries: 60, timeoutMs: 5000, backoffMs: 100 });
+  const client = new FlywheelClient({
+    baseUrl,
+    apiKey: project.apiKey,
+    maxRetries: 60,
+    timeoutMs: 5000,
+    backoffMs: 100,
+  });
   let seq = 0;
   while (!stopping) {
     const batch = Array.from({ length: 1 + (seq % 3) }, () => ({
@@ -79,7 +93,8 @@ async function nativeClientLoop(n) {
       for (const t of batch) record.nativeAcked.add(t.id);
     } catch (err) {
       record.nativeFailed += batch.length;
-      if (!String(err).includes("fetch failed") && !String(err).includes("503")) console.error("native client:", err.message);
+      if (!String(err).includes("fetch failed") && !String(err).includes("503"))
+        console.error("native client:", err.message);
     }
   }
 }
@@ -111,9 +126,15 @@ async function startOtelClient() {
   const tracer = provider.getTracer("chaos");
   const { context, trace } = await import("@opentelemetry/api");
   const timer = setInterval(() => {
-    const root = tracer.startSpan("invoke_agent", { attributes: { "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": AGENT } });
+    const root = tracer.startSpan("invoke_agent", {
+      attributes: { "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": AGENT },
+    });
     const parent = trace.setSpan(context.active(), root);
-    const child = tracer.startSpan("chat", { attributes: { "gen_ai.operation.name": "chat", "gen_ai.usage.input_tokens": 10 } }, parent);
+    const child = tracer.startSpan(
+      "chat",
+      { attributes: { "gen_ai.operation.name": "chat", "gen_ai.usage.input_tokens": 10 } },
+      parent,
+    );
     child.end();
     root.end();
     record.otelSpansSent += 2;
@@ -143,12 +164,18 @@ async function createGrader() {
 
 async function api(pathname) {
   const res = await fetch(`${baseUrl}${pathname}`, { headers: { authorization: `Bearer ${project.apiKey}` } });
-  return { status: res.status, body: res.headers.get("content-type")?.includes("json") ? await res.json() : await res.text() };
+  return {
+    status: res.status,
+    body: res.headers.get("content-type")?.includes("json") ? await res.json() : await res.text(),
+  };
 }
 
 async function verify() {
   // Let the shards flush and the windows close after the last restart.
-  await fetch(`${baseUrl}/api/agents/${AGENT}/window/close`, { method: "POST", headers: { authorization: `Bearer ${project.apiKey}` } });
+  await fetch(`${baseUrl}/api/agents/${AGENT}/window/close`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${project.apiKey}` },
+  });
   const deadline = Date.now() + 120_000;
   const acked = [...record.nativeAcked];
   const otelAcked = [...record.otelAcked];
@@ -168,7 +195,10 @@ async function verify() {
       if (mine.length > 1) doubleCounted.push(id);
     }
     if (lost.length === 0 && ungraded.length === 0) break;
-    await fetch(`${baseUrl}/api/agents/${AGENT}/window/close`, { method: "POST", headers: { authorization: `Bearer ${project.apiKey}` } });
+    await fetch(`${baseUrl}/api/agents/${AGENT}/window/close`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${project.apiKey}` },
+    });
     await sleep(1000);
   }
   const otelMissing = [];
@@ -194,7 +224,9 @@ async function listAll() {
   const counts = new Map();
   let cursor = null;
   do {
-    const page = await api(`/api/traces?agent=${AGENT}&limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+    const page = await api(
+      `/api/traces?agent=${AGENT}&limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+    );
     for (const t of page.body.traces) counts.set(t.id, (counts.get(t.id) ?? 0) + 1);
     cursor = page.body.nextCursor;
   } while (cursor);

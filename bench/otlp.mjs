@@ -35,16 +35,22 @@
  * The last line printed is one JSON object with the figures.
  */
 import autocannon from "autocannon";
+import { parseOptions } from "./lib/args.mjs";
 import { measure } from "./lib/load.mjs";
 import { otlpPayloads } from "./lib/otlp-payload.mjs";
 import { spawnSync } from "node:child_process";
 import { availableParallelism } from "node:os";
-import { busiestProcessMs, busiestThread, cpuUntilIdle, groupCpuMs, processCpuMs, threadCpuMs } from "./lib/process-cpu.mjs";
+import {
+  busiestProcessMs,
+  busiestThread,
+  cpuUntilIdle,
+  groupCpuMs,
+  processCpuMs,
+  threadCpuMs,
+} from "./lib/process-cpu.mjs";
 import { createProject, startServer } from "./lib/server.mjs";
 
-const args = Object.fromEntries(
-  process.argv.slice(2).reduce((pairs, arg, i, all) => (arg.startsWith("--") ? [...pairs, [arg.slice(2), all[i + 1]?.startsWith("--") ? "1" : (all[i + 1] ?? "1")]] : pairs), []),
-);
+const args = parseOptions();
 const duration = Number(args.duration ?? 10);
 const connections = Number(args.connections ?? 8);
 const batchSpans = Number(args.batch ?? 512);
@@ -53,7 +59,12 @@ const NOOP_RPS_AT_TARGET = 1500;
 
 /** `--vars A=1,B=2` as { A: "1", B: "2" }. */
 function serverVars(list = "") {
-  return Object.fromEntries(list.split(",").filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]));
+  return Object.fromEntries(
+    list
+      .split(",")
+      .filter(Boolean)
+      .map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
+  );
 }
 
 /**
@@ -78,7 +89,13 @@ const server = args.url
 try {
   const project = args.key ? { apiKey: args.key } : await createProject(server);
   const headers = { authorization: `Bearer ${project.apiKey}`, "content-type": "application/x-protobuf" };
-  const otlp = { url: `${server.url}/v1/traces`, method: "POST", headers, connections, setupRequest: (req) => ({ ...req, body: freshPayload() }) };
+  const otlp = {
+    url: `${server.url}/v1/traces`,
+    method: "POST",
+    headers,
+    connections,
+    setupRequest: (req) => ({ ...req, body: freshPayload() }),
+  };
 
   await measure({ url: `${server.url}/api/health`, duration: 2, connections });
   await measure({ ...otlp, duration: 3 });
@@ -90,7 +107,14 @@ try {
   const noopWrk = wrkNoopRps(`${server.url}/api/health`, duration);
   // --floor: the same bodies through POST /__bench/r2-put (read, hash, one checked R2 put), the floor of any ingest.
   const floor = args.floor
-    ? await measure({ url: `${server.url}/__bench/r2-put`, method: "POST", headers, connections, duration, setupRequest: otlp.setupRequest })
+    ? await measure({
+        url: `${server.url}/__bench/r2-put`,
+        method: "POST",
+        headers,
+        connections,
+        duration,
+        setupRequest: otlp.setupRequest,
+      })
     : null;
   // Settle first, so the CPU counted below is this phase's (and the deferred work it causes).
   if (server.pid) await cpuUntilIdle(server.pid);
@@ -110,7 +134,9 @@ try {
     rps: Math.round(raw["2xx"] / (raw.duration || duration)),
     failed: raw.non2xx + raw.errors + raw.timeouts,
     latencyP99Ms: raw.latency.p99,
-    statusCodes: Object.fromEntries(Object.entries(raw.statusCodeStats ?? {}).map(([code, { count }]) => [code, count])),
+    statusCodes: Object.fromEntries(
+      Object.entries(raw.statusCodeStats ?? {}).map(([code, { count }]) => [code, count]),
+    ),
     timeouts: raw.timeouts,
   };
 
@@ -118,16 +144,22 @@ try {
   const cpuDuring = cpuBefore === null ? null : groupCpuMs(server.pid) - cpuBefore;
   // OTLP_QUIET_MS (5 s by default) passes before the last traces are assembled.
   const cpuAfter = cpuBefore === null ? null : await cpuUntilIdle(server.pid, { minMs: 8000 });
-  const serverCpuMsPerRequest = cpuBefore === null || raw["2xx"] === 0 ? null : Math.round(((cpuDuring + cpuAfter) / raw["2xx"]) * 10) / 10;
+  const serverCpuMsPerRequest =
+    cpuBefore === null || raw["2xx"] === 0 ? null : Math.round(((cpuDuring + cpuAfter) / raw["2xx"]) * 10) / 10;
   // A run of --duration seconds acknowledges spans whose assembly (after OTLP_QUIET_MS) partly falls after it.
   // What the server keeps up with indefinitely is bound by workerd's event loop (one thread runs the Worker,
   // the Durable Objects and the storage simulators), whose CPU per request includes that assembly, and by
   // the machine's cores for everything the server runs.
-  const busiestMs = perProcessBefore && raw["2xx"] > 0 ? busiestProcessMs(perProcessBefore, processCpuMs(server.pid)) / raw["2xx"] : null;
+  const busiestMs =
+    perProcessBefore && raw["2xx"] > 0
+      ? busiestProcessMs(perProcessBefore, processCpuMs(server.pid)) / raw["2xx"]
+      : null;
   const thread = perThreadBefore && raw["2xx"] > 0 ? busiestThread(perThreadBefore, threadCpuMs(server.pid)) : null;
   const threadMs = thread ? thread.ms / raw["2xx"] : null;
   const sustainedSpansPerSec =
-    threadMs && serverCpuMsPerRequest ? Math.round(Math.min(1000 / threadMs, (availableParallelism() * 1000) / serverCpuMsPerRequest) * batchSpans) : null;
+    threadMs && serverCpuMsPerRequest
+      ? Math.round(Math.min(1000 / threadMs, (availableParallelism() * 1000) / serverCpuMsPerRequest) * batchSpans)
+      : null;
 
   // The figure counts only acknowledged spans; check that an acknowledged batch really is readable.
   const firstTrace = payload.nextTraceNumber();
@@ -147,7 +179,8 @@ try {
       : {
           noopRpsWrkC32: noopWrk,
           machineSpeed,
-          sustainedSpansPerSecAtTargetSpeed: sustainedSpansPerSec === null ? null : Math.round(sustainedSpansPerSec / speed),
+          sustainedSpansPerSecAtTargetSpeed:
+            sustainedSpansPerSec === null ? null : Math.round(sustainedSpansPerSec / speed),
         }),
     ...(floor ? { r2PutRps: floor.rps } : {}),
     requestsPerSec: ingest.rps,
@@ -172,7 +205,9 @@ try {
   );
   console.log(
     `sustained ${sustainedSpansPerSec ?? "n/a"} spans/s (event loop ${figures.busiestThreadCpuMsPerRequest ?? "n/a"} ms per request)` +
-      (noopWrk === null ? "" : ` | wrk noop ${noopWrk} req/s = ${machineSpeed}x the target's machine; sustained at its speed ~${figures.sustainedSpansPerSecAtTargetSpeed} spans/s`),
+      (noopWrk === null
+        ? ""
+        : ` | wrk noop ${noopWrk} req/s = ${machineSpeed}x the target's machine; sustained at its speed ~${figures.sustainedSpansPerSecAtTargetSpeed} spans/s`),
   );
   console.log(JSON.stringify(figures));
 } finally {

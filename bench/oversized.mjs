@@ -27,7 +27,12 @@ const project = await createProject(server, "oversized");
 function serverRssMB() {
   try {
     const out = execFileSync("ps", ["-o", "rss=", "-g", String(server.pid)], { encoding: "utf8" });
-    return out.split("\n").filter(Boolean).reduce((sum, kb) => sum + Number(kb), 0) / 1024;
+    return (
+      out
+        .split("\n")
+        .filter(Boolean)
+        .reduce((sum, kb) => sum + Number(kb), 0) / 1024
+    );
   } catch {
     return 0;
   }
@@ -92,11 +97,13 @@ const endpoints = [
 
 const cases = [
   { name: "just-over-limit, Content-Length", totalMB: LIMIT / MB, make: () => Buffer.alloc(LIMIT + 1, 0x20) },
-  ...[...new Set([20, 100, MAX_MB])].filter((mb) => mb <= MAX_MB).map((mb) => ({
-    name: `${mb} MB chunked`,
-    totalMB: mb,
-    make: (counter) => bodyStream(mb * MB, false, counter),
-  })),
+  ...[...new Set([20, 100, MAX_MB])]
+    .filter((mb) => mb <= MAX_MB)
+    .map((mb) => ({
+      name: `${mb} MB chunked`,
+      totalMB: mb,
+      make: (counter) => bodyStream(mb * MB, false, counter),
+    })),
   {
     name: `${MAX_MB} MB chunked gzip`,
     totalMB: MAX_MB,
@@ -167,7 +174,9 @@ for (const endpoint of endpoints) {
       rssMB: Math.round(serverRssMB()),
       nextRequestStatus: next.status,
     });
-    console.log(`${endpoint.name.padEnd(6)} ${c.name.padEnd(38)} -> ${status} after ${(sentBytes / MB).toFixed(1)} MB sent; next request ${next.status}; server RSS ${Math.round(serverRssMB())} MB; ${message.slice(0, 80)}`);
+    console.log(
+      `${endpoint.name.padEnd(6)} ${c.name.padEnd(38)} -> ${status} after ${(sentBytes / MB).toFixed(1)} MB sent; next request ${next.status}; server RSS ${Math.round(serverRssMB())} MB; ${message.slice(0, 80)}`,
+    );
   }
 }
 clearInterval(sampler);

@@ -21,7 +21,12 @@ export interface FlywheelClientOptions {
 export interface IngestResult {
   id?: string;
   status?: "created" | "duplicate";
-  results?: Array<{ index: number; id?: string; status: "created" | "duplicate" | "rejected"; error?: { code: string; message: string } }>;
+  results?: Array<{
+    index: number;
+    id?: string;
+    status: "created" | "duplicate" | "rejected";
+    error?: { code: string; message: string };
+  }>;
   accepted: number;
   duplicates: number;
   rejected: number;

@@ -8,7 +8,9 @@ import { FlywheelClient, FlywheelError } from "./index.mjs";
 let server: Server;
 afterEach(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-async function serve(handler: (req: IncomingMessage, body: Buffer, attempt: number) => [number, unknown, Record<string, string>?]) {
+async function serve(
+  handler: (req: IncomingMessage, body: Buffer, attempt: number) => [number, unknown, Record<string, string>?],
+) {
   let attempt = 0;
   const seen: { body: Buffer; headers: IncomingMessage["headers"] }[] = [];
   server = createServer((req, res) => {
@@ -31,7 +33,11 @@ async function serve(handler: (req: IncomingMessage, body: Buffer, attempt: numb
 describe("FlywheelClient", () => {
   it("sends a Content-Digest of the exact body and the same ids on every retry", async () => {
     const { baseUrl, seen } = await serve((_req, _body, attempt) =>
-      attempt === 0 ? [0, null] : attempt === 1 ? [503, { error: { code: "unavailable", message: "retry" } }, { "retry-after": "0" }] : [201, { accepted: 1 }],
+      attempt === 0
+        ? [0, null]
+        : attempt === 1
+          ? [503, { error: { code: "unavailable", message: "retry" } }, { "retry-after": "0" }]
+          : [201, { accepted: 1 }],
     );
     const client = new FlywheelClient({ baseUrl, apiKey: "fw_test", backoffMs: 1 });
     const result = await client.sendTraces({ agent: "bot", output: "hi" });
@@ -47,7 +53,10 @@ describe("FlywheelClient", () => {
   });
 
   it("does not retry input the server refuses, and says why", async () => {
-    const { baseUrl, seen } = await serve(() => [400, { error: { code: "invalid_trace", message: "agent: required" } }]);
+    const { baseUrl, seen } = await serve(() => [
+      400,
+      { error: { code: "invalid_trace", message: "agent: required" } },
+    ]);
     const client = new FlywheelClient({ baseUrl, apiKey: "fw_test", backoffMs: 1 });
     const err = await client.sendTraces({ output: "no agent" }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(FlywheelError);

@@ -19,7 +19,10 @@ import { isSampledIn, nextAlarmAt, retryDelayMs, shouldCloseWindow } from "../wo
 import { handOffToDataset } from "../worker/grading-run/dataset-hook";
 import { gradeClosedWindow, type ClosedWindow } from "../worker/grading-run/grade-window";
 import {
-  policyOf, resolveWindowSettings, type WindowSettings, type WindowSettingsInput,
+  policyOf,
+  resolveWindowSettings,
+  type WindowSettings,
+  type WindowSettingsInput,
 } from "../worker/grading-run/window-settings";
 import { createDb } from "../worker/storage/db";
 import { enabledGraderRefs, type GraderRef } from "../worker/storage/grader-store";
@@ -45,7 +48,13 @@ export interface WindowStatus {
   custom: WindowSettingsInput | null;
   open: { windowId: string; traceCount: number; oldestAt: string | null; dueAt: string | null } | null;
   /** Closed windows whose grading or dataset hand-off has not finished (being retried). */
-  pending: { windowId: string; state: WindowStateName; attempts: number; lastError: string | null; nextAttemptAt: string | null }[];
+  pending: {
+    windowId: string;
+    state: WindowStateName;
+    attempts: number;
+    lastError: string | null;
+    nextAttemptAt: string | null;
+  }[];
 }
 
 interface WindowRow {
@@ -113,8 +122,11 @@ export class AgentWindow extends DurableObject<Env> {
         );
       `);
       // Objects created before hand-offs were forgotten: their rows count as old, so the next hand-off prunes them.
-      const columns = ctx.storage.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('seen_traces')").toArray();
-      if (!columns.some((column) => column.name === "seen_at")) ctx.storage.sql.exec("ALTER TABLE seen_traces ADD COLUMN seen_at INTEGER NOT NULL DEFAULT 0");
+      const columns = ctx.storage.sql
+        .exec<{ name: string }>("SELECT name FROM pragma_table_info('seen_traces')")
+        .toArray();
+      if (!columns.some((column) => column.name === "seen_at"))
+        ctx.storage.sql.exec("ALTER TABLE seen_traces ADD COLUMN seen_at INTEGER NOT NULL DEFAULT 0");
       ctx.storage.sql.exec("CREATE INDEX IF NOT EXISTS seen_traces_age ON seen_traces (seen_at)");
     });
   }
@@ -142,7 +154,8 @@ export class AgentWindow extends DurableObject<Env> {
     if (sampledOut.length > 0) {
       sql.exec(
         "INSERT OR REPLACE INTO seen_traces (trace_id, sha256, seq, seen_at) SELECT value ->> 0, value ->> 1, NULL, ? FROM json_each(?)",
-        now, JSON.stringify(sampledOut.map((ref) => [ref.traceId, ref.sha256])),
+        now,
+        JSON.stringify(sampledOut.map((ref) => [ref.traceId, ref.sha256])),
       );
     }
     if (members.length > 0) {
@@ -153,11 +166,15 @@ export class AgentWindow extends DurableObject<Env> {
         `INSERT INTO window_members (seq, trace_id, r2_key, sha256, version, added_at)
          SELECT ?, value ->> 0, value ->> 1, value ->> 2, value ->> 3, ? FROM json_each(?) WHERE true
          ON CONFLICT (seq, trace_id) DO UPDATE SET r2_key = excluded.r2_key, sha256 = excluded.sha256, version = excluded.version`,
-        open.seq, now, JSON.stringify(members.map((ref) => [ref.traceId, ref.r2Key, ref.sha256, ref.version])),
+        open.seq,
+        now,
+        JSON.stringify(members.map((ref) => [ref.traceId, ref.r2Key, ref.sha256, ref.version])),
       );
       sql.exec(
         "INSERT OR REPLACE INTO seen_traces (trace_id, sha256, seq, seen_at) SELECT value ->> 0, value ->> 1, ?, ? FROM json_each(?)",
-        open.seq, now, JSON.stringify(members.map((ref) => [ref.traceId, ref.sha256])),
+        open.seq,
+        now,
+        JSON.stringify(members.map((ref) => [ref.traceId, ref.sha256])),
       );
     }
     sql.exec(FORGET_SEEN_SQL, now - SEEN_RETENTION_MS, FORGET_SEEN_BATCH);
@@ -183,14 +200,15 @@ export class AgentWindow extends DurableObject<Env> {
     return {
       settings,
       custom: this.customSettings(),
-      open: open && state
-        ? {
-            windowId: open.id,
-            traceCount: state.count,
-            oldestAt: state.oldestAt === null ? null : new Date(state.oldestAt).toISOString(),
-            dueAt: due === null ? null : new Date(due).toISOString(),
-          }
-        : null,
+      open:
+        open && state
+          ? {
+              windowId: open.id,
+              traceCount: state.count,
+              oldestAt: state.oldestAt === null ? null : new Date(state.oldestAt).toISOString(),
+              dueAt: due === null ? null : new Date(due).toISOString(),
+            }
+          : null,
       pending: this.pendingRows().map((w) => ({
         windowId: w.id,
         state: w.state,
@@ -238,7 +256,10 @@ export class AgentWindow extends DurableObject<Env> {
       let cursor = 0;
       for (;;) {
         const w = this.ctx.storage.sql
-          .exec<WindowRow>("SELECT * FROM windows WHERE state IN ('closing', 'graded') AND seq > ? ORDER BY seq LIMIT 1", cursor)
+          .exec<WindowRow>(
+            "SELECT * FROM windows WHERE state IN ('closing', 'graded') AND seq > ? ORDER BY seq LIMIT 1",
+            cursor,
+          )
           .toArray()[0];
         if (!w) break;
         cursor = w.seq;
@@ -247,10 +268,16 @@ export class AgentWindow extends DurableObject<Env> {
         } catch (err) {
           const attempts = w.attempts + 1;
           const message = err instanceof Error ? err.message : String(err);
-          console.error(`AgentWindow: window ${w.id} ${w.state === "closing" ? "grading" : "dataset hand-off"} failed (attempt ${attempts}); retrying`, err);
+          console.error(
+            `AgentWindow: window ${w.id} ${w.state === "closing" ? "grading" : "dataset hand-off"} failed (attempt ${attempts}); retrying`,
+            err,
+          );
           this.ctx.storage.sql.exec(
             "UPDATE windows SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE seq = ?",
-            attempts, Date.now() + retryDelayMs(attempts - 1), message.slice(0, 500), w.seq,
+            attempts,
+            Date.now() + retryDelayMs(attempts - 1),
+            message.slice(0, 500),
+            w.seq,
           );
         }
       }
@@ -274,7 +301,10 @@ export class AgentWindow extends DurableObject<Env> {
       // Nothing to grade: reading every trace back from R2 would cost as much as
       // ingesting it and record nothing. Traces stay `finished`; graders created
       // later apply to the windows that close after them.
-      sql.exec("UPDATE windows SET state = 'collected', next_attempt_at = NULL, last_error = NULL WHERE seq = ?", w.seq);
+      sql.exec(
+        "UPDATE windows SET state = 'collected', next_attempt_at = NULL, last_error = NULL WHERE seq = ?",
+        w.seq,
+      );
       sql.exec("DELETE FROM window_members WHERE seq = ?", w.seq);
       return;
     }
@@ -309,7 +339,10 @@ export class AgentWindow extends DurableObject<Env> {
     if (!open) return null;
     this.ctx.storage.sql.exec(
       "UPDATE windows SET state = 'closing', closed_at = ?, min_graded = ?, next_attempt_at = ? WHERE seq = ?",
-      now, this.settings().minGraded, now, open.seq,
+      now,
+      this.settings().minGraded,
+      now,
+      open.seq,
     );
     return open.id;
   }
@@ -351,13 +384,18 @@ export class AgentWindow extends DurableObject<Env> {
 
   private openState(seq: number): { count: number; oldestAt: number | null } {
     const row = this.ctx.storage.sql
-      .exec<{ n: number; oldest: number | null }>("SELECT count(*) AS n, min(added_at) AS oldest FROM window_members WHERE seq = ?", seq)
+      .exec<{ n: number; oldest: number | null }>(
+        "SELECT count(*) AS n, min(added_at) AS oldest FROM window_members WHERE seq = ?",
+        seq,
+      )
       .one();
     return { count: row.n, oldestAt: row.oldest };
   }
 
   private pendingRows(): WindowRow[] {
-    return this.ctx.storage.sql.exec<WindowRow>("SELECT * FROM windows WHERE state IN ('closing', 'graded') ORDER BY seq").toArray();
+    return this.ctx.storage.sql
+      .exec<WindowRow>("SELECT * FROM windows WHERE state IN ('closing', 'graded') ORDER BY seq")
+      .toArray();
   }
 
   private settings(): WindowSettings {
@@ -384,7 +422,10 @@ export class AgentWindow extends DurableObject<Env> {
   }
 
   private meta(key: string): string | null {
-    return this.ctx.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]?.value ?? null;
+    return (
+      this.ctx.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]?.value ??
+      null
+    );
   }
 
   private setMeta(key: string, value: string): void {

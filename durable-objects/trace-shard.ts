@@ -20,7 +20,14 @@ import { loadConfig } from "../worker/config";
 import { traceLatencyMs } from "../worker/domain/trace";
 import { otlpSegmentKey, type RecordSpansRequest, type RecordSpansResult } from "../worker/ingest/otlp-objects";
 import { PrunedSpanReader, PrunedSpansUnreadableError } from "../worker/ingest/otlp-pruned";
-import { migrateLegacySpans, OTLP_SHARD_SCHEMA, OtlpSpanStore, type DueTrace, type OtlpTraceView, type StoredSpans } from "../worker/ingest/otlp-span-store";
+import {
+  migrateLegacySpans,
+  OTLP_SHARD_SCHEMA,
+  OtlpSpanStore,
+  type DueTrace,
+  type OtlpTraceView,
+  type StoredSpans,
+} from "../worker/ingest/otlp-span-store";
 import { assembleTrace } from "../worker/otlp";
 import { createDb } from "../worker/storage/db";
 import { agentWindow } from "../worker/storage/durable-objects";
@@ -106,7 +113,8 @@ export class TraceShard extends DurableObject<Env> {
       `);
       // Shards created before rows could be held from the index.
       const columns = ctx.storage.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('traces')").toArray();
-      if (!columns.some((column) => column.name === "index_after")) ctx.storage.sql.exec("ALTER TABLE traces ADD COLUMN index_after INTEGER");
+      if (!columns.some((column) => column.name === "index_after"))
+        ctx.storage.sql.exec("ALTER TABLE traces ADD COLUMN index_after INTEGER");
       // The flush looks for rows due now among those not yet indexed, which include every OTLP
       // trace held for its quiet period: by this index it seeks to them instead of visiting each.
       ctx.storage.sql.exec("CREATE INDEX IF NOT EXISTS traces_unindexed ON traces (indexed, index_after)");
@@ -155,7 +163,9 @@ export class TraceShard extends DurableObject<Env> {
     const config = loadConfig(this.env);
     const periods = { quietMs: config.OTLP_QUIET_MS, rootlessQuietMs: config.OTLP_ROOTLESS_QUIET_MS };
     const now = Date.now();
-    const { earliestDue, indexAt, ...result } = this.ctx.storage.transactionSync(() => this.otlp.record(req, periods, now));
+    const { earliestDue, indexAt, ...result } = this.ctx.storage.transactionSync(() =>
+      this.otlp.record(req, periods, now),
+    );
     if (indexAt !== null) await (indexAt <= now ? this.scheduleFlush() : this.armAlarm(indexAt));
     if (earliestDue !== null) await this.armAlarm(earliestDue);
     return result;
@@ -169,9 +179,12 @@ export class TraceShard extends DurableObject<Env> {
     const view = this.otlp.view(projectId, id);
     if (!view) return null;
     if (!view.assembling) return view;
-    let spans;
+    let spans: Awaited<ReturnType<PrunedSpanReader["spansOf"]>>;
     try {
-      spans = await new PrunedSpanReader(new TraceStore(this.env.TRACES)).spansOf(id, this.otlp.storedSpans(projectId, [id]).get(id)!);
+      spans = await new PrunedSpanReader(new TraceStore(this.env.TRACES)).spansOf(
+        id,
+        this.otlp.storedSpans(projectId, [id]).get(id)!,
+      );
     } catch (err) {
       if (!this.quarantinedFor(err, projectId, id)) throw err;
       // The alarm may have no other reason to run: without this, the index would go on calling the trace assembling.
@@ -196,17 +209,15 @@ export class TraceShard extends DurableObject<Env> {
 
   /** Marks a trace quarantined here too, so a not-yet-indexed row reaches D1 in that state. */
   async quarantine(projectId: string, id: string): Promise<void> {
-    this.ctx.storage.sql.exec(
-      "UPDATE traces SET state = 'quarantined' WHERE project_id = ? AND id = ?",
-      projectId,
-      id,
-    );
+    this.ctx.storage.sql.exec("UPDATE traces SET state = 'quarantined' WHERE project_id = ? AND id = ?", projectId, id);
   }
 
   /** Count of records not yet in D1 or not yet handed to their window (for tests and health). */
   async pendingCount(): Promise<number> {
     return this.ctx.storage.sql
-      .exec<{ n: number }>("SELECT count(*) AS n FROM traces WHERE indexed = 0 OR (forwarded = 0 AND state = 'finished')")
+      .exec<{ n: number }>(
+        "SELECT count(*) AS n FROM traces WHERE indexed = 0 OR (forwarded = 0 AND state = 'finished')",
+      )
       .one().n;
   }
 
@@ -282,8 +293,16 @@ export class TraceShard extends DurableObject<Env> {
     const encoder = new TextEncoder();
     const pruned = new PrunedSpanReader(store);
     // One read for all of them; a span arriving after it bumps its trace's change_seq, so that revision is not committed.
-    const stored = this.otlp.storedSpans(projectId, due.map((trace) => trace.id));
-    const slices: { due: DueTrace; assembled: ReturnType<typeof assembleTrace>; jsonBytes: number; bytes: Uint8Array }[] = [];
+    const stored = this.otlp.storedSpans(
+      projectId,
+      due.map((trace) => trace.id),
+    );
+    const slices: {
+      due: DueTrace;
+      assembled: ReturnType<typeof assembleTrace>;
+      jsonBytes: number;
+      bytes: Uint8Array;
+    }[] = [];
     for (const trace of due) {
       const assembled = await this.assemble(trace, pruned, stored.get(trace.id)!);
       if (!assembled) continue;
@@ -309,32 +328,34 @@ export class TraceShard extends DurableObject<Env> {
       outcome = await store.putCreateOnly(key, segment, segmentSha256, "application/octet-stream");
       // "different": a key an earlier instance of this shard used in the same millisecond.
       if (outcome !== "different") break;
-      if (attempt >= MAX_SEGMENT_KEY_ATTEMPTS) throw new Error(`no free segment key for shard ${this.ctx.id.toString()}`);
+      if (attempt >= MAX_SEGMENT_KEY_ATTEMPTS)
+        throw new Error(`no free segment key for shard ${this.ctx.id.toString()}`);
     }
-    const committed = this.ctx.storage.transactionSync(() =>
-      this.otlp.commitRevisions(
-        projectId,
-        slices.map(({ due: trace, assembled, jsonBytes, bytes }, i) => ({
-          due: trace,
-          revision: trace.revision + 1,
-          record: {
-            projectId,
-            id: trace.id,
-            agent: assembled.agent,
-            version: assembled.version ?? null,
-            source: "otlp",
-            startTime: assembled.startTime ?? null,
-            endTime: assembled.endTime ?? null,
-            latencyMs: traceLatencyMs(assembled),
-            status: assembled.status,
-            spanCount: assembled.spans.length,
-            sha256: hashes[i]!,
-            sizeBytes: jsonBytes,
-            r2Key: sliceRef(key, offsets[i]!, bytes.byteLength),
-            receivedAt: trace.receivedAt,
-          },
-        })),
-      ).size,
+    const committed = this.ctx.storage.transactionSync(
+      () =>
+        this.otlp.commitRevisions(
+          projectId,
+          slices.map(({ due: trace, assembled, jsonBytes, bytes }, i) => ({
+            due: trace,
+            revision: trace.revision + 1,
+            record: {
+              projectId,
+              id: trace.id,
+              agent: assembled.agent,
+              version: assembled.version ?? null,
+              source: "otlp",
+              startTime: assembled.startTime ?? null,
+              endTime: assembled.endTime ?? null,
+              latencyMs: traceLatencyMs(assembled),
+              status: assembled.status,
+              spanCount: assembled.spans.length,
+              sha256: hashes[i]!,
+              sizeBytes: jsonBytes,
+              r2Key: sliceRef(key, offsets[i]!, bytes.byteLength),
+              receivedAt: trace.receivedAt,
+            },
+          })),
+        ).size,
     );
     // Every trace got a span while the segment was written: each is stale and due again, and nothing refers to the segment.
     // (A stale trace in a segment that others use just leaves its slice unreferenced.)
@@ -345,7 +366,11 @@ export class TraceShard extends DurableObject<Env> {
    * The trace assembled from its stored spans, or null when that fails: a trace whose
    * earlier spans cannot be read back is quarantined, any other failure set aside.
    */
-  private async assemble(due: DueTrace, pruned: PrunedSpanReader, stored: StoredSpans): Promise<ReturnType<typeof assembleTrace> | null> {
+  private async assemble(
+    due: DueTrace,
+    pruned: PrunedSpanReader,
+    stored: StoredSpans,
+  ): Promise<ReturnType<typeof assembleTrace> | null> {
     try {
       return assembleTrace(await pruned.spansOf(due.id, stored));
     } catch (err) {
@@ -373,8 +398,13 @@ export class TraceShard extends DurableObject<Env> {
   /** One round of hand-offs; returns true when more rows are waiting. */
   private async flush(): Promise<boolean> {
     const sql = this.ctx.storage.sql;
-    const pendingRows = sql.exec<{ record: string; state: string }>(DUE_FOR_INDEX_SQL, Date.now(), FLUSH_BATCH).toArray();
-    const unindexed = pendingRows.map((row) => ({ ...(JSON.parse(row.record) as TraceRecord), state: row.state as TraceState }));
+    const pendingRows = sql
+      .exec<{ record: string; state: string }>(DUE_FOR_INDEX_SQL, Date.now(), FLUSH_BATCH)
+      .toArray();
+    const unindexed = pendingRows.map((row) => ({
+      ...(JSON.parse(row.record) as TraceRecord),
+      state: row.state as TraceState,
+    }));
     if (unindexed.length > 0) {
       const db = this.database();
       // Native rows never change once written; OTLP rows move through revisions and states.

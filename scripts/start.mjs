@@ -66,11 +66,11 @@ function persistArgs() {
 }
 
 function applyMigrations() {
-  const result = spawnSync(
-    wranglerBin,
-    ["d1", "migrations", "apply", "DB", "--local", ...persistArgs()],
-    { cwd: root, env: wranglerEnv, stdio: ["ignore", "inherit", "inherit"] },
-  );
+  const result = spawnSync(wranglerBin, ["d1", "migrations", "apply", "DB", "--local", ...persistArgs()], {
+    cwd: root,
+    env: wranglerEnv,
+    stdio: ["ignore", "inherit", "inherit"],
+  });
   if (result.status !== 0) {
     console.error("Applying the local D1 migrations failed; see the output above.");
     process.exit(result.status ?? 1);
@@ -83,8 +83,10 @@ function serve() {
     wranglerBin,
     [
       "dev",
-      "--ip", "127.0.0.1",
-      "--port", args.port,
+      "--ip",
+      "127.0.0.1",
+      "--port",
+      args.port,
       "--show-interactive-dev-session=false",
       ...persistArgs(),
       ...varArgs,

@@ -47,7 +47,7 @@ const EDIT_AFTER = 4;
 
 // Deterministic variety, so the picture is the same on every run.
 let seed = 7;
-const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 
 const GOOD_ANSWERS = [
   "Your order shipped on Monday; the tracking number is 1Z999 and it arrives on Friday.",
@@ -123,10 +123,13 @@ async function main() {
   try {
     const { apiKey: key } = await createProject(server, "trend-demo");
     const tracking = await call(server, key, "POST", "/api/graders", {
-      agent: AGENT, name: "mentions tracking", definition: { kind: "rule", check: "contains", text: "tracking" },
+      agent: AGENT,
+      name: "mentions tracking",
+      definition: { kind: "rule", check: "contains", text: "tracking" },
     });
     await call(server, key, "POST", "/api/graders", {
-      agent: AGENT, name: "close to reference",
+      agent: AGENT,
+      name: "close to reference",
       definition: { kind: "metric", metric: "similarity", algorithm: "token_f1", threshold: 0.6 },
     });
     await call(server, key, "PUT", `/api/agents/${AGENT}/window`, { maxTraces: WINDOW_TRACES });
@@ -135,7 +138,8 @@ async function main() {
       if (n === EDIT_AFTER) {
         // Stricter check: a new grader version, so the chart starts a new series here.
         await call(server, key, "PATCH", `/api/graders/${tracking.id}`, {
-          name: "mentions tracking number", definition: { kind: "rule", check: "contains", text: "tracking number" },
+          name: "mentions tracking number",
+          definition: { kind: "rule", check: "contains", text: "tracking number" },
         });
       }
       await call(server, key, "POST", "/api/traces", traces(n + 1, window));
@@ -151,14 +155,26 @@ async function main() {
     }
     const profile = mkdtempSync(path.join(os.tmpdir(), "flywheel-chromium-"));
     try {
-      execFileSync(args.chromium, [
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--hide-scrollbars", `--user-data-dir=${profile}`,
-        `--window-size=${args.width},${args.height}`,
-        // The page fetches its data after load; give it (virtual) time before the shot.
-        "--virtual-time-budget=15000",
-        `--screenshot=${args.out}`, page,
-      ], { stdio: ["ignore", "ignore", "pipe"], timeout: 120_000 });
+      execFileSync(
+        args.chromium,
+        [
+          "--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+          "--no-first-run",
+          "--hide-scrollbars",
+          `--user-data-dir=${profile}`,
+          `--window-size=${args.width},${args.height}`,
+          // The page fetches its data after load; give it (virtual) time before the shot.
+          "--virtual-time-budget=15000",
+          `--screenshot=${args.out}`,
+          page,
+        ],
+        { stdio: ["ignore", "ignore", "pipe"], timeout: 120_000 },
+      );
     } finally {
       rmSync(profile, { recursive: true, force: true });
     }

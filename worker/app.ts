@@ -50,7 +50,7 @@ export function createApp() {
     info: {
       title: "Flywheel API",
       version: "0.1.0",
-      description: "Trace, grade and improve LLM agents. Every error is `{\"error\": {\"code\", \"message\"}}`.",
+      description: 'Trace, grade and improve LLM agents. Every error is `{"error": {"code", "message"}}`.',
     },
   });
 

@@ -46,7 +46,11 @@ function recordAgentRuns(spanCount) {
 
   const exporter = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ "service.name": "bench-service", "service.version": "1.4.2", "deployment.environment": "bench" }),
+    resource: resourceFromAttributes({
+      "service.name": "bench-service",
+      "service.version": "1.4.2",
+      "deployment.environment": "bench",
+    }),
     spanProcessors: [new SimpleSpanProcessor(exporter)],
   });
   const tracer = provider.getTracer("bench-agent-instrumentation", "0.3.0");
@@ -68,46 +72,70 @@ function recordAgentRuns(spanCount) {
     for (let i = 0; i < children; i++) {
       const span =
         i % 2 === 0
-          ? tracer.startSpan("chat gpt-4o-mini", {
-              kind: SpanKind.CLIENT,
-              attributes: {
-                "gen_ai.operation.name": "chat",
-                "gen_ai.system": "openai",
-                "gen_ai.request.model": "gpt-4o-mini",
-                "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
-                "gen_ai.response.id": `chatcmpl-${int(1e9, 9e9).toString(36)}${int(1e9, 9e9).toString(36)}`,
-                "gen_ai.request.temperature": 0.2,
-                "gen_ai.usage.input_tokens": int(300, 2_000),
-                "gen_ai.usage.output_tokens": int(20, 300),
-                "gen_ai.response.finish_reasons": ["stop"],
-                "gen_ai.input.messages": JSON.stringify([
-                  { role: "system", parts: [{ type: "text", content: "You are a support agent for an online shop. Answer briefly and cite order ids." }] },
-                  { role: "user", parts: [{ type: "text", content: `Step ${i}: ${words(int(10, 18))}?` }] },
-                ]),
-                "gen_ai.output.messages": JSON.stringify([
-                  { role: "assistant", parts: [{ type: "text", content: `${words(int(12, 22))} ${orderId()}.` }], finish_reason: "stop" },
-                ]),
+          ? tracer.startSpan(
+              "chat gpt-4o-mini",
+              {
+                kind: SpanKind.CLIENT,
+                attributes: {
+                  "gen_ai.operation.name": "chat",
+                  "gen_ai.system": "openai",
+                  "gen_ai.request.model": "gpt-4o-mini",
+                  "gen_ai.response.model": "gpt-4o-mini-2024-07-18",
+                  "gen_ai.response.id": `chatcmpl-${int(1e9, 9e9).toString(36)}${int(1e9, 9e9).toString(36)}`,
+                  "gen_ai.request.temperature": 0.2,
+                  "gen_ai.usage.input_tokens": int(300, 2_000),
+                  "gen_ai.usage.output_tokens": int(20, 300),
+                  "gen_ai.response.finish_reasons": ["stop"],
+                  "gen_ai.input.messages": JSON.stringify([
+                    {
+                      role: "system",
+                      parts: [
+                        {
+                          type: "text",
+                          content: "You are a support agent for an online shop. Answer briefly and cite order ids.",
+                        },
+                      ],
+                    },
+                    { role: "user", parts: [{ type: "text", content: `Step ${i}: ${words(int(10, 18))}?` }] },
+                  ]),
+                  "gen_ai.output.messages": JSON.stringify([
+                    {
+                      role: "assistant",
+                      parts: [{ type: "text", content: `${words(int(12, 22))} ${orderId()}.` }],
+                      finish_reason: "stop",
+                    },
+                  ]),
+                },
               },
-            }, inRoot)
-          : tracer.startSpan("execute_tool lookup_orders", {
-              kind: SpanKind.INTERNAL,
-              attributes: {
-                "gen_ai.operation.name": "execute_tool",
-                "gen_ai.tool.name": "lookup_orders",
-                "gen_ai.tool.call.id": `call_${int(1e9, 9e9).toString(36)}${int(1e9, 9e9).toString(36)}`,
-                "gen_ai.tool.call.arguments": JSON.stringify({ customerId: customer, limit: 3, include: ["items", "shipping", "refunds"] }),
-                "gen_ai.tool.call.result": JSON.stringify({
-                  orders: Array.from({ length: 3 }, () => ({
-                    id: orderId(),
-                    state: pick(["delivered", "damaged", "in_transit", "returned"]),
-                    total: int(500, 25_000) / 100,
-                    items: int(1, 6),
-                    carrier: pick(["DHL", "UPS", "GLS", "DPD"]),
-                    deliveredAt: day(),
-                  })),
-                }),
+              inRoot,
+            )
+          : tracer.startSpan(
+              "execute_tool lookup_orders",
+              {
+                kind: SpanKind.INTERNAL,
+                attributes: {
+                  "gen_ai.operation.name": "execute_tool",
+                  "gen_ai.tool.name": "lookup_orders",
+                  "gen_ai.tool.call.id": `call_${int(1e9, 9e9).toString(36)}${int(1e9, 9e9).toString(36)}`,
+                  "gen_ai.tool.call.arguments": JSON.stringify({
+                    customerId: customer,
+                    limit: 3,
+                    include: ["items", "shipping", "refunds"],
+                  }),
+                  "gen_ai.tool.call.result": JSON.stringify({
+                    orders: Array.from({ length: 3 }, () => ({
+                      id: orderId(),
+                      state: pick(["delivered", "damaged", "in_transit", "returned"]),
+                      total: int(500, 25_000) / 100,
+                      items: int(1, 6),
+                      carrier: pick(["DHL", "UPS", "GLS", "DPD"]),
+                      deliveredAt: day(),
+                    })),
+                  }),
+                },
               },
-            }, inRoot);
+              inRoot,
+            );
       span.end();
     }
     root.end();
@@ -159,4 +187,3 @@ export function otlpPayloads(batchSpans) {
     },
   };
 }
-

@@ -54,8 +54,10 @@ export async function startServer(options = {}) {
   const vars = { ...options.vars, ADMIN_TOKEN: adminToken };
   const args = [
     path.join(root, "scripts", "start.mjs"),
-    "--port", String(port),
-    "--persist-to", stateDir,
+    "--port",
+    String(port),
+    "--persist-to",
+    stateDir,
     ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
   ];
   const logDir = mkdtempSync(path.join(os.tmpdir(), "flywheel-log-"));

@@ -22,7 +22,10 @@ export async function api(apiKey: string, path: string, init: RequestInit = {}):
 }
 
 /** Polls until `check` returns a value, for state that settles asynchronously (indexing, grading). */
-export async function eventually<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | null | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -59,7 +59,11 @@ describe("corruption", () => {
     const project = await createProject("rot");
     const grader = await api(project.apiKey, "/api/graders", {
       method: "POST",
-      body: JSON.stringify({ agent: "corruption-bot", name: "answers", definition: { kind: "rule", check: "contains", text: "answer" } }),
+      body: JSON.stringify({
+        agent: "corruption-bot",
+        name: "answers",
+        definition: { kind: "rule", check: "contains", text: "answer" },
+      }),
     });
     expect(grader.status).toBe(201);
     // A window bigger than the batch, so nothing is graded before the bytes rot.
@@ -71,7 +75,10 @@ describe("corruption", () => {
     const client = new FlywheelClient({ baseUrl: flywheel().url, apiKey: project.apiKey });
     const traces = Array.from({ length: ROTTEN }, (_, i) => trace(i));
     // Healthy traces in the same window prove the window really was graded.
-    const healthy = Array.from({ length: 5 }, (_, i) => ({ ...trace(1000 + i), id: `healthy-${Date.now().toString(36)}-${i}` }));
+    const healthy = Array.from({ length: 5 }, (_, i) => ({
+      ...trace(1000 + i),
+      id: `healthy-${Date.now().toString(36)}-${i}`,
+    }));
     await client.sendTraces([...traces, ...healthy]);
 
     const blobDir = path.join(flywheel().stateDir, "v3", "r2", "flywheel-traces", "blobs");
@@ -113,7 +120,9 @@ describe("corruption", () => {
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe("trace_corrupted");
     }
     const quarantined = await eventually(async () => {
-      const page = (await (await api(project.apiKey, "/api/traces?state=quarantined&limit=500")).json()) as { traces: unknown[] };
+      const page = (await (await api(project.apiKey, "/api/traces?state=quarantined&limit=500")).json()) as {
+        traces: unknown[];
+      };
       return page.traces.length === ROTTEN ? page.traces.length : undefined;
     });
     console.log(JSON.stringify({ rottedOnDisk: rotted, detected: quarantined, graded: scored }));

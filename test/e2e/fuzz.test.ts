@@ -91,7 +91,9 @@ const hostileHeaders = fc.record(
 const attempts: fc.Arbitrary<Attempt> = fc.oneof(
   fc.tuple(nativeBodies, hostileHeaders).map(([body, headers]) => ({ target: "native" as const, body, headers })),
   fc.tuple(otlpJsonBodies, hostileHeaders).map(([body, headers]) => ({ target: "otlp-json" as const, body, headers })),
-  fc.tuple(otlpProtoBodies, hostileHeaders).map(([body, headers]) => ({ target: "otlp-proto" as const, body, headers })),
+  fc
+    .tuple(otlpProtoBodies, hostileHeaders)
+    .map(([body, headers]) => ({ target: "otlp-proto" as const, body, headers })),
   importBodies.map((body) => ({ target: "import" as const, body, headers: {} })),
 );
 
@@ -112,7 +114,11 @@ function send(attempt: Attempt): Promise<Response> {
     import: [`/api/datasets/${datasetId}/import`, "application/x-ndjson"],
   };
   const [route, contentType] = routes[attempt.target];
-  return api(apiKey, route, { method: "POST", body: attempt.body, headers: { "content-type": contentType, ...attempt.headers } });
+  return api(apiKey, route, {
+    method: "POST",
+    body: attempt.body,
+    headers: { "content-type": contentType, ...attempt.headers },
+  });
 }
 
 describe("fuzzing the write endpoints", () => {
@@ -131,7 +137,11 @@ describe("fuzzing the write endpoints", () => {
         counts.refused++;
         const type = res.headers.get("content-type") ?? "";
         if (type.includes("protobuf")) return; // a google.rpc.Status message
-        const body = JSON.parse(text) as { error?: { code: unknown; message: unknown }; code?: unknown; message?: unknown };
+        const body = JSON.parse(text) as {
+          error?: { code: unknown; message: unknown };
+          code?: unknown;
+          message?: unknown;
+        };
         if (attempt.target.startsWith("otlp")) {
           // OTLP errors are google.rpc.Status: {code, message}; auth errors use the API's shape.
           const message = body.message ?? body.error?.message;
@@ -145,6 +155,8 @@ describe("fuzzing the write endpoints", () => {
       { numRuns: RUNS, endOnFailure: true },
     );
     expect((await fetch(`${flywheel().url}/api/health`)).status).toBe(200);
-    console.log(JSON.stringify({ fuzzInputs: counts.sent, accepted: counts.accepted, refused: counts.refused, serverErrors: 0 }));
+    console.log(
+      JSON.stringify({ fuzzInputs: counts.sent, accepted: counts.accepted, refused: counts.refused, serverErrors: 0 }),
+    );
   }, 1_800_000);
 });

@@ -11,7 +11,11 @@ describe("grading over HTTP", () => {
     const agent = `e2e-agent-${Date.now()}`;
     const created = await api(apiKey, "/api/graders", {
       method: "POST",
-      body: JSON.stringify({ agent, name: "mentions shipping", definition: { kind: "rule", check: "contains", text: "shipped" } }),
+      body: JSON.stringify({
+        agent,
+        name: "mentions shipping",
+        definition: { kind: "rule", check: "contains", text: "shipped" },
+      }),
     });
     expect(created.status).toBe(201);
     const grader = (await created.json()) as { id: string; version: number };
@@ -28,7 +32,9 @@ describe("grading over HTTP", () => {
 
     // The shard hands finished traces to the window asynchronously; close once they are there.
     await eventually(async () => {
-      const status = (await (await api(apiKey, `/api/agents/${agent}/window`)).json()) as { open: { traceCount: number } | null };
+      const status = (await (await api(apiKey, `/api/agents/${agent}/window`)).json()) as {
+        open: { traceCount: number } | null;
+      };
       return status.open?.traceCount === 3;
     });
     const closed = await api(apiKey, `/api/agents/${agent}/window/close`, { method: "POST" });
@@ -38,12 +44,20 @@ describe("grading over HTTP", () => {
       state: string;
       scores: { graderId: string; graderVersion: number; verdict: string }[];
     };
-    expect(scores).toMatchObject({ state: "graded", scores: [{ graderId: grader.id, graderVersion: 1, verdict: "fail" }] });
+    expect(scores).toMatchObject({
+      state: "graded",
+      scores: [{ graderId: grader.id, graderVersion: 1, verdict: "fail" }],
+    });
     const trace = (await (await api(apiKey, `/api/traces/${traces[0]!.id}`)).json()) as { state: string };
     expect(trace.state).toBe("graded");
 
     const windows = (await (await api(apiKey, `/api/agents/${agent}/windows`)).json()) as {
-      windows: { traceCount: number; passCount: number; insufficient: boolean; rollup: { insufficientReason: string } }[];
+      windows: {
+        traceCount: number;
+        passCount: number;
+        insufficient: boolean;
+        rollup: { insufficientReason: string };
+      }[];
     };
     expect(windows.windows).toMatchObject([{ traceCount: 3, passCount: 2, insufficient: true }]);
     expect(windows.windows[0]!.rollup.insufficientReason).toContain("at least");

@@ -12,10 +12,14 @@ describe("native traces over HTTP", () => {
       output: { answer: "Shipped." },
       startTime: "2026-11-26T10:00:00.000Z",
       endTime: "2026-11-26T10:00:01.500Z",
-      spans: [{ id: "s1", type: "tool", name: "lookup_order", input: { orderId: "A17" }, output: { state: "shipped" } }],
+      spans: [
+        { id: "s1", type: "tool", name: "lookup_order", input: { orderId: "A17" }, output: { state: "shipped" } },
+      ],
     };
     const body = JSON.stringify(trace);
-    const digest = Buffer.from(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(body))).toString("base64");
+    const digest = Buffer.from(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(body))).toString(
+      "base64",
+    );
     const res = await api(project.apiKey, "/api/traces", {
       method: "POST",
       body,
@@ -28,14 +32,21 @@ describe("native traces over HTTP", () => {
     expect(await read.json()).toMatchObject({ id: trace.id, agent: "support-bot", latencyMs: 1500, state: "finished" });
 
     const listed = await eventually(async () => {
-      const page = (await (await api(project.apiKey, "/api/traces?agent=support-bot")).json()) as { traces: { id: string }[] };
+      const page = (await (await api(project.apiKey, "/api/traces?agent=support-bot")).json()) as {
+        traces: { id: string }[];
+      };
       return page.traces.length === 1 ? page : undefined;
     });
     expect(listed.traces[0]!.id).toBe(trace.id);
 
-    const doc = (await (await fetch(`${flywheel().url}/api/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
+    const doc = (await (await fetch(`${flywheel().url}/api/openapi.json`)).json()) as {
+      openapi: string;
+      paths: Record<string, unknown>;
+    };
     expect(doc.openapi).toBe("3.1.0");
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/api/traces", "/api/traces/{id}", "/api/projects"]));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(["/api/traces", "/api/traces/{id}", "/api/projects"]),
+    );
     const reference = await fetch(`${flywheel().url}/reference/`);
     expect(reference.status).toBe(200);
     expect(await reference.text()).toContain("swagger-ui-bundle.js");

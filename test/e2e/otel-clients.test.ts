@@ -7,7 +7,14 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { LangfuseSpanProcessor } from "@langfuse/otel";
-import { context, ROOT_CONTEXT, SpanKind, trace as otelTrace, type Context, type ContextManager } from "@opentelemetry/api";
+import {
+  context,
+  ROOT_CONTEXT,
+  SpanKind,
+  trace as otelTrace,
+  type Context,
+  type ContextManager,
+} from "@opentelemetry/api";
 import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
 import { OTLPTraceExporter as HttpJsonExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { OTLPTraceExporter as ProtobufExporter } from "@opentelemetry/exporter-trace-otlp-proto";
@@ -32,7 +39,12 @@ class AsyncLocalContextManager implements ContextManager {
   active(): Context {
     return this.storage.getStore() ?? ROOT_CONTEXT;
   }
-  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(ctx: Context, fn: F, thisArg?: ThisParameterType<F>, ...args: A): ReturnType<F> {
+  with<A extends unknown[], F extends (...args: A) => ReturnType<F>>(
+    ctx: Context,
+    fn: F,
+    thisArg?: ThisParameterType<F>,
+    ...args: A
+  ): ReturnType<F> {
     return this.storage.run(ctx, () => fn.apply(thisArg, args));
   }
   bind<T>(ctx: Context, target: T): T {
@@ -84,8 +96,12 @@ function runSupportAgent(provider: BasicTracerProvider): string {
     attributes: {
       "gen_ai.operation.name": "invoke_agent",
       "gen_ai.agent.name": "support-bot",
-      "gen_ai.input.messages": JSON.stringify([{ role: "user", parts: [{ type: "text", content: "Where is order A17?" }] }]),
-      "gen_ai.output.messages": JSON.stringify([{ role: "assistant", parts: [{ type: "text", content: "A17 shipped yesterday." }] }]),
+      "gen_ai.input.messages": JSON.stringify([
+        { role: "user", parts: [{ type: "text", content: "Where is order A17?" }] },
+      ]),
+      "gen_ai.output.messages": JSON.stringify([
+        { role: "assistant", parts: [{ type: "text", content: "A17 shipped yesterday." }] },
+      ]),
     },
   });
   const inRoot = otelTrace.setSpan(ROOT_CONTEXT, root);
@@ -99,7 +115,10 @@ function runSupportAgent(provider: BasicTracerProvider): string {
         "gen_ai.usage.input_tokens": 120,
         "gen_ai.usage.output_tokens": 30,
         "gen_ai.output.messages": JSON.stringify([
-          { role: "assistant", parts: [{ type: "tool_call", id: "call_1", name: "lookup_order", arguments: { orderId: "A17" } }] },
+          {
+            role: "assistant",
+            parts: [{ type: "tool_call", id: "call_1", name: "lookup_order", arguments: { orderId: "A17" } }],
+          },
         ]),
       },
     },
@@ -176,7 +195,10 @@ describe("OpenTelemetry JS OTLP exporters", () => {
 
   it("a BatchSpanProcessor's batch of several traces is split into its traces", async () => {
     const { exporter, results } = recording(
-      new ProtobufExporter({ url: `${flywheel().url}/v1/traces`, headers: { authorization: `Bearer ${project.apiKey}` } }),
+      new ProtobufExporter({
+        url: `${flywheel().url}/v1/traces`,
+        headers: { authorization: `Bearer ${project.apiKey}` },
+      }),
     );
     const provider = providerWith("support-service", new BatchSpanProcessor(exporter));
     const ids = [runSupportAgent(provider), runSupportAgent(provider), runSupportAgent(provider)];
@@ -226,7 +248,10 @@ describe("Langfuse SDK span processor", () => {
 describe("AI SDK telemetry", () => {
   it("generateText with a tool call, traced by a provider that exports to Flywheel", async () => {
     const { exporter, results } = recording(
-      new ProtobufExporter({ url: `${flywheel().url}/v1/traces`, headers: { authorization: `Bearer ${project.apiKey}` } }),
+      new ProtobufExporter({
+        url: `${flywheel().url}/v1/traces`,
+        headers: { authorization: `Bearer ${project.apiKey}` },
+      }),
     );
     const provider = providerWith("shop-assistant", new SimpleSpanProcessor(exporter));
     const usage = (input: number, output: number) => ({

@@ -67,7 +67,9 @@ const dbState = async (datasetId: string | null) =>
 describe("collecting graded windows into the regression dataset", () => {
   it("dedups 50 identical failing inputs into one case counting 50, with the latest trace id", async () => {
     const project = await createProject();
-    const traces = Array.from({ length: 50 }, (_, i) => failing(`run-${String(i).padStart(2, "0")}`, "Where is my order?  "));
+    const traces = Array.from({ length: 50 }, (_, i) =>
+      failing(`run-${String(i).padStart(2, "0")}`, "Where is my order?  "),
+    );
     traces.push(failing("run-other", { q: "Cancel it" }, { reference: "Cancelled." }));
     const collection: WindowCollection = { projectId: project.id, agent: "support-bot", windowId: "w-1", traces };
 
@@ -75,12 +77,26 @@ describe("collecting graded windows into the regression dataset", () => {
     expect(result).toMatchObject({ alreadyApplied: false, version: { version: 1, caseCount: 2, addedCount: 2 } });
     const listed = await expectJson(api(project.apiKey, "GET", "/api/datasets?agent=support-bot"), 200);
     expect(listed.datasets).toEqual([
-      expect.objectContaining({ id: result.datasetId, kind: "regression", name: "support-bot regressions", latestVersion: 1, caseCount: 2 }),
+      expect.objectContaining({
+        id: result.datasetId,
+        kind: "regression",
+        name: "support-bot regressions",
+        latestVersion: 1,
+        caseCount: 2,
+      }),
     ]);
     const cases = await allCases(project.apiKey, "agent:support-bot", "latest");
     const order = cases.find((c) => c.input === "Where is my order?  ");
-    expect(order).toMatchObject({ failure, sourceTraceId: "run-00", guard: false, stats: { occurrences: 50, lastTraceId: "run-49" } });
-    expect(cases.find((c) => c.sourceTraceId === "run-other")).toMatchObject({ expected: "Cancelled.", stats: { occurrences: 1 } });
+    expect(order).toMatchObject({
+      failure,
+      sourceTraceId: "run-00",
+      guard: false,
+      stats: { occurrences: 50, lastTraceId: "run-49" },
+    });
+    expect(cases.find((c) => c.sourceTraceId === "run-other")).toMatchObject({
+      expected: "Cancelled.",
+      stats: { occurrences: 1 },
+    });
 
     // The same input failing again in a later window: statistics only, no new version.
     const later = await collectWindowIntoDataset(env, {
@@ -112,7 +128,11 @@ describe("collecting graded windows into the regression dataset", () => {
 
   it("keeps a configurable sample of passing traces as guard cases", async () => {
     const project = await createProject();
-    const traces = [passing("p1", "kept as guard", "the good answer"), passing("p2", "also kept"), failing("f1", "broken")];
+    const traces = [
+      passing("p1", "kept as guard", "the good answer"),
+      passing("p2", "also kept"),
+      failing("f1", "broken"),
+    ];
     const none = await collectWindowIntoDataset({ ...env, DATASET_GUARD_RATE: "0" } as unknown as Env, {
       projectId: project.id,
       agent: "g",
@@ -136,7 +156,12 @@ describe("collecting graded windows into the regression dataset", () => {
     expect(guards.find((c) => c.input === "also kept").expected).toBe("the agent's answer");
 
     // A guard input that fails later turns into a failure case (it used to pass).
-    const turned = await collectWindowIntoDataset(env, { projectId: project.id, agent: "g", windowId: "w-turn", traces: [failing("f2", "kept as guard")] });
+    const turned = await collectWindowIntoDataset(env, {
+      projectId: project.id,
+      agent: "g",
+      windowId: "w-turn",
+      traces: [failing("f2", "kept as guard")],
+    });
     expect(turned.version).toMatchObject({ changedCount: 1 });
     const now = (await allCases(project.apiKey, "agent:g", "latest")).find((c) => c.input === "kept as guard");
     expect(now).toMatchObject({ guard: false, tags: [], failure, sourceTraceId: "f2" });
@@ -164,7 +189,9 @@ describe("collecting graded windows into the regression dataset", () => {
       traces: [failing("t1", "x"), failing("t2", "y"), failing("t3", "y")],
     };
     const state = { remaining: 1 };
-    await expect(collectWindowIntoDataset({ ...env, DB: failingBatches(state) }, collection)).rejects.toThrow(/injected_missing_table/);
+    await expect(collectWindowIntoDataset({ ...env, DB: failingBatches(state) }, collection)).rejects.toThrow(
+      /injected_missing_table/,
+    );
     expect(state.remaining).toBe(0);
     const dataset = await expectJson(api(project.apiKey, "GET", "/api/datasets?agent=flaky"), 200);
     const datasetId = dataset.datasets[0].id;
@@ -180,7 +207,12 @@ describe("collecting graded windows into the regression dataset", () => {
     const created = await expectJson(api(project.apiKey, "POST", "/api/datasets", { name: "flaky" }), 201);
     const { default: worker } = await import("../../worker/index");
     const { createExecutionContext, waitOnExecutionContext } = await import("cloudflare:test");
-    const body = JSON.stringify({ cases: [{ id: "a", input: "one" }, { id: "b", input: "two" }] });
+    const body = JSON.stringify({
+      cases: [
+        { id: "a", input: "one" },
+        { id: "b", input: "two" },
+      ],
+    });
     const request = () =>
       new Request(`http://flywheel.test/api/datasets/${created.id}/cases`, {
         method: "POST",

@@ -19,7 +19,10 @@ async function fillDataset(apiKey: string, datasetId: string, count: number) {
     tags: i % 5 === 0 ? ["slow", "beta"] : [],
     sourceTraceId: `run-${i}`,
   }));
-  return expectJson(api(apiKey, "POST", `/api/datasets/${datasetId}/import`, jsonl(lines), "application/x-ndjson"), 201);
+  return expectJson(
+    api(apiKey, "POST", `/api/datasets/${datasetId}/import`, jsonl(lines), "application/x-ndjson"),
+    201,
+  );
 }
 
 describe("dataset export", () => {
@@ -86,16 +89,25 @@ describe("dataset export", () => {
     await expectJson(
       api(apiKey, "POST", `/api/datasets/${source}/cases`, {
         cases: [
-          { input: [{ role: "user", content: "héllo \u2028 \"quoted\"\n" }], expected: { nested: [1, 2.5, true, null] }, guard: true },
+          {
+            input: [{ role: "user", content: 'héllo \u2028 "quoted"\n' }],
+            expected: { nested: [1, 2.5, true, null] },
+            guard: true,
+          },
           { input: 42, expected: 0, tags: ["z", "a"] },
         ],
       }),
       201,
     );
-    const exported = await (await api(apiKey, "GET", `/api/datasets/${source}/versions/latest/export?format=jsonl`)).text();
+    const exported = await (
+      await api(apiKey, "GET", `/api/datasets/${source}/versions/latest/export?format=jsonl`)
+    ).text();
 
     // Into the same dataset: nothing changes, so no version is made.
-    const same = await expectJson(api(apiKey, "POST", `/api/datasets/${source}/import?mode=replace`, exported, "application/x-ndjson"), 200);
+    const same = await expectJson(
+      api(apiKey, "POST", `/api/datasets/${source}/import?mode=replace`, exported, "application/x-ndjson"),
+      200,
+    );
     expect(same).toMatchObject({ created: false, version: 2 });
     // Into a fresh dataset: its export is byte for byte the same file.
     const copy = await createDataset(apiKey, "copy");
@@ -110,7 +122,12 @@ describe("dataset export", () => {
     await expectJson(
       api(apiKey, "POST", `/api/datasets/${id}/cases`, {
         cases: [
-          { id: "evil", input: '=HYPERLINK("http://x.test","click")', expected: "+1+2", failure: { graderId: "@SUM(A1)", graderVersion: "-1", reason: "a,b\n\"c\"" } },
+          {
+            id: "evil",
+            input: '=HYPERLINK("http://x.test","click")',
+            expected: "+1+2",
+            failure: { graderId: "@SUM(A1)", graderVersion: "-1", reason: 'a,b\n"c"' },
+          },
           { id: "plain", input: "hello", expected: ["hi", "hey"] },
         ],
       }),
@@ -120,15 +137,24 @@ describe("dataset export", () => {
     expect(res.headers.get("content-type")).toBe("text/csv; charset=utf-8; header=present");
     expect(res.headers.get("content-disposition")).toBe('attachment; filename="csv-v1.csv"');
     const rows = (await res.text()).split("\r\n");
-    expect(rows[0]).toBe("id,input,expected,failure_grader_id,failure_grader_version,failure_reason,tags,source_trace_id,guard,fingerprint");
-    expect(rows[1]).toMatch(/^evil,"'=HYPERLINK\(""http:\/\/x\.test"",""click""\)",'\+1\+2,'@SUM\(A1\),'-1,"a,b\n""c""",\[\],,false,[0-9a-f]{64}$/);
+    expect(rows[0]).toBe(
+      "id,input,expected,failure_grader_id,failure_grader_version,failure_reason,tags,source_trace_id,guard,fingerprint",
+    );
+    expect(rows[1]).toMatch(
+      /^evil,"'=HYPERLINK\(""http:\/\/x\.test"",""click""\)",'\+1\+2,'@SUM\(A1\),'-1,"a,b\n""c""",\[\],,false,[0-9a-f]{64}$/,
+    );
     // No cell of the file starts with a formula trigger.
     expect(rows.slice(1).join("\n")).not.toMatch(/(^|,)"?[=+\-@]/m);
 
     const evals = await api(apiKey, "GET", `/api/datasets/${id}/versions/1/export?format=openai-evals`);
     expect(evals.headers.get("content-disposition")).toBe('attachment; filename="csv-v1.openai-evals.jsonl"');
-    const samples = (await evals.text()).trim().split("\n").map((l) => JSON.parse(l));
+    const samples = (await evals.text())
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(samples[1]).toEqual({ input: [{ role: "user", content: "hello" }], ideal: ["hi", "hey"] });
-    expect((await expectJson(api(apiKey, "GET", `/api/datasets/${id}/versions/1/export?format=xml`), 400)).error.code).toBe("invalid_request");
+    expect(
+      (await expectJson(api(apiKey, "GET", `/api/datasets/${id}/versions/1/export?format=xml`), 400)).error.code,
+    ).toBe("invalid_request");
   });
 });

@@ -29,12 +29,20 @@ export async function createDataset(apiKey: string, name = `ds-${crypto.randomUU
 }
 
 /** Every case of a version, through the paged cases endpoint. */
-export async function allCases(apiKey: string, datasetId: string, version: string | number, limit = 100): Promise<any[]> {
+export async function allCases(
+  apiKey: string,
+  datasetId: string,
+  version: string | number,
+  limit = 100,
+): Promise<any[]> {
   const cases: any[] = [];
   let cursor: string | null = null;
   do {
     const query: string = `limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
-    const page: any = await expectJson(api(apiKey, "GET", `/api/datasets/${datasetId}/versions/${version}/cases?${query}`), 200);
+    const page: any = await expectJson(
+      api(apiKey, "GET", `/api/datasets/${datasetId}/versions/${version}/cases?${query}`),
+      200,
+    );
     cases.push(...page.cases);
     cursor = page.nextCursor;
   } while (cursor);

@@ -3,7 +3,12 @@
  * client gets a retryable error, retries, and the trace ends up stored and indexed
  * exactly once. Nothing is half-applied.
  */
-import { createExecutionContext, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import {
+  createExecutionContext,
+  runDurableObjectAlarm,
+  runInDurableObject,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../worker/index";
@@ -114,7 +119,10 @@ describe("failures on the write path", () => {
     const project = await createProject();
     const failingDb = new Proxy(env.DB, {
       get(target, prop) {
-        if (prop === "batch") return async () => { throw new Error("injected: D1 unavailable"); };
+        if (prop === "batch")
+          return async () => {
+            throw new Error("injected: D1 unavailable");
+          };
         const value = Reflect.get(target, prop);
         return typeof value === "function" ? value.bind(target) : value;
       },

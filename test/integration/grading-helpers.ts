@@ -12,13 +12,20 @@ export function send(apiKey: string, method: string, path: string, body?: unknow
   });
 }
 
-export async function createGrader(apiKey: string, body: Record<string, unknown>): Promise<{ id: string; version: number }> {
+export async function createGrader(
+  apiKey: string,
+  body: Record<string, unknown>,
+): Promise<{ id: string; version: number }> {
   const res = await send(apiKey, "POST", "/api/graders", { agent: "support-bot", ...body });
   if (res.status !== 201) throw new Error(`createGrader: ${res.status} ${await res.text()}`);
   return res.json();
 }
 
-export async function setWindow(apiKey: string, settings: Record<string, unknown>, agent = "support-bot"): Promise<void> {
+export async function setWindow(
+  apiKey: string,
+  settings: Record<string, unknown>,
+  agent = "support-bot",
+): Promise<void> {
   const res = await send(apiKey, "PUT", `/api/agents/${agent}/window`, settings);
   if (res.status !== 200) throw new Error(`setWindow: ${res.status} ${await res.text()}`);
 }
@@ -32,7 +39,10 @@ export async function ingest(apiKey: string, traces: unknown[]): Promise<void> {
 
 export async function closeWindow(apiKey: string, agent = "support-bot") {
   const res = await send(apiKey, "POST", `/api/agents/${agent}/window/close`);
-  return { status: res.status, body: await res.json<{ closedWindowId: string | null; pending: { state: string; attempts: number }[] }>() };
+  return {
+    status: res.status,
+    body: await res.json<{ closedWindowId: string | null; pending: { state: string; attempts: number }[] }>(),
+  };
 }
 
 /**
@@ -65,7 +75,14 @@ export interface WindowView {
     insufficientReason: string | null;
     quarantinedCount: number;
     supersededCount: number;
-    perGraderVersion: { graderId: string; graderVersion: number; pass: number; fail: number; error: number; count: number }[];
+    perGraderVersion: {
+      graderId: string;
+      graderVersion: number;
+      pass: number;
+      fail: number;
+      error: number;
+      count: number;
+    }[];
     windowScores: { graderId: string; verdict: string }[];
     latencyMs: { p50: number | null };
   };
@@ -86,7 +103,10 @@ export interface ScoreView {
   superseded: boolean;
 }
 
-export async function traceScores(apiKey: string, traceId: string): Promise<{ state: string | null; scores: ScoreView[] }> {
+export async function traceScores(
+  apiKey: string,
+  traceId: string,
+): Promise<{ state: string | null; scores: ScoreView[] }> {
   const res = await getJson(apiKey, `/api/traces/${traceId}/scores`);
   if (res.status !== 200) throw new Error(`traceScores: ${res.status} ${await res.text()}`);
   return res.json();

@@ -44,13 +44,18 @@ describe("closing windows", () => {
     await ingest(apiKey, traces.slice(0, 2));
     await settleWindow(id);
     expect(await windows(apiKey)).toEqual([]);
-    expect((await getJson(apiKey, "/api/agents/support-bot/window").then((r) => r.json<{ open: { traceCount: number } }>())).open.traceCount).toBe(2);
+    expect(
+      (await getJson(apiKey, "/api/agents/support-bot/window").then((r) => r.json<{ open: { traceCount: number } }>()))
+        .open.traceCount,
+    ).toBe(2);
 
     await ingest(apiKey, traces.slice(2));
     await settleWindow(id);
     const [window] = await windows(apiKey);
     expect(window).toMatchObject({ traceCount: 3, gradedCount: 3, passCount: 2, insufficient: false });
-    expect(window!.rollup.perGraderVersion).toMatchObject([{ graderId: grader.id, graderVersion: 1, pass: 2, fail: 1 }]);
+    expect(window!.rollup.perGraderVersion).toMatchObject([
+      { graderId: grader.id, graderVersion: 1, pass: 2, fail: 1 },
+    ]);
     for (const t of traces) {
       const read = await (await getJson(apiKey, `/api/traces/${t.id}`)).json<{ state: string }>();
       expect(read.state).toBe("graded");
@@ -94,10 +99,15 @@ describe("closing windows", () => {
     const traces = Array.from({ length: 40 }, (_, i) => sampleTrace({ id: `sampled-${i}` }));
     await ingest(apiKey, traces);
     await closeWindow(apiKey);
-    const expected = traces.filter((t) => isSampledIn(t.id, 0.5)).map((t) => t.id).sort();
+    const expected = traces
+      .filter((t) => isSampledIn(t.id, 0.5))
+      .map((t) => t.id)
+      .sort();
     expect(expected.length).toBeGreaterThan(5);
     expect(expected.length).toBeLessThan(35);
-    const graded = await env.DB.prepare("SELECT id FROM traces WHERE project_id = ? AND state = 'graded' ORDER BY id").bind(id).all<{ id: string }>();
+    const graded = await env.DB.prepare("SELECT id FROM traces WHERE project_id = ? AND state = 'graded' ORDER BY id")
+      .bind(id)
+      .all<{ id: string }>();
     expect(graded.results.map((r) => r.id)).toEqual(expected);
     expect((await windows(apiKey))[0]!.traceCount).toBe(expected.length);
   });
@@ -109,7 +119,10 @@ describe("what grading tolerates", () => {
     await createGrader(apiKey, { name: "shipping", definition: containsShipped });
     const [good, altered, missing] = [sampleTrace(), sampleTrace(), sampleTrace()];
     await ingest(apiKey, [good, altered, missing]);
-    await env.TRACES.put(traceObjectKey(id, "support-bot", altered.id), JSON.stringify({ ...altered, output: "tampered" }));
+    await env.TRACES.put(
+      traceObjectKey(id, "support-bot", altered.id),
+      JSON.stringify({ ...altered, output: "tampered" }),
+    );
     await env.TRACES.delete(traceObjectKey(id, "support-bot", missing.id));
     await closeWindow(apiKey);
 
@@ -128,11 +141,19 @@ describe("what grading tolerates", () => {
   it("a grader that throws on one trace gives that trace an error score and grades the rest", async () => {
     const { apiKey, id } = await createProject();
     const shipping = await createGrader(apiKey, { name: "shipping", definition: containsShipped });
-    const lookup = await createGrader(apiKey, { name: "lookup", definition: { kind: "rule", check: "tool_called", tool: "lookup_order" } });
+    const lookup = await createGrader(apiKey, {
+      name: "lookup",
+      definition: { kind: "rule", check: "tool_called", tool: "lookup_order" },
+    });
     const normal = [sampleTrace(), sampleTrace()];
     await ingest(apiKey, normal);
     // Bytes that verify but whose spans are not a list: the tool grader's code throws on it.
-    const odd = await storeRaw(id, "odd-trace", { id: "odd-trace", agent: "support-bot", output: "shipped", spans: { not: "a list" } });
+    const odd = await storeRaw(id, "odd-trace", {
+      id: "odd-trace",
+      agent: "support-bot",
+      output: "shipped",
+      spans: { not: "a list" },
+    });
     expect(await agentWindow(env, id, "support-bot").addFinished(scope(id), [odd])).toBe(1);
     expect((await closeWindow(apiKey)).status).toBe(200);
 
@@ -151,7 +172,10 @@ describe("exactly-once in effect", () => {
   it("grading the same closed window twice writes nothing new", async () => {
     const { apiKey, id } = await createProject();
     const a = await createGrader(apiKey, { name: "shipping", definition: containsShipped });
-    const b = await createGrader(apiKey, { name: "lookup", definition: { kind: "rule", check: "tool_called", tool: "lookup_order" } });
+    const b = await createGrader(apiKey, {
+      name: "lookup",
+      definition: { kind: "rule", check: "tool_called", tool: "lookup_order" },
+    });
     const traces = [sampleTrace(), sampleTrace({ output: "lost" }), sampleTrace()];
     await ingest(apiKey, traces);
     await closeWindow(apiKey);
@@ -161,13 +185,25 @@ describe("exactly-once in effect", () => {
     // What a crash before the state change would make the alarm do: grade it all again.
     const members = await Promise.all(
       traces.map(async (t) => {
-        const row = await env.DB.prepare("SELECT r2_key, sha256 FROM traces WHERE project_id = ? AND id = ?").bind(id, t.id).first<{ r2_key: string; sha256: string }>();
+        const row = await env.DB.prepare("SELECT r2_key, sha256 FROM traces WHERE project_id = ? AND id = ?")
+          .bind(id, t.id)
+          .first<{ r2_key: string; sha256: string }>();
         return { traceId: t.id, r2Key: row!.r2_key, sha256: row!.sha256 };
       }),
     );
     const again = {
-      projectId: id, agent: "support-bot", windowId: first!.id, seq: 1, openedAt: 0, closedAt: 0, minGraded: 20,
-      graders: [{ graderId: a.id, version: 1 }, { graderId: b.id, version: 1 }], members,
+      projectId: id,
+      agent: "support-bot",
+      windowId: first!.id,
+      seq: 1,
+      openedAt: 0,
+      closedAt: 0,
+      minGraded: 20,
+      graders: [
+        { graderId: a.id, version: 1 },
+        { graderId: b.id, version: 1 },
+      ],
+      members,
     };
     await gradeClosedWindow(env, again);
     await gradeClosedWindow(env, again);
@@ -181,7 +217,10 @@ describe("exactly-once in effect", () => {
   it("a D1 failure half way through is retried by the alarm: same scores, none lost or doubled", async () => {
     const { apiKey, id } = await createProject();
     await createGrader(apiKey, { name: "shipping", definition: containsShipped });
-    await createGrader(apiKey, { name: "lookup", definition: { kind: "rule", check: "tool_called", tool: "lookup_order" } });
+    await createGrader(apiKey, {
+      name: "lookup",
+      definition: { kind: "rule", check: "tool_called", tool: "lookup_order" },
+    });
     const traces = Array.from({ length: 30 }, (_, i) => sampleTrace(i % 3 === 0 ? { output: "lost" } : {}));
     await ingest(apiKey, traces);
 
@@ -189,8 +228,15 @@ describe("exactly-once in effect", () => {
     let batches = 0;
     const failingDb = new Proxy(env.DB, {
       get(target, prop) {
-        if (prop === "batch") return async (statements: D1PreparedStatement[]) => { batches++; return target.batch(statements); };
-        if (prop === "prepare" && batches > 0) return () => { throw new Error("injected: D1 unavailable"); };
+        if (prop === "batch")
+          return async (statements: D1PreparedStatement[]) => {
+            batches++;
+            return target.batch(statements);
+          };
+        if (prop === "prepare" && batches > 0)
+          return () => {
+            throw new Error("injected: D1 unavailable");
+          };
         const value = Reflect.get(target, prop);
         return typeof value === "function" ? value.bind(target) : value;
       },
@@ -205,7 +251,17 @@ describe("exactly-once in effect", () => {
     expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).not.toBeNull();
 
     // Fully down: the retry fails too, and is retried again.
-    await withEnv(id, { ...env, DB: new Proxy(env.DB, { get: (t, p) => (p === "prepare" || p === "batch" ? () => { throw new Error("injected: D1 down"); } : Reflect.get(t, p)) }) });
+    await withEnv(id, {
+      ...env,
+      DB: new Proxy(env.DB, {
+        get: (t, p) =>
+          p === "prepare" || p === "batch"
+            ? () => {
+                throw new Error("injected: D1 down");
+              }
+            : Reflect.get(t, p),
+      }),
+    });
     await runDurableObjectAlarm(stub);
     expect((await stub.status()).pending).toMatchObject([{ state: "closing", attempts: 2 }]);
 
@@ -221,29 +277,54 @@ describe("exactly-once in effect", () => {
     const { apiKey, id } = await createProject();
     const grader = await createGrader(apiKey, { name: "shipping", definition: containsShipped });
     const stub = agentWindow(env, id, "support-bot");
-    const v1 = await storeRaw(id, "late-spans", { id: "late-spans", agent: "support-bot", output: "shipped", spans: [] });
+    const v1 = await storeRaw(id, "late-spans", {
+      id: "late-spans",
+      agent: "support-bot",
+      output: "shipped",
+      spans: [],
+    });
     const other = await storeRaw(id, "steady", { id: "steady", agent: "support-bot", output: "shipped", spans: [] });
     expect(await stub.addFinished(scope(id), [v1, other])).toBe(2);
     expect(await stub.addFinished(scope(id), [v1])).toBe(0);
     await closeWindow(apiKey);
 
-    const v2 = await storeRaw(id, "late-spans", { id: "late-spans", agent: "support-bot", output: "lost", spans: [] }, ".r2");
+    const v2 = await storeRaw(
+      id,
+      "late-spans",
+      { id: "late-spans", agent: "support-bot", output: "lost", spans: [] },
+      ".r2",
+    );
     expect(await stub.addFinished(scope(id), [v2])).toBe(1);
     expect(await stub.addFinished(scope(id), [v2, other])).toBe(0);
     await closeWindow(apiKey);
 
     const scores = (await traceScores(apiKey, "late-spans")).scores;
-    expect(scores.map((s) => [s.verdict, s.superseded])).toEqual([["fail", false], ["pass", true]]);
+    expect(scores.map((s) => [s.verdict, s.superseded])).toEqual([
+      ["fail", false],
+      ["pass", true],
+    ]);
     const [second, first] = await windows(apiKey);
     expect(first).toMatchObject({ traceCount: 1, passCount: 1 });
     expect(first!.rollup.supersededCount).toBe(1);
     expect(second).toMatchObject({ traceCount: 1, passCount: 0 });
-    const dist = await (await getJson(apiKey, "/api/agents/support-bot/distribution")).json<{ graders: { graderId: string; pass: number; fail: number }[] }>();
+    const dist = await (await getJson(apiKey, "/api/agents/support-bot/distribution")).json<{
+      graders: { graderId: string; pass: number; fail: number }[];
+    }>();
     expect(dist.graders).toMatchObject([{ graderId: grader.id, pass: 1, fail: 1 }]);
 
     // Re-finished while still in the open window: only the newest content is graded.
-    const v3 = await storeRaw(id, "late-spans", { id: "late-spans", agent: "support-bot", output: "shipped again", spans: [] }, ".r3");
-    const v4 = await storeRaw(id, "late-spans", { id: "late-spans", agent: "support-bot", output: "gone", spans: [] }, ".r4");
+    const v3 = await storeRaw(
+      id,
+      "late-spans",
+      { id: "late-spans", agent: "support-bot", output: "shipped again", spans: [] },
+      ".r3",
+    );
+    const v4 = await storeRaw(
+      id,
+      "late-spans",
+      { id: "late-spans", agent: "support-bot", output: "gone", spans: [] },
+      ".r4",
+    );
     await stub.addFinished(scope(id), [v3]);
     await stub.addFinished(scope(id), [v4]);
     expect((await stub.status()).open?.traceCount).toBe(1);
@@ -255,29 +336,47 @@ describe("exactly-once in effect", () => {
   it("remembers a hand-off for an hour, then forgets it, so the object does not grow with every trace ever graded", async () => {
     const { id } = await createProject();
     const stub = agentWindow(env, id, "support-bot");
-    const refs = await Promise.all(["kept", "old-1", "old-2"].map((traceId) => storeRaw(id, traceId, { id: traceId, agent: "support-bot", spans: [] })));
+    const refs = await Promise.all(
+      ["kept", "old-1", "old-2"].map((traceId) =>
+        storeRaw(id, traceId, { id: traceId, agent: "support-bot", spans: [] }),
+      ),
+    );
     expect(await stub.addFinished(scope(id), refs)).toBe(3);
     const seen = () =>
       runInDurableObject(stub, (_instance, state) =>
-        state.storage.sql.exec<{ trace_id: string }>("SELECT trace_id FROM seen_traces ORDER BY trace_id").toArray().map((row) => row.trace_id),
+        state.storage.sql
+          .exec<{ trace_id: string }>("SELECT trace_id FROM seen_traces ORDER BY trace_id")
+          .toArray()
+          .map((row) => row.trace_id),
       );
     // Two of them handed over more than an hour ago.
     await runInDurableObject(stub, (_instance, state) => {
-      state.storage.sql.exec("UPDATE seen_traces SET seen_at = ? WHERE trace_id LIKE 'old-%'", Date.now() - SEEN_RETENTION_MS - 1000);
+      state.storage.sql.exec(
+        "UPDATE seen_traces SET seen_at = ? WHERE trace_id LIKE 'old-%'",
+        Date.now() - SEEN_RETENTION_MS - 1000,
+      );
     });
     // A repeated hand-off within the hour is still recognised, and the next hand-off forgets the old ones.
     expect(await stub.addFinished(scope(id), [refs[0]!])).toBe(0);
     expect(await seen()).toEqual(["kept"]);
     const plan = await runInDurableObject(stub, (_instance, state) =>
-      state.storage.sql.exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${FORGET_SEEN_SQL}`, 0, 10).toArray().map((row) => row.detail),
+      state.storage.sql
+        .exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${FORGET_SEEN_SQL}`, 0, 10)
+        .toArray()
+        .map((row) => row.detail),
     );
-    expect(plan.some((step) => /SEARCH seen_traces USING (COVERING )?INDEX seen_traces_age \(seen_at<\?\)/.test(step))).toBe(true);
+    expect(
+      plan.some((step) => /SEARCH seen_traces USING (COVERING )?INDEX seen_traces_age \(seen_at<\?\)/.test(step)),
+    ).toBe(true);
   });
 
   it("rollups carry a Wilson interval and say when a window has too few graded traces", async () => {
     const { apiKey } = await createProject();
     await createGrader(apiKey, { name: "shipping", definition: containsShipped });
-    await createGrader(apiKey, { name: "p95", definition: { kind: "metric", metric: "latency_percentile", budgetMs: 5000, minSamples: 1 } });
+    await createGrader(apiKey, {
+      name: "p95",
+      definition: { kind: "metric", metric: "latency_percentile", budgetMs: 5000, minSamples: 1 },
+    });
     await setWindow(apiKey, { minGraded: 10 });
     await ingest(apiKey, [sampleTrace(), sampleTrace(), sampleTrace(), sampleTrace(), sampleTrace({ output: "no" })]);
     await closeWindow(apiKey);

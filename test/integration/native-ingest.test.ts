@@ -58,13 +58,22 @@ describe("POST /api/traces", () => {
     const res = await getJson(project.apiKey, `/api/traces/${trace.id}`);
     expect(res.status).toBe(200);
     const body = await res.json<Record<string, any>>();
-    expect(body).toMatchObject({ id: trace.id, agent: "support-bot", input: trace.input, output: trace.output, latencyMs: 1500 });
+    expect(body).toMatchObject({
+      id: trace.id,
+      agent: "support-bot",
+      input: trace.input,
+      output: trace.output,
+      latencyMs: 1500,
+    });
     expect(body.spans).toHaveLength(2);
     expect(body.spans[1]).toMatchObject({ type: "tool", name: "lookup_order", input: { orderId: "A17" } });
   });
 
   it("keeps fields beyond the documented ones", async () => {
-    const trace = sampleTrace({ customerTier: "gold", spans: [{ id: "a", type: "step", name: "plan", extra: [1, 2] }] });
+    const trace = sampleTrace({
+      customerTier: "gold",
+      spans: [{ id: "a", type: "step", name: "plan", extra: [1, 2] }],
+    });
     await postTraces(project.apiKey, trace);
     const body = await (await getJson(project.apiKey, `/api/traces/${trace.id}`)).json<Record<string, any>>();
     expect(body.customerTier).toBe("gold");
@@ -128,7 +137,10 @@ describe("POST /api/traces", () => {
       [{ ...sampleTrace(), startTime: "yesterday" }, "startTime"],
       [{ ...sampleTrace(), id: "has spaces in it" }, "id"],
       [{ ...sampleTrace(), spans: [{ id: "a", type: "llm", name: "x", parentId: "ghost" }] }, "spans[0].parentId"],
-      [{ ...sampleTrace(), spans: [{ id: "a", type: "llm", name: "x", usage: { inputTokens: -1 } }] }, "spans[0].usage.inputTokens"],
+      [
+        { ...sampleTrace(), spans: [{ id: "a", type: "llm", name: "x", usage: { inputTokens: -1 } }] },
+        "spans[0].usage.inputTokens",
+      ],
       [{ ...sampleTrace(), endTime: "2026-11-26T09:00:00.000Z" }, "endTime"],
     ];
     for (const [body, field] of cases) {
@@ -142,7 +154,7 @@ describe("POST /api/traces", () => {
   });
 
   it("answers 400 invalid_json for a body that is not JSON", async () => {
-    for (const body of ["{\"agent\": ", "not json at all", "\u00ff\u00fe"]) {
+    for (const body of ['{"agent": ', "not json at all", "\u00ff\u00fe"]) {
       const res = await postTraces(project.apiKey, body);
       expect(res.status).toBe(400);
       expect((await res.json<any>()).error.code).toBe("invalid_json");
@@ -177,7 +189,9 @@ describe("POST /api/traces", () => {
   it("accepts a gzip body and checks its digest over the compressed bytes", async () => {
     const trace = sampleTrace();
     const gz = new Uint8Array(
-      await new Response(new Blob([JSON.stringify(trace)]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer(),
+      await new Response(
+        new Blob([JSON.stringify(trace)]).stream().pipeThrough(new CompressionStream("gzip")),
+      ).arrayBuffer(),
     );
     const res = await postTraces(project.apiKey, gz, {
       "content-encoding": "gzip",
@@ -248,7 +262,10 @@ describe("limits", () => {
 
   it("refuses a batch with more traces than allowed", async () => {
     const max = Number(env.MAX_BATCH_TRACES);
-    const res = await postTraces(project.apiKey, Array.from({ length: max + 1 }, () => ({ agent: "a" })));
+    const res = await postTraces(
+      project.apiKey,
+      Array.from({ length: max + 1 }, () => ({ agent: "a" })),
+    );
     expect(res.status).toBe(413);
     expect((await res.json<any>()).error).toMatchObject({ code: "batch_too_large" });
   });

@@ -4,7 +4,12 @@
  * as a revision, indexed in D1 and handed to its window; a late span reopens it and
  * produces a new revision. Also: injected failures, and trace ids taken by native traces.
  */
-import { createExecutionContext, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
+import {
+  createExecutionContext,
+  runDurableObjectAlarm,
+  runInDurableObject,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { brotliDecompressSync, gzipSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -12,8 +17,15 @@ import worker from "../../worker/index";
 import { shardOf, traceShard } from "../../worker/storage/durable-objects";
 import { parseTraceRef } from "../../worker/storage/r2";
 import {
-  COMMIT_REVISIONS_SQL, FINISH_TRACES_SQL, KNOWN_TRACES_SQL, migrateLegacySpans, OtlpSpanStore, PRUNE_PIECES_SQL, PRUNED_REQUESTS_SQL,
-  STORED_PIECES_SQL, STORED_REQUESTS_SQL,
+  COMMIT_REVISIONS_SQL,
+  FINISH_TRACES_SQL,
+  KNOWN_TRACES_SQL,
+  migrateLegacySpans,
+  OtlpSpanStore,
+  PRUNE_PIECES_SQL,
+  PRUNED_REQUESTS_SQL,
+  STORED_PIECES_SQL,
+  STORED_REQUESTS_SQL,
 } from "../../worker/ingest/otlp-span-store";
 import { DUE_FOR_INDEX_SQL, NEXT_INDEX_AT_SQL, type TraceRecord } from "../../durable-objects/trace-shard";
 import { jsonBody, jsonRequest, protobufRequest, type SpanSpec } from "../../worker/otlp/test-fixtures";
@@ -21,25 +33,45 @@ import { BASE, call, countRows, createProject, flushShards, getJson, postTraces,
 
 let project: { id: string; apiKey: string };
 /** An assembled revision is a byte range of its shard's segment: `key#offset+length`. */
-const SEGMENT_REF = (projectId: string) => expect.stringMatching(new RegExp(`^traces/${projectId}/segments/[0-9a-f]+/\\d+-\\d+\\.jsonl\\.br#\\d+\\+\\d+$`));
+const SEGMENT_REF = (projectId: string) =>
+  expect.stringMatching(new RegExp(`^traces/${projectId}/segments/[0-9a-f]+/\\d+-\\d+\\.jsonl\\.br#\\d+\\+\\d+$`));
 beforeAll(async () => {
   project = await createProject("otlp-assembly");
 });
 
 const PROTOBUF = "application/x-protobuf";
-const hex = (bytes: number) => [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
+const hex = (bytes: number) =>
+  [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
 const resource = { "service.name": "support-service" };
 
 function agentRun(traceId = hex(16)) {
   const root = hex(8);
   const spans: SpanSpec[] = [
     {
-      traceId, spanId: root, name: "invoke_agent support-bot", start: 0, end: 1500,
-      attributes: { "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "support-bot", "gen_ai.prompt": "Where is my order?" },
+      traceId,
+      spanId: root,
+      name: "invoke_agent support-bot",
+      start: 0,
+      end: 1500,
+      attributes: {
+        "gen_ai.operation.name": "invoke_agent",
+        "gen_ai.agent.name": "support-bot",
+        "gen_ai.prompt": "Where is my order?",
+      },
     },
     {
-      traceId, spanId: hex(8), parentSpanId: root, name: "chat gpt-4o-mini", kind: 3, start: 100, end: 900,
-      attributes: { "gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o-mini", "gen_ai.usage.input_tokens": 120 },
+      traceId,
+      spanId: hex(8),
+      parentSpanId: root,
+      name: "chat gpt-4o-mini",
+      kind: 3,
+      start: 100,
+      end: 900,
+      attributes: {
+        "gen_ai.operation.name": "chat",
+        "gen_ai.request.model": "gpt-4o-mini",
+        "gen_ai.usage.input_tokens": 120,
+      },
     },
   ];
   return { traceId, root, spans };
@@ -79,9 +111,19 @@ async function exportGzip(spans: SpanSpec[]): Promise<Response> {
 /** What the trace's shard holds of its spans: pieces still stored, and the raw requests of pruned ones. */
 const storedSpans = (traceId: string) =>
   runInDurableObject(traceShard(env, project.id, traceId), (_instance, state) => ({
-    pieces: state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM otlp_span_sets WHERE project_id = ? AND trace_id = ?", project.id, traceId).one().n,
+    pieces: state.storage.sql
+      .exec<{ n: number }>(
+        "SELECT count(*) AS n FROM otlp_span_sets WHERE project_id = ? AND trace_id = ?",
+        project.id,
+        traceId,
+      )
+      .one().n,
     requests: state.storage.sql
-      .exec<{ request_key: string }>("SELECT request_key FROM otlp_span_requests WHERE project_id = ? AND trace_id = ? ORDER BY rowid", project.id, traceId)
+      .exec<{ request_key: string }>(
+        "SELECT request_key FROM otlp_span_requests WHERE project_id = ? AND trace_id = ? ORDER BY rowid",
+        project.id,
+        traceId,
+      )
       .toArray()
       .map((row) => row.request_key),
   }));
@@ -120,7 +162,9 @@ async function untilState(traceId: string, state: string, deadlineMs = 15_000): 
 }
 
 const indexRow = (traceId: string) =>
-  env.DB.prepare("SELECT * FROM traces WHERE project_id = ? AND id = ?").bind(project.id, traceId).first<Record<string, any>>();
+  env.DB.prepare("SELECT * FROM traces WHERE project_id = ? AND id = ?")
+    .bind(project.id, traceId)
+    .first<Record<string, any>>();
 
 /** The shard's hand-off marks for a trace: what the window was last given. */
 const shardRow = (traceId: string) =>
@@ -136,19 +180,41 @@ const shardRow = (traceId: string) =>
 
 /** How many spans the shard counts for a trace. */
 const shardSpanCount = (traceId: string) =>
-  runInDurableObject(traceShard(env, project.id, traceId), (_instance, state) =>
-    state.storage.sql.exec<{ n: number }>("SELECT span_count AS n FROM otlp_traces WHERE project_id = ? AND id = ?", project.id, traceId).one().n,
+  runInDurableObject(
+    traceShard(env, project.id, traceId),
+    (_instance, state) =>
+      state.storage.sql
+        .exec<{ n: number }>(
+          "SELECT span_count AS n FROM otlp_traces WHERE project_id = ? AND id = ?",
+          project.id,
+          traceId,
+        )
+        .one().n,
   );
 
 function sampleRecord(id: string): TraceRecord {
   return {
-    projectId: project.id, id, agent: "support-bot", version: null, source: "otlp", startTime: null, endTime: null, latencyMs: 1500,
-    status: "ok", spanCount: 2, sha256: "", sizeBytes: 10, r2Key: `traces/${project.id}/segments/x/1-1.jsonl.br#0+10`, receivedAt: new Date().toISOString(),
+    projectId: project.id,
+    id,
+    agent: "support-bot",
+    version: null,
+    source: "otlp",
+    startTime: null,
+    endTime: null,
+    latencyMs: 1500,
+    status: "ok",
+    spanCount: 2,
+    sha256: "",
+    sizeBytes: 10,
+    r2Key: `traces/${project.id}/segments/x/1-1.jsonl.br#0+10`,
+    receivedAt: new Date().toISOString(),
   };
 }
 
 async function sha256Hex(bytes: ArrayBuffer): Promise<string> {
-  return [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))]
+    .map((b) => b.toString(16).padStart(2, "0"))
+    .join("");
 }
 
 describe("OTLP trace assembly", () => {
@@ -166,7 +232,13 @@ describe("OTLP trace assembly", () => {
     await flushShards();
 
     const row = await indexRow(run.traceId);
-    expect(row).toMatchObject({ source: "otlp", state: "finished", span_count: 2, r2_key: SEGMENT_REF(project.id), latency_ms: 1500 });
+    expect(row).toMatchObject({
+      source: "otlp",
+      state: "finished",
+      span_count: 2,
+      r2_key: SEGMENT_REF(project.id),
+      latency_ms: 1500,
+    });
     const { key, range } = parseTraceRef(row!.r2_key);
     const slice = await (await env.TRACES.get(key, { range }))!.arrayBuffer();
     expect(await sha256Hex(slice)).toBe(row!.sha256);
@@ -187,7 +259,12 @@ describe("OTLP trace assembly", () => {
     expect(await indexRow(run.traceId)).toBeNull();
     await new Promise((resolve) => setTimeout(resolve, Number(env.OTLP_QUIET_MS) + 50));
     await flushShards();
-    expect(await indexRow(run.traceId)).toMatchObject({ source: "otlp", state: "assembling", agent: "support-service", span_count: 1 });
+    expect(await indexRow(run.traceId)).toMatchObject({
+      source: "otlp",
+      state: "assembling",
+      agent: "support-service",
+      span_count: 1,
+    });
     expect((await readTrace(run.traceId)).state).toBe("assembling");
 
     expect((await exportRequest([run.spans[0]!])).status).toBe(200);
@@ -216,7 +293,14 @@ describe("OTLP trace assembly", () => {
     expect((await exportRequest(run.spans)).status).toBe(200);
     expect(await readTrace(run.traceId)).toMatchObject({ state: "finished", revision: 1 });
 
-    const late: SpanSpec = { traceId: run.traceId, spanId: hex(8), parentSpanId: run.root, name: "execute_tool refund", start: 1400, end: 1450 };
+    const late: SpanSpec = {
+      traceId: run.traceId,
+      spanId: hex(8),
+      parentSpanId: run.root,
+      name: "execute_tool refund",
+      start: 1400,
+      end: 1450,
+    };
     expect((await exportRequest([late])).status).toBe(200);
     const reopened = await readTrace(run.traceId);
     expect(reopened).toMatchObject({ state: "assembling", revision: 1 });
@@ -230,7 +314,12 @@ describe("OTLP trace assembly", () => {
     expect(second.sha256).not.toBe(first.sha256);
     await flushShards();
     const secondRow = await indexRow(run.traceId);
-    expect(secondRow).toMatchObject({ state: "finished", span_count: 3, sha256: second.sha256, r2_key: SEGMENT_REF(project.id) });
+    expect(secondRow).toMatchObject({
+      state: "finished",
+      span_count: 3,
+      sha256: second.sha256,
+      r2_key: SEGMENT_REF(project.id),
+    });
     expect(await shardRow(run.traceId)).toMatchObject({ sha256: second.sha256, forwarded: 1 });
     // The first revision stays readable in R2 in its own segment: objects are never overwritten.
     expect(parseTraceRef(secondRow!.r2_key).key).not.toBe(parseTraceRef(firstRow!.r2_key).key);
@@ -255,17 +344,36 @@ describe("OTLP trace assembly", () => {
       expect((await send([run.spans[1]!])).status).toBe(200);
       expect(await readTrace(run.traceId)).toMatchObject({ state: "finished", revision: 1 });
 
-      const late: SpanSpec = { traceId: run.traceId, spanId: hex(8), parentSpanId: run.root, name: "execute_tool refund", start: 1400, end: 1450 };
+      const late: SpanSpec = {
+        traceId: run.traceId,
+        spanId: hex(8),
+        parentSpanId: run.root,
+        name: "execute_tool refund",
+        start: 1400,
+        end: 1450,
+      };
       expect((await send([late])).status).toBe(200);
       const reopened = await readTrace(run.traceId);
       expect(reopened).toMatchObject({ state: "assembling", agent: "support-bot", input: "Where is my order?" });
-      expect(reopened.spans.map((span: { id: string }) => span.id).sort()).toEqual([...run.spans.map((span) => span.spanId), late.spanId].sort());
+      expect(reopened.spans.map((span: { id: string }) => span.id).sort()).toEqual(
+        [...run.spans.map((span) => span.spanId), late.spanId].sort(),
+      );
 
       const second = await untilState(run.traceId, "finished");
-      expect(second).toMatchObject({ revision: 2, agent: "support-bot", input: "Where is my order?", metadata: first.metadata });
+      expect(second).toMatchObject({
+        revision: 2,
+        agent: "support-bot",
+        input: "Where is my order?",
+        metadata: first.metadata,
+      });
       expect(second.spans).toHaveLength(3);
-      expect(second.spans.find((span: { id: string }) => span.id === run.spans[1]!.spanId)).toEqual(first.spans.find((span: { id: string }) => span.id === run.spans[1]!.spanId));
-      expect(await storedSpans(run.traceId)).toMatchObject({ pieces: 0, requests: [...pruned.requests, expect.any(String)] });
+      expect(second.spans.find((span: { id: string }) => span.id === run.spans[1]!.spanId)).toEqual(
+        first.spans.find((span: { id: string }) => span.id === run.spans[1]!.spanId),
+      );
+      expect(await storedSpans(run.traceId)).toMatchObject({
+        pieces: 0,
+        requests: [...pruned.requests, expect.any(String)],
+      });
       expect(await shardSpanCount(run.traceId)).toBe(3);
     }
   });
@@ -319,7 +427,11 @@ describe("OTLP trace assembly", () => {
     // The row is due for the index again, and while the flush writes it to D1 a read quarantines the trace.
     await runInDurableObject(shard, async (instance, state) => {
       const sql = state.storage.sql;
-      sql.exec("UPDATE traces SET indexed = 0, index_after = NULL WHERE project_id = ? AND id = ?", project.id, run.traceId);
+      sql.exec(
+        "UPDATE traces SET indexed = 0, index_after = NULL WHERE project_id = ? AND id = ?",
+        project.id,
+        run.traceId,
+      );
       let raced = false;
       const racingDb = new Proxy(env.DB, {
         get(target, prop) {
@@ -327,7 +439,11 @@ describe("OTLP trace assembly", () => {
             return async (statements: D1PreparedStatement[]) => {
               if (!raced) {
                 raced = true;
-                sql.exec("UPDATE traces SET state = 'quarantined', indexed = 0, index_after = NULL WHERE project_id = ? AND id = ?", project.id, run.traceId);
+                sql.exec(
+                  "UPDATE traces SET state = 'quarantined', indexed = 0, index_after = NULL WHERE project_id = ? AND id = ?",
+                  project.id,
+                  run.traceId,
+                );
               }
               return target.batch(statements);
             };
@@ -358,8 +474,16 @@ describe("OTLP trace assembly", () => {
     await new Promise((resolve) => setTimeout(resolve, Number(env.OTLP_QUIET_MS) + 50));
     await runDurableObjectAlarm(traceShard(env, project.id, run.traceId));
     expect(await shardRow(run.traceId)).toMatchObject({ state: "quarantined", sha256: first.sha256 });
-    const due = await runInDurableObject(traceShard(env, project.id, run.traceId), (_instance, state) =>
-      state.storage.sql.exec<{ due_at: number | null }>("SELECT due_at FROM otlp_traces WHERE project_id = ? AND id = ?", project.id, run.traceId).one().due_at,
+    const due = await runInDurableObject(
+      traceShard(env, project.id, run.traceId),
+      (_instance, state) =>
+        state.storage.sql
+          .exec<{ due_at: number | null }>(
+            "SELECT due_at FROM otlp_traces WHERE project_id = ? AND id = ?",
+            project.id,
+            run.traceId,
+          )
+          .one().due_at,
     );
     expect(due).toBeNull();
     await flushShards();
@@ -370,7 +494,11 @@ describe("OTLP trace assembly", () => {
     const run = agentRun();
     expect((await exportRequest([run.spans[0]!])).status).toBe(200);
     await runInDurableObject(traceShard(env, project.id, run.traceId), (_instance, state) => {
-      state.storage.sql.exec("UPDATE otlp_span_sets SET request_key = NULL, request_sha256 = NULL WHERE project_id = ? AND trace_id = ?", project.id, run.traceId);
+      state.storage.sql.exec(
+        "UPDATE otlp_span_sets SET request_key = NULL, request_sha256 = NULL WHERE project_id = ? AND trace_id = ?",
+        project.id,
+        run.traceId,
+      );
     });
     expect((await exportRequest([run.spans[1]!])).status).toBe(200);
     expect((await untilState(run.traceId, "finished")).spans).toHaveLength(2);
@@ -386,7 +514,9 @@ describe("OTLP trace assembly", () => {
 
   it("names the agent after the resource's service.name when no span names one, also once assembled", async () => {
     const traceId = hex(16);
-    const spans: SpanSpec[] = [{ traceId, spanId: hex(8), name: "handle request", start: 0, end: 20, attributes: { "http.route": "/ask" } }];
+    const spans: SpanSpec[] = [
+      { traceId, spanId: hex(8), name: "handle request", start: 0, end: 20, attributes: { "http.route": "/ask" } },
+    ];
     expect((await exportRequest(spans)).status).toBe(200);
     expect(await readTrace(traceId)).toMatchObject({ agent: "support-service", state: "assembling" });
     expect(await untilState(traceId, "finished")).toMatchObject({ agent: "support-service", revision: 1 });
@@ -425,7 +555,12 @@ describe("OTLP trace assembly", () => {
     expect(await rotted.json()).toMatchObject({ error: { code: "trace_corrupted" } });
     expect(await shardRow(ids[victim!]!)).toMatchObject({ state: "quarantined" });
     for (const i of others) {
-      expect(await readTrace(ids[i]!)).toMatchObject({ id: ids[i], state: "finished", sha256: finished[i]!.sha256, input: "Where is my order?" });
+      expect(await readTrace(ids[i]!)).toMatchObject({
+        id: ids[i],
+        state: "finished",
+        sha256: finished[i]!.sha256,
+        input: "Where is my order?",
+      });
     }
   });
 
@@ -440,15 +575,28 @@ describe("OTLP trace assembly", () => {
     expect((await exportRequest([...calm!.spans, ...busy!.spans])).status).toBe(200);
     const stub = traceShard(env, project.id, calm!.traceId);
     // What an alarm run would assemble now...
-    const due = await runInDurableObject(stub, (_instance, state) => new OtlpSpanStore(state.storage.sql).dueTraces(Date.now() + 600_000, 10));
+    const due = await runInDurableObject(stub, (_instance, state) =>
+      new OtlpSpanStore(state.storage.sql).dueTraces(Date.now() + 600_000, 10),
+    );
     expect(due.map((d) => d.id).sort()).toEqual([...ids].sort());
     // ...then a late span of one trace arrives while its segment is being written.
-    const late: SpanSpec = { traceId: busy!.traceId, spanId: hex(8), parentSpanId: busy!.root, name: "late tool", start: 1600, end: 1700 };
+    const late: SpanSpec = {
+      traceId: busy!.traceId,
+      spanId: hex(8),
+      parentSpanId: busy!.root,
+      name: "late tool",
+      start: 1600,
+      end: 1700,
+    };
     expect((await exportRequest([late])).status).toBe(200);
     const committed = await runInDurableObject(stub, (_instance, state) =>
       new OtlpSpanStore(state.storage.sql).commitRevisions(
         project.id,
-        due.map((d) => ({ due: d, revision: d.revision + 1, record: { ...sampleRecord(d.id), sha256: `sha-${d.id}` } })),
+        due.map((d) => ({
+          due: d,
+          revision: d.revision + 1,
+          record: { ...sampleRecord(d.id), sha256: `sha-${d.id}` },
+        })),
       ),
     );
     expect([...committed]).toEqual([calm!.traceId]);
@@ -462,30 +610,47 @@ describe("OTLP trace assembly", () => {
   it("commits revisions by primary-key lookups, never by scanning the project", async () => {
     const plans = await runInDurableObject(traceShard(env, project.id, hex(16)), (_instance, state) =>
       [COMMIT_REVISIONS_SQL, FINISH_TRACES_SQL].map((sql) =>
-        state.storage.sql.exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, "[]").toArray().map((row) => row.detail),
+        state.storage.sql
+          .exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, "[]")
+          .toArray()
+          .map((row) => row.detail),
       ),
     );
     for (const plan of plans) {
-      expect(plan.some((step) => /SEARCH (otlp_traces|traces) USING .*\(project_id=\? AND id=\?\)/.test(step))).toBe(true);
-      expect(plan.filter((step) => /^SCAN (otlp_traces|traces)\b/.test(step) || /\(project_id=\?\)$/.test(step))).toEqual([]);
+      expect(plan.some((step) => /SEARCH (otlp_traces|traces) USING .*\(project_id=\? AND id=\?\)/.test(step))).toBe(
+        true,
+      );
+      expect(
+        plan.filter((step) => /^SCAN (otlp_traces|traces)\b/.test(step) || /\(project_id=\?\)$/.test(step)),
+      ).toEqual([]);
     }
   });
 
   it("reads and prunes the pieces of a run's traces through the trace index, never by scanning the pieces", async () => {
     const plans = await runInDurableObject(traceShard(env, project.id, hex(16)), (_instance, state) =>
       [STORED_PIECES_SQL, PRUNED_REQUESTS_SQL, PRUNE_PIECES_SQL].map((sql) =>
-        state.storage.sql.exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, "[]").toArray().map((row) => row.detail),
+        state.storage.sql
+          .exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, "[]")
+          .toArray()
+          .map((row) => row.detail),
       ),
     );
     for (const plan of plans) {
-      expect(plan.some((step) => /SEARCH (s|otlp_span_sets) USING INDEX otlp_span_sets_trace \(project_id=\? AND trace_id=\?\)/.test(step))).toBe(true);
+      expect(
+        plan.some((step) =>
+          /SEARCH (s|otlp_span_sets) USING INDEX otlp_span_sets_trace \(project_id=\? AND trace_id=\?\)/.test(step),
+        ),
+      ).toBe(true);
       expect(plan.filter((step) => /^SCAN (s|otlp_span_sets)\b/.test(step))).toEqual([]);
     }
   });
 
   it("reads the pruned requests of a run's traces by index, never by scanning them", async () => {
     const plan = await runInDurableObject(traceShard(env, project.id, hex(16)), (_instance, state) =>
-      state.storage.sql.exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${STORED_REQUESTS_SQL}`, "[]").toArray().map((row) => row.detail),
+      state.storage.sql
+        .exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${STORED_REQUESTS_SQL}`, "[]")
+        .toArray()
+        .map((row) => row.detail),
     );
     expect(plan.some((step) => /^SEARCH r USING INDEX .*\(project_id=\? AND trace_id=\?\)/.test(step))).toBe(true);
     expect(plan.filter((step) => /^SCAN r\b/.test(step))).toEqual([]);
@@ -496,17 +661,29 @@ describe("OTLP trace assembly", () => {
       [
         [DUE_FOR_INDEX_SQL, Date.now(), 10],
         [NEXT_INDEX_AT_SQL, Date.now()],
-      ].map(([sql, ...params]) => state.storage.sql.exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, ...params).toArray().map((row) => row.detail)),
+      ].map(([sql, ...params]) =>
+        state.storage.sql
+          .exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, ...params)
+          .toArray()
+          .map((row) => row.detail),
+      ),
     );
     const [due, next] = plans;
-    expect(due!.filter((step) => /USING (COVERING )?INDEX traces_unindexed \(indexed=\? AND index_after(=|<)\?\)/.test(step))).toHaveLength(2);
+    expect(
+      due!.filter((step) =>
+        /USING (COVERING )?INDEX traces_unindexed \(indexed=\? AND index_after(=|<)\?\)/.test(step),
+      ),
+    ).toHaveLength(2);
     expect(next!.some((step) => /USING COVERING INDEX traces_unindexed/.test(step))).toBe(true);
     expect([...due!, ...next!].filter((step) => /^SCAN traces\b|traces_pending/.test(step))).toEqual([]);
   });
 
   it("looks up the traces of a request by primary key, never by scanning the project", async () => {
     const plan = await runInDurableObject(traceShard(env, project.id, hex(16)), (_instance, state) =>
-      state.storage.sql.exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${KNOWN_TRACES_SQL}`, "[]").toArray().map((row) => row.detail),
+      state.storage.sql
+        .exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${KNOWN_TRACES_SQL}`, "[]")
+        .toArray()
+        .map((row) => row.detail),
     );
     expect(plan.filter((step) => /^SEARCH [ot] USING .*\(project_id=\? AND id=\?\)/.test(step))).toHaveLength(2);
     expect(plan.filter((step) => /^SCAN (o|t|otlp_traces|traces)\b/.test(step))).toEqual([]);
@@ -522,20 +699,34 @@ describe("OTLP trace assembly", () => {
       sql.exec(
         "CREATE TABLE otlp_span_ids (project_id TEXT NOT NULL, trace_id TEXT NOT NULL, span_id TEXT NOT NULL, PRIMARY KEY (project_id, trace_id, span_id)) WITHOUT ROWID",
       );
-      for (const span of run.spans) sql.exec("INSERT INTO otlp_span_ids VALUES (?, ?, ?)", project.id, run.traceId, span.spanId);
+      for (const span of run.spans)
+        sql.exec("INSERT INTO otlp_span_ids VALUES (?, ?, ?)", project.id, run.traceId, span.spanId);
       sql.exec("ALTER TABLE otlp_traces DROP COLUMN span_ids");
       migrateLegacySpans(sql);
-      const spanIds = sql.exec<{ span_ids: string }>("SELECT span_ids FROM otlp_traces WHERE id = ?", run.traceId).one().span_ids;
-      const keyTables = sql.exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE name = 'otlp_span_ids'").one().n;
+      const spanIds = sql
+        .exec<{ span_ids: string }>("SELECT span_ids FROM otlp_traces WHERE id = ?", run.traceId)
+        .one().span_ids;
+      const keyTables = sql
+        .exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE name = 'otlp_span_ids'")
+        .one().n;
       return { spanIds, keyTables };
     });
     expect(counts.keyTables).toBe(0);
     expect(counts.spanIds.match(/.{16}/g)!.sort()).toEqual(run.spans.map((span) => span.spanId).sort());
 
-    const late: SpanSpec = { traceId: run.traceId, spanId: hex(8), parentSpanId: run.root, name: "execute_tool refund", start: 1400, end: 1450 };
+    const late: SpanSpec = {
+      traceId: run.traceId,
+      spanId: hex(8),
+      parentSpanId: run.root,
+      name: "execute_tool refund",
+      start: 1400,
+      end: 1450,
+    };
     expect((await exportRequest([...run.spans, late])).status).toBe(200);
     const trace = await untilState(run.traceId, "finished");
-    expect(trace.spans.map((span: { id: string }) => span.id).sort()).toEqual([...run.spans.map((span) => span.spanId), late.spanId].sort());
+    expect(trace.spans.map((span: { id: string }) => span.id).sort()).toEqual(
+      [...run.spans.map((span) => span.spanId), late.spanId].sort(),
+    );
     expect(await shardSpanCount(run.traceId)).toBe(3);
   });
 
@@ -549,7 +740,10 @@ describe("OTLP trace assembly", () => {
     });
     expect(res.status).toBe(200);
     const body = await res.json<{ partialSuccess: { rejectedSpans: string; errorMessage: string } }>();
-    expect(body.partialSuccess).toMatchObject({ rejectedSpans: "2", errorMessage: expect.stringMatching(/native trace/) });
+    expect(body.partialSuccess).toMatchObject({
+      rejectedSpans: "2",
+      errorMessage: expect.stringMatching(/native trace/),
+    });
     const trace = await readTrace(traceId);
     expect(trace).toMatchObject({ agent: "support-bot", state: "finished", input: "Where is my order?" });
     expect(trace.spans.map((s: any) => s.id)).toEqual(["s1", "s2"]);
@@ -598,7 +792,10 @@ describe("OTLP failures on the write path", () => {
     const run = agentRun();
     const bucket = new Proxy(env.TRACES, {
       get(target, prop) {
-        if (prop === "put") return async () => { throw new Error("injected: R2 put failed"); };
+        if (prop === "put")
+          return async () => {
+            throw new Error("injected: R2 put failed");
+          };
         const value = Reflect.get(target, prop);
         return typeof value === "function" ? value.bind(target) : value;
       },

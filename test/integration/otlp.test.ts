@@ -18,25 +18,43 @@ beforeAll(async () => {
 });
 
 const PROTOBUF = "application/x-protobuf";
-const hex = (bytes: number) => [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
+const hex = (bytes: number) =>
+  [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
 
 /** An agent run: root agent span, an LLM call and a tool call under it. */
 function agentRun(traceId = hex(16)) {
   const root = hex(8);
   const spans: SpanSpec[] = [
     {
-      traceId, spanId: root, name: "invoke_agent support-bot", start: 0, end: 1500,
+      traceId,
+      spanId: root,
+      name: "invoke_agent support-bot",
+      start: 0,
+      end: 1500,
       attributes: { "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "support-bot" },
     },
     {
-      traceId, spanId: hex(8), parentSpanId: root, name: "chat gpt-4o-mini", kind: 3, start: 100, end: 900,
+      traceId,
+      spanId: hex(8),
+      parentSpanId: root,
+      name: "chat gpt-4o-mini",
+      kind: 3,
+      start: 100,
+      end: 900,
       attributes: {
-        "gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o-mini",
-        "gen_ai.usage.input_tokens": 120, "gen_ai.usage.output_tokens": 30,
+        "gen_ai.operation.name": "chat",
+        "gen_ai.request.model": "gpt-4o-mini",
+        "gen_ai.usage.input_tokens": 120,
+        "gen_ai.usage.output_tokens": 30,
       },
     },
     {
-      traceId, spanId: hex(8), parentSpanId: root, name: "execute_tool lookup_order", start: 900, end: 1400,
+      traceId,
+      spanId: hex(8),
+      parentSpanId: root,
+      name: "execute_tool lookup_order",
+      start: 900,
+      end: 1400,
       attributes: { "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "lookup_order" },
     },
   ];
@@ -57,7 +75,9 @@ const protobufOf = (spans: SpanSpec[]) => protobufRequest([{ resource, spans }])
 const jsonOf = (spans: SpanSpec[]) => jsonBody(jsonRequest([{ resource, spans }]));
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  return [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))]
+    .map((b) => b.toString(16).padStart(2, "0"))
+    .join("");
 }
 
 async function gzip(bytes: Uint8Array): Promise<Uint8Array> {
@@ -115,7 +135,9 @@ describe("POST /v1/traces", () => {
     const proto = protobufOf(a.spans);
     const wire = await gzip(proto);
     expect((await postOtlp(wire, PROTOBUF, { "content-encoding": "gzip" })).status).toBe(200);
-    expect((await postOtlp(await gzip(jsonOf(b.spans)), "application/json", { "content-encoding": "gzip" })).status).toBe(200);
+    expect(
+      (await postOtlp(await gzip(jsonOf(b.spans)), "application/json", { "content-encoding": "gzip" })).status,
+    ).toBe(200);
     expect((await readTrace(a.traceId)).spans).toHaveLength(3);
     expect((await readTrace(b.traceId)).spans).toHaveLength(3);
 
@@ -131,7 +153,9 @@ describe("POST /v1/traces", () => {
     // An exporter that turned on compression between attempts: other stored bytes, same content, no 503.
     const retried = await postOtlp(await gzip(body), PROTOBUF, { "content-encoding": "gzip" });
     expect(retried.status).toBe(200);
-    expect(fromBinary(ExportTraceServiceResponseSchema, new Uint8Array(await retried.arrayBuffer())).partialSuccess).toBeUndefined();
+    expect(
+      fromBinary(ExportTraceServiceResponseSchema, new Uint8Array(await retried.arrayBuffer())).partialSuccess,
+    ).toBeUndefined();
     const sha = await sha256Hex(body);
     const keys = (await rawObjects()).filter((key) => key.includes(sha));
     expect(keys).toHaveLength(1);
@@ -152,15 +176,25 @@ describe("POST /v1/traces", () => {
   it("refuses a span over MAX_TRACE_BYTES in partialSuccess and stores the rest of its batch", async () => {
     const run = agentRun();
     const huge: SpanSpec = {
-      traceId: run.traceId, spanId: hex(8), parentSpanId: run.spans[0]!.spanId, name: "huge tool", start: 1000, end: 1100,
+      traceId: run.traceId,
+      spanId: hex(8),
+      parentSpanId: run.spans[0]!.spanId,
+      name: "huge tool",
+      start: 1000,
+      end: 1100,
       attributes: { "gen_ai.tool.call.result": "x".repeat(Number(env.MAX_TRACE_BYTES) + 10) },
     };
-    for (const [body, type] of [[protobufOf([...run.spans, huge]), PROTOBUF], [jsonOf([...run.spans, huge]), "application/json"]] as const) {
+    for (const [body, type] of [
+      [protobufOf([...run.spans, huge]), PROTOBUF],
+      [jsonOf([...run.spans, huge]), "application/json"],
+    ] as const) {
       const res = await postOtlp(body, type);
       expect(res.status).toBe(200);
-      const partial = type === PROTOBUF
-        ? fromBinary(ExportTraceServiceResponseSchema, new Uint8Array(await res.arrayBuffer())).partialSuccess
-        : ((await res.json()) as { partialSuccess?: { rejectedSpans?: string | number; errorMessage?: string } }).partialSuccess;
+      const partial =
+        type === PROTOBUF
+          ? fromBinary(ExportTraceServiceResponseSchema, new Uint8Array(await res.arrayBuffer())).partialSuccess
+          : ((await res.json()) as { partialSuccess?: { rejectedSpans?: string | number; errorMessage?: string } })
+              .partialSuccess;
       expect(Number(partial?.rejectedSpans)).toBe(1);
       expect(partial?.errorMessage).toContain(`span ${huge.spanId}`);
       expect(partial?.errorMessage).toContain("MAX_TRACE_BYTES");
@@ -174,7 +208,9 @@ describe("POST /v1/traces", () => {
     const body = protobufOf(run.spans);
     const key = `otlp/${project.id}/${await sha256Hex(body)}.pb`;
     // Damage in place: the key claims this content, the object holds other bytes.
-    await env.TRACES.put(key, await gzip(new TextEncoder().encode("not this request")), { customMetadata: { contentSha256: "0".repeat(64) } });
+    await env.TRACES.put(key, await gzip(new TextEncoder().encode("not this request")), {
+      customMetadata: { contentSha256: "0".repeat(64) },
+    });
     const res = await postOtlp(body, PROTOBUF);
     expect(res.status).toBe(503);
     expect(res.headers.get("retry-after")).not.toBeNull();
@@ -184,7 +220,10 @@ describe("POST /v1/traces", () => {
   it("stores the good spans and reports one bad span as partialSuccess", async () => {
     const run = agentRun();
     const bad: SpanSpec = { traceId: run.traceId, spanId: "zz", name: "broken", start: 10, end: 20 };
-    for (const [body, type] of [[protobufOf([...run.spans, bad]), PROTOBUF], [jsonOf([...run.spans, bad]), "application/json"]] as const) {
+    for (const [body, type] of [
+      [protobufOf([...run.spans, bad]), PROTOBUF],
+      [jsonOf([...run.spans, bad]), "application/json"],
+    ] as const) {
       const res = await postOtlp(body, type);
       expect(res.status).toBe(200);
       const partial =
@@ -210,7 +249,11 @@ describe("POST /v1/traces", () => {
 
     const json = await postOtlp("{not json", "application/json");
     expect(json.status).toBe(400);
-    expect(await json.json()).toMatchObject({ code: 3, message: expect.stringMatching(/JSON/), error: { code: "invalid_otlp_body" } });
+    expect(await json.json()).toMatchObject({
+      code: 3,
+      message: expect.stringMatching(/JSON/),
+      error: { code: "invalid_otlp_body" },
+    });
     expect(await rawObjects()).toEqual(before);
   });
 

@@ -4,7 +4,10 @@ import { describe, expect, it } from "vitest";
 import { ADMIN_TOKEN, call, createProject, flushShards, getJson, postTraces, sampleTrace } from "./helpers";
 
 const admin = (path: string, init: RequestInit = {}) =>
-  call(path, { ...init, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json", ...init.headers } });
+  call(path, {
+    ...init,
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json", ...init.headers },
+  });
 
 describe("projects and keys", () => {
   it("creates a project whose key is stored only as a hash", async () => {
@@ -61,10 +64,16 @@ describe("projects and keys", () => {
 
   it("lets a project rotate its own key", async () => {
     const project = await createProject();
-    const res = await call("/api/project/keys", { method: "POST", headers: { authorization: `Bearer ${project.apiKey}` } });
+    const res = await call("/api/project/keys", {
+      method: "POST",
+      headers: { authorization: `Bearer ${project.apiKey}` },
+    });
     expect(res.status).toBe(201);
     const { apiKey, keyId } = await res.json<{ apiKey: string; keyId: string }>();
-    const del = await call(`/api/project/keys/${project.keyId}`, { method: "DELETE", headers: { authorization: `Bearer ${apiKey}` } });
+    const del = await call(`/api/project/keys/${project.keyId}`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${apiKey}` },
+    });
     expect(del.status).toBe(204);
     expect((await getJson(project.apiKey, "/api/project")).status).toBe(401);
     const me = await (await getJson(apiKey, "/api/project")).json<any>();
@@ -89,7 +98,10 @@ describe("isolation", () => {
     const readA = await (await getJson(a.apiKey, `/api/traces/${trace.id}`)).json<any>();
     expect(readA.output).toEqual(trace.output);
     // Another project's key cannot revoke this project's keys.
-    const del = await call(`/api/project/keys/${a.keyId}`, { method: "DELETE", headers: { authorization: `Bearer ${b.apiKey}` } });
+    const del = await call(`/api/project/keys/${a.keyId}`, {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${b.apiKey}` },
+    });
     expect(del.status).toBe(404);
   });
 
@@ -118,14 +130,23 @@ describe("listing", () => {
     const project = await createProject();
     const traces = [
       sampleTrace({ agent: "a", startTime: "2026-11-01T00:00:00.000Z", endTime: "2026-11-01T00:00:01.000Z" }),
-      sampleTrace({ agent: "a", status: "error", error: "boom", startTime: "2026-11-02T00:00:00.000Z", endTime: "2026-11-02T00:00:01.000Z" }),
+      sampleTrace({
+        agent: "a",
+        status: "error",
+        error: "boom",
+        startTime: "2026-11-02T00:00:00.000Z",
+        endTime: "2026-11-02T00:00:01.000Z",
+      }),
       sampleTrace({ agent: "a", startTime: "2026-11-03T00:00:00.000Z", endTime: "2026-11-03T00:00:01.000Z" }),
       sampleTrace({ agent: "b", startTime: "2026-11-04T00:00:00.000Z", endTime: "2026-11-04T00:00:01.000Z" }),
     ];
     expect((await postTraces(project.apiKey, traces)).status).toBe(201);
     await flushShards();
     const list = async (query: string) =>
-      (await (await getJson(project.apiKey, `/api/traces?${query}`)).json<{ traces: any[]; nextCursor: string | null }>());
+      await (await getJson(project.apiKey, `/api/traces?${query}`)).json<{
+        traces: any[];
+        nextCursor: string | null;
+      }>();
 
     expect((await list("agent=a")).traces).toHaveLength(3);
     expect((await list("agent=a&status=error")).traces.map((t) => t.id)).toEqual([traces[1]!.id]);
@@ -134,7 +155,9 @@ describe("listing", () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: { traces: any[]; nextCursor: string | null } = await list(`limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+      const page: { traces: any[]; nextCursor: string | null } = await list(
+        `limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+      );
       seen.push(...page.traces.map((t) => t.id));
       cursor = page.nextCursor;
     } while (cursor);

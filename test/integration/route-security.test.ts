@@ -23,9 +23,15 @@ let revokedKey: string;
 let traceId: string;
 
 beforeAll(async () => {
-  const doc = await (await call("/api/openapi.json")).json<{ paths: Record<string, Record<string, { security?: [] }>> }>();
+  const doc = await (await call("/api/openapi.json")).json<{
+    paths: Record<string, Record<string, { security?: [] }>>;
+  }>();
   operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
-    Object.entries(methods).map(([method, op]) => ({ method: method.toUpperCase(), path, security: op.security ?? [] })),
+    Object.entries(methods).map(([method, op]) => ({
+      method: method.toUpperCase(),
+      path,
+      security: op.security ?? [],
+    })),
   );
   owner = await createProject("owner");
   other = await createProject("other");

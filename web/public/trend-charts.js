@@ -4,7 +4,14 @@
  * every mark carries a `<title>` so hovering says exactly what it is.
  */
 import {
-  bandCentre, countTicks, dodgeOffsets, formatPercent, labelledWindowIndexes, linearScale, seriesPerWindow, shortTime,
+  bandCentre,
+  countTicks,
+  dodgeOffsets,
+  formatPercent,
+  labelledWindowIndexes,
+  linearScale,
+  seriesPerWindow,
+  shortTime,
 } from "./trend-model.js";
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -41,7 +48,10 @@ function svgRoot(width, height, label) {
 
 function pointTooltip(series, p) {
   const head = `${series.label} · window #${p.seq} (${shortTime(p.closedAt)} UTC)`;
-  const rate = p.passRate === null ? "no pass or fail verdicts" : `pass rate ${formatPercent(p.passRate, 1)} (${p.pass} of ${p.decided})`;
+  const rate =
+    p.passRate === null
+      ? "no pass or fail verdicts"
+      : `pass rate ${formatPercent(p.passRate, 1)} (${p.pass} of ${p.decided})`;
   const ci = p.ci ? `, 95% Wilson interval ${formatPercent(p.ci.low)}–${formatPercent(p.ci.high)}` : "";
   const extra = p.error || p.skipped ? `; ${p.error} error, ${p.skipped} skipped` : "";
   return `${head}\n${p.insufficient ? `${p.reason}: not a trend point\n` : ""}${rate}${ci}${extra}`;
@@ -64,26 +74,42 @@ export function passRateChart(trend, { width = 960, height = 350 } = {}) {
     grid.append(text(left - 8, y(t) + 4, formatPercent(t), { "text-anchor": "end", class: "tick" }));
   }
   svg.append(grid);
-  svg.append(text(14, (m.top + height - m.bottom) / 2, "pass rate", {
-    transform: `rotate(-90 14 ${(m.top + height - m.bottom) / 2})`, "text-anchor": "middle", class: "axis-label",
-  }));
+  svg.append(
+    text(14, (m.top + height - m.bottom) / 2, "pass rate", {
+      transform: `rotate(-90 14 ${(m.top + height - m.bottom) / 2})`,
+      "text-anchor": "middle",
+      class: "axis-label",
+    }),
+  );
 
   const axis = el("g", { class: "x-axis" });
   for (const i of labelledWindowIndexes(count, right - left, 52)) {
     const w = trend.windows[i];
     axis.append(text(xOf(i), height - m.bottom + 18, `#${w.seq}`, { "text-anchor": "middle", class: "tick" }));
-    axis.append(text(xOf(i), height - m.bottom + 32, shortTime(w.closedAt).slice(5), { "text-anchor": "middle", class: "tick small" }));
+    axis.append(
+      text(xOf(i), height - m.bottom + 32, shortTime(w.closedAt).slice(5), {
+        "text-anchor": "middle",
+        class: "tick small",
+      }),
+    );
   }
-  axis.append(text((left + right) / 2, height - 4, "grade window (iteration), oldest → newest", { "text-anchor": "middle", class: "axis-label" }));
+  axis.append(
+    text((left + right) / 2, height - 4, "grade window (iteration), oldest → newest", {
+      "text-anchor": "middle",
+      class: "axis-label",
+    }),
+  );
   svg.append(axis);
 
   // A version change is a boundary, not a continuation: mark it where the new version starts.
   const changes = el("g", { class: "version-changes" });
   trend.versionChanges.forEach((change, n) => {
     const x = xOf(change.windowIndex) - band / 2;
-    changes.append(el("line", { x1: x, x2: x, y1: m.top - 6, y2: height - m.bottom, class: "version-line" }, [
-      title(`${change.label}: scores of different grader versions are separate series, never pooled`),
-    ]));
+    changes.append(
+      el("line", { x1: x, x2: x, y1: m.top - 6, y2: height - m.bottom, class: "version-line" }, [
+        title(`${change.label}: scores of different grader versions are separate series, never pooled`),
+      ]),
+    );
     changes.append(text(x + 4, m.top - 10 - (n % 2) * 12, change.label, { class: "version-label" }));
   });
   svg.append(changes);
@@ -95,29 +121,56 @@ export function passRateChart(trend, { width = 960, height = 350 } = {}) {
   for (const series of trend.series) {
     const g = el("g", { class: "series", "data-series": series.key });
     for (const segment of series.segments) {
-      const d = segment.map((p, i) => `${i === 0 ? "M" : "L"}${xFor(series, p).toFixed(1)},${y(p.passRate).toFixed(1)}`).join("");
+      const d = segment
+        .map((p, i) => `${i === 0 ? "M" : "L"}${xFor(series, p).toFixed(1)},${y(p.passRate).toFixed(1)}`)
+        .join("");
       g.append(el("path", { d, fill: "none", stroke: series.color, "stroke-width": 2, class: "trend-line" }));
     }
     for (const p of series.points) {
       if (p.passRate === null) continue;
       const x = xFor(series, p);
-      const mark = el("g", { class: p.insufficient ? "point insufficient" : "point" }, [title(pointTooltip(series, p))]);
+      const mark = el("g", { class: p.insufficient ? "point insufficient" : "point" }, [
+        title(pointTooltip(series, p)),
+      ]);
       if (p.ci) {
-        const bar = { stroke: series.color, "stroke-width": 1.5, "stroke-dasharray": p.insufficient ? "3 3" : null, opacity: p.insufficient ? 0.55 : 1 };
+        const bar = {
+          stroke: series.color,
+          "stroke-width": 1.5,
+          "stroke-dasharray": p.insufficient ? "3 3" : null,
+          opacity: p.insufficient ? 0.55 : 1,
+        };
         mark.append(el("line", { x1: x, x2: x, y1: y(p.ci.low), y2: y(p.ci.high), ...bar }));
-        mark.append(el("line", { x1: x - 4, x2: x + 4, y1: y(p.ci.low), y2: y(p.ci.low), ...bar, "stroke-dasharray": null }));
-        mark.append(el("line", { x1: x - 4, x2: x + 4, y1: y(p.ci.high), y2: y(p.ci.high), ...bar, "stroke-dasharray": null }));
+        mark.append(
+          el("line", { x1: x - 4, x2: x + 4, y1: y(p.ci.low), y2: y(p.ci.low), ...bar, "stroke-dasharray": null }),
+        );
+        mark.append(
+          el("line", { x1: x - 4, x2: x + 4, y1: y(p.ci.high), y2: y(p.ci.high), ...bar, "stroke-dasharray": null }),
+        );
       }
-      mark.append(el("circle", {
-        cx: x, cy: y(p.passRate), r: 4.5,
-        fill: p.insufficient ? "#fff" : series.color, stroke: series.color, "stroke-width": 2,
-      }));
+      mark.append(
+        el("circle", {
+          cx: x,
+          cy: y(p.passRate),
+          r: 4.5,
+          fill: p.insufficient ? "#fff" : series.color,
+          stroke: series.color,
+          "stroke-width": 2,
+        }),
+      );
       if (p.insufficient) {
         const top = p.ci ? y(p.ci.high) : y(p.passRate);
         mark.append(text(x, Math.max(m.top + 8, top - 6), "too few", { "text-anchor": "middle", class: "too-few" }));
       }
       // A wide invisible target so the tooltip is easy to reach.
-      mark.append(el("rect", { x: x - 7, y: y(p.ci?.high ?? p.passRate) - 4, width: 14, height: Math.abs(y(p.ci?.low ?? p.passRate) - y(p.ci?.high ?? p.passRate)) + 8, fill: "transparent" }));
+      mark.append(
+        el("rect", {
+          x: x - 7,
+          y: y(p.ci?.high ?? p.passRate) - 4,
+          width: 14,
+          height: Math.abs(y(p.ci?.low ?? p.passRate) - y(p.ci?.high ?? p.passRate)) + 8,
+          fill: "transparent",
+        }),
+      );
       g.append(mark);
     }
     svg.append(g);
@@ -140,13 +193,29 @@ export function scoreHistogram(entry, { width = 300, height = 170 } = {}) {
   for (const bin of entry.bins) {
     const x0 = x(bin.from) + 1;
     const w = Math.max(1, x(bin.to) - x(bin.from) - 2);
-    svg.append(el("rect", {
-      x: x0, y: y(bin.count), width: w, height: Math.max(0, y(0) - y(bin.count)),
-      class: "bar score",
-    }, [title(`score ${bin.from.toFixed(1)}–${bin.to.toFixed(1)}${bin.to === 1 ? " (1 included)" : ""}: ${bin.count} trace${bin.count === 1 ? "" : "s"}`)]));
+    svg.append(
+      el(
+        "rect",
+        {
+          x: x0,
+          y: y(bin.count),
+          width: w,
+          height: Math.max(0, y(0) - y(bin.count)),
+          class: "bar score",
+        },
+        [
+          title(
+            `score ${bin.from.toFixed(1)}–${bin.to.toFixed(1)}${bin.to === 1 ? " (1 included)" : ""}: ${bin.count} trace${bin.count === 1 ? "" : "s"}`,
+          ),
+        ],
+      ),
+    );
   }
-  for (const t of [0, 0.5, 1]) svg.append(text(x(t), height - m.bottom + 14, t.toFixed(1), { "text-anchor": "middle", class: "tick" }));
-  svg.append(text((m.left + width - m.right) / 2, height - 4, "score", { "text-anchor": "middle", class: "axis-label" }));
+  for (const t of [0, 0.5, 1])
+    svg.append(text(x(t), height - m.bottom + 14, t.toFixed(1), { "text-anchor": "middle", class: "tick" }));
+  svg.append(
+    text((m.left + width - m.right) / 2, height - 4, "score", { "text-anchor": "middle", class: "axis-label" }),
+  );
   return svg;
 }
 
@@ -164,20 +233,35 @@ export function datasetChart(sizes, { width = 960, height = 200 } = {}) {
     svg.append(el("line", { x1: left, x2: right, y1: y(t), y2: y(t), class: "grid-line" }));
     svg.append(text(left - 8, y(t) + 4, String(t), { "text-anchor": "end", class: "tick" }));
   }
-  svg.append(text(14, (m.top + height - m.bottom) / 2, "cases", {
-    transform: `rotate(-90 14 ${(m.top + height - m.bottom) / 2})`, "text-anchor": "middle", class: "axis-label",
-  }));
+  svg.append(
+    text(14, (m.top + height - m.bottom) / 2, "cases", {
+      transform: `rotate(-90 14 ${(m.top + height - m.bottom) / 2})`,
+      "text-anchor": "middle",
+      class: "axis-label",
+    }),
+  );
   const labelled = new Set(labelledWindowIndexes(sizes.length, right - left, 36));
   sizes.forEach((s, i) => {
     const cx = bandCentre(i, sizes.length, left, right);
     const kept = Math.max(0, s.caseCount - s.addedCount);
-    const tip = title(`version ${s.version} (${s.changeKind}, ${shortTime(s.createdAt)} UTC): ${s.caseCount} cases; +${s.addedCount} added, ${s.changedCount} changed, −${s.removedCount} removed`);
-    svg.append(el("g", { class: "dataset-bar" }, [
-      tip,
-      el("rect", { x: cx - barWidth / 2, y: y(kept), width: barWidth, height: y(0) - y(kept), class: "bar kept" }),
-      el("rect", { x: cx - barWidth / 2, y: y(s.caseCount), width: barWidth, height: y(kept) - y(s.caseCount), class: "bar added" }),
-    ]));
-    if (labelled.has(i)) svg.append(text(cx, height - m.bottom + 16, `v${s.version}`, { "text-anchor": "middle", class: "tick" }));
+    const tip = title(
+      `version ${s.version} (${s.changeKind}, ${shortTime(s.createdAt)} UTC): ${s.caseCount} cases; +${s.addedCount} added, ${s.changedCount} changed, −${s.removedCount} removed`,
+    );
+    svg.append(
+      el("g", { class: "dataset-bar" }, [
+        tip,
+        el("rect", { x: cx - barWidth / 2, y: y(kept), width: barWidth, height: y(0) - y(kept), class: "bar kept" }),
+        el("rect", {
+          x: cx - barWidth / 2,
+          y: y(s.caseCount),
+          width: barWidth,
+          height: y(kept) - y(s.caseCount),
+          class: "bar added",
+        }),
+      ]),
+    );
+    if (labelled.has(i))
+      svg.append(text(cx, height - m.bottom + 16, `v${s.version}`, { "text-anchor": "middle", class: "tick" }));
   });
   svg.append(text((left + right) / 2, height - 4, "dataset version", { "text-anchor": "middle", class: "axis-label" }));
   return svg;

@@ -196,13 +196,20 @@ export function trendVerdict(series) {
   const first = solid[0];
   const last = solid[solid.length - 1];
   if (solid.length === 1) {
-    return { kind: "single", first, last, text: `${formatPercent(last.passRate)} in window #${last.seq}; one window is not a trend yet` };
+    return {
+      kind: "single",
+      first,
+      last,
+      text: `${formatPercent(last.passRate)} in window #${last.seq}; one window is not a trend yet`,
+    };
   }
   const delta = last.passRate - first.passRate;
   const points = `${delta >= 0 ? "+" : "−"}${Math.abs(Math.round(delta * 100))} pts`;
   const span = `${formatPercent(first.passRate)} (#${first.seq}) → ${formatPercent(last.passRate)} (#${last.seq}), ${points}`;
-  if (last.ci.low > first.ci.high) return { kind: "better", first, last, delta, text: `better: ${span}; the 95% intervals do not overlap` };
-  if (last.ci.high < first.ci.low) return { kind: "worse", first, last, delta, text: `worse: ${span}; the 95% intervals do not overlap` };
+  if (last.ci.low > first.ci.high)
+    return { kind: "better", first, last, delta, text: `better: ${span}; the 95% intervals do not overlap` };
+  if (last.ci.high < first.ci.low)
+    return { kind: "worse", first, last, delta, text: `worse: ${span}; the 95% intervals do not overlap` };
   return { kind: "flat", first, last, delta, text: `no clear change: ${span}; the 95% intervals overlap` };
 }
 
@@ -296,7 +303,13 @@ export function latestDistribution(windows, labels = {}) {
       bins: counts.map((count, i) => ({ from: i / binCount, to: (i + 1) / binCount, count })),
     };
   });
-  return { windowId: latest.id, seq: latest.seq, closedAt: latest.closedAt, traceCount: latest.rollup.traceCount ?? 0, graders };
+  return {
+    windowId: latest.id,
+    seq: latest.seq,
+    closedAt: latest.closedAt,
+    traceCount: latest.rollup.traceCount ?? 0,
+    graders,
+  };
 }
 
 /** The regression dataset of `agent` among `GET /api/datasets` results, or null. */

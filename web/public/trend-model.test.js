@@ -4,9 +4,24 @@
  */
 import { describe, expect, it } from "vitest";
 import {
-  agentNames, bandCentre, buildTrend, countTicks, datasetSizes, dodgeOffsets, formatPercent, fragmentWithoutKey,
-  insufficientReason, labelledWindowIndexes, latestDistribution, linearScale, orderWindows, parseFragment,
-  regressionDataset, seriesPerWindow, trendSegments, trendVerdict,
+  agentNames,
+  bandCentre,
+  buildTrend,
+  countTicks,
+  datasetSizes,
+  dodgeOffsets,
+  formatPercent,
+  fragmentWithoutKey,
+  insufficientReason,
+  labelledWindowIndexes,
+  latestDistribution,
+  linearScale,
+  orderWindows,
+  parseFragment,
+  regressionDataset,
+  seriesPerWindow,
+  trendSegments,
+  trendVerdict,
 } from "./trend-model.js";
 
 function wilson(pass, n, z = 1.96) {
@@ -20,7 +35,13 @@ function wilson(pass, n, z = 1.96) {
 function grader(graderId, graderVersion, pass, fail, { minGraded = 20, histogram } = {}) {
   const decided = pass + fail;
   return {
-    graderId, graderVersion, count: decided, pass, fail, error: 0, skipped: 0,
+    graderId,
+    graderVersion,
+    count: decided,
+    pass,
+    fail,
+    error: 0,
+    skipped: 0,
     passRate: decided ? pass / decided : null,
     ci: decided ? wilson(pass, decided) : null,
     scoreHistogram: histogram ?? [fail, 0, 0, 0, 0, 0, 0, 0, 0, pass],
@@ -33,12 +54,27 @@ function window(seq, minute, graders, { minGraded = 20 } = {}) {
   const closedAt = `2026-11-26T10:${String(minute).padStart(2, "0")}:00.000Z`;
   const traceCount = Math.max(0, ...graders.map((g) => g.count));
   return {
-    id: `win_${seq}`, agent: "support-bot", seq, openedAt: closedAt, closedAt, gradedAt: closedAt,
-    traceCount, gradedCount: traceCount, passCount: 0, passRate: null, insufficient: traceCount < minGraded,
+    id: `win_${seq}`,
+    agent: "support-bot",
+    seq,
+    openedAt: closedAt,
+    closedAt,
+    gradedAt: closedAt,
+    traceCount,
+    gradedCount: traceCount,
+    passCount: 0,
+    passRate: null,
+    insufficient: traceCount < minGraded,
     rollup: {
-      traceCount, gradedCount: traceCount, passRate: null, passRateCI: null, insufficient: traceCount < minGraded,
-      insufficientReason: traceCount < minGraded ? "too few" : null, minGraded,
-      perGraderVersion: graders, latencyMs: { p50: 800, p90: 1200, p95: 1500, p99: 1900, max: 2000 },
+      traceCount,
+      gradedCount: traceCount,
+      passRate: null,
+      passRateCI: null,
+      insufficient: traceCount < minGraded,
+      insufficientReason: traceCount < minGraded ? "too few" : null,
+      minGraded,
+      perGraderVersion: graders,
+      latencyMs: { p50: 800, p90: 1200, p95: 1500, p99: 1900, max: 2000 },
     },
   };
 }
@@ -58,7 +94,9 @@ describe("parseFragment / fragmentWithoutKey", () => {
 describe("agentNames", () => {
   it("unions graders, traces and datasets, sorted, once each, skipping null agents", () => {
     const names = agentNames({
-      graders: [{ agent: "b" }], traces: [{ agent: "a" }, { agent: "b" }], datasets: [{ agent: null }, { agent: "c" }],
+      graders: [{ agent: "b" }],
+      traces: [{ agent: "a" }, { agent: "b" }],
+      datasets: [{ agent: null }, { agent: "c" }],
     });
     expect(names).toEqual(["a", "b", "c"]);
     expect(agentNames()).toEqual([]);
@@ -77,7 +115,10 @@ describe("orderWindows", () => {
 describe("buildTrend", () => {
   const labels = {
     graderNames: new Map([["grd_a", "mentions tracking"]]),
-    versionNames: new Map([["grd_a@v1", "mentions tracking"], ["grd_a@v2", "mentions tracking (strict)"]]),
+    versionNames: new Map([
+      ["grd_a@v1", "mentions tracking"],
+      ["grd_a@v2", "mentions tracking (strict)"],
+    ]),
   };
   // Newest first, as the API answers.
   const windows = [
@@ -104,7 +145,14 @@ describe("buildTrend", () => {
 
   it("records where a version change starts a new series", () => {
     expect(trend.versionChanges).toEqual([
-      { graderId: "grd_a", fromVersion: 1, toVersion: 2, windowIndex: 2, seq: 3, label: "mentions tracking (strict): v1 → v2" },
+      {
+        graderId: "grd_a",
+        fromVersion: 1,
+        toVersion: 2,
+        windowIndex: 2,
+        seq: 3,
+        label: "mentions tracking (strict): v1 → v2",
+      },
     ]);
     expect(trend.series[1].firstWindowIndex).toBe(2);
   });
@@ -163,12 +211,16 @@ describe("trendSegments", () => {
   const pt = (seq, insufficient = false, passRate = 0.5) => ({ seq, insufficient, passRate });
   it("joins runs of two or more sufficient points only", () => {
     const segs = trendSegments([pt(1), pt(2), pt(3, true), pt(4), pt(5), pt(6), pt(7, false, null), pt(8)]);
-    expect(segs.map((s) => s.map((p) => p.seq))).toEqual([[1, 2], [4, 5, 6]]);
+    expect(segs.map((s) => s.map((p) => p.seq))).toEqual([
+      [1, 2],
+      [4, 5, 6],
+    ]);
   });
 });
 
 describe("trendVerdict", () => {
-  const series = (...pairs) => buildTrend(pairs.map(([pass, fail], i) => window(i + 1, i + 1, [grader("g", 1, pass, fail)]))).series[0];
+  const series = (...pairs) =>
+    buildTrend(pairs.map(([pass, fail], i) => window(i + 1, i + 1, [grader("g", 1, pass, fail)]))).series[0];
   it("calls it better only when the intervals do not overlap", () => {
     const v = trendVerdict(series([6, 24], [15, 15], [27, 3]));
     expect(v.kind).toBe("better");
@@ -208,7 +260,10 @@ describe("scales and layout", () => {
     expect(tight[4] - tight[0]).toBeCloseTo(20);
   });
   it("lists series per window for dodging", () => {
-    const t = buildTrend([window(1, 1, [grader("a", 1, 10, 10)]), window(2, 2, [grader("a", 1, 10, 10), grader("a", 2, 10, 10)])]);
+    const t = buildTrend([
+      window(1, 1, [grader("a", 1, 10, 10)]),
+      window(2, 2, [grader("a", 1, 10, 10), grader("a", 2, 10, 10)]),
+    ]);
     expect(seriesPerWindow(t)).toEqual([["a@v1"], ["a@v1", "a@v2"]]);
   });
   it("picks round count ticks", () => {
@@ -253,15 +308,37 @@ describe("latestDistribution", () => {
 
 describe("regression dataset", () => {
   it("finds the agent's regression dataset", () => {
-    const ds = [{ id: "ds_1", kind: "custom", agent: "bot" }, { id: "ds_2", kind: "regression", agent: "bot" }];
+    const ds = [
+      { id: "ds_1", kind: "custom", agent: "bot" },
+      { id: "ds_2", kind: "regression", agent: "bot" },
+    ];
     expect(regressionDataset(ds, "bot").id).toBe("ds_2");
     expect(regressionDataset(ds, "other")).toBeNull();
   });
   it("orders versions oldest first", () => {
     const sizes = datasetSizes([
-      { version: 2, caseCount: 9, addedCount: 4, removedCount: 0, changedCount: 1, changeKind: "collected", createdAt: "t2" },
-      { version: 1, caseCount: 5, addedCount: 5, removedCount: 0, changedCount: 0, changeKind: "collected", createdAt: "t1" },
+      {
+        version: 2,
+        caseCount: 9,
+        addedCount: 4,
+        removedCount: 0,
+        changedCount: 1,
+        changeKind: "collected",
+        createdAt: "t2",
+      },
+      {
+        version: 1,
+        caseCount: 5,
+        addedCount: 5,
+        removedCount: 0,
+        changedCount: 0,
+        changeKind: "collected",
+        createdAt: "t1",
+      },
     ]);
-    expect(sizes.map((s) => [s.version, s.caseCount, s.addedCount])).toEqual([[1, 5, 5], [2, 9, 4]]);
+    expect(sizes.map((s) => [s.version, s.caseCount, s.addedCount])).toEqual([
+      [1, 5, 5],
+      [2, 9, 4],
+    ]);
   });
 });

@@ -5,8 +5,18 @@
  */
 import { datasetChart, passRateChart, scoreHistogram } from "./trend-charts.js";
 import {
-  WINDOW_LIMIT, agentNames, buildTrend, datasetSizes, formatPercent, fragmentWithoutKey, latestDistribution, parseFragment,
-  regressionDataset, seriesKey, shortTime, trendVerdict,
+  WINDOW_LIMIT,
+  agentNames,
+  buildTrend,
+  datasetSizes,
+  formatPercent,
+  fragmentWithoutKey,
+  latestDistribution,
+  parseFragment,
+  regressionDataset,
+  seriesKey,
+  shortTime,
+  trendVerdict,
 } from "./trend-model.js";
 
 const KEY_STORAGE = "flywheel.apiKey";
@@ -28,7 +38,8 @@ function h(tag, attrs = {}, ...children) {
 
 async function api(key, path) {
   const res = await fetch(path, { headers: { authorization: `Bearer ${key}` } });
-  if (res.status === 401) throw new KeyRejected("The server did not accept this API key (missing, mistyped or revoked).");
+  if (res.status === 401)
+    throw new KeyRejected("The server did not accept this API key (missing, mistyped or revoked).");
   const body = await res.json().catch(() => null);
   if (!res.ok) throw new Error(`${path}: ${res.status} ${body?.error?.message ?? res.statusText}`);
   return body;
@@ -64,8 +75,11 @@ function emptyState(strong, ...rest) {
 async function graderLabels(key, graders) {
   const graderNames = new Map(graders.map((g) => [g.id, g.name]));
   const versionNames = new Map();
-  const lists = await Promise.all(graders.map((g) => api(key, `/api/graders/${enc(g.id)}/versions`).catch(() => ({ versions: [] }))));
-  for (const { versions } of lists) for (const v of versions) versionNames.set(seriesKey(v.graderId, v.version), v.name);
+  const lists = await Promise.all(
+    graders.map((g) => api(key, `/api/graders/${enc(g.id)}/versions`).catch(() => ({ versions: [] }))),
+  );
+  for (const { versions } of lists)
+    for (const v of versions) versionNames.set(seriesKey(v.graderId, v.version), v.name);
   return { graderNames, versionNames };
 }
 
@@ -77,20 +91,35 @@ async function loadAgentData(key, agent) {
   ]);
   const labels = await graderLabels(key, graders);
   const dataset = regressionDataset(datasets, agent);
-  const versions = dataset && dataset.latestVersion > 0
-    ? (await api(key, `/api/datasets/${enc(dataset.id)}/versions?limit=1000`)).versions
-    : [];
+  const versions =
+    dataset && dataset.latestVersion > 0
+      ? (await api(key, `/api/datasets/${enc(dataset.id)}/versions?limit=1000`)).versions
+      : [];
   return { windows, graders, labels, dataset, versions };
 }
 
 function legend(trend) {
-  return h("ul", { class: "legend" },
-    trend.series.map((s) => h("li", {},
-      h("span", { class: "swatch", style: `background:${s.color}` }),
-      s.label,
-      s.firstWindowIndex > 0 ? h("span", { class: "key" }, ` (from window #${trend.windows[s.firstWindowIndex].seq})`) : null)),
+  return h(
+    "ul",
+    { class: "legend" },
+    trend.series.map((s) =>
+      h(
+        "li",
+        {},
+        h("span", { class: "swatch", style: `background:${s.color}` }),
+        s.label,
+        s.firstWindowIndex > 0
+          ? h("span", { class: "key" }, ` (from window #${trend.windows[s.firstWindowIndex].seq})`)
+          : null,
+      ),
+    ),
     h("li", { class: "key" }, "● pass rate, bar = 95% Wilson interval"),
-    h("li", { class: "key" }, h("span", { class: "swatch hollow" }), "too few graded traces: not a trend point, the line breaks there"),
+    h(
+      "li",
+      { class: "key" },
+      h("span", { class: "swatch hollow" }),
+      "too few graded traces: not a trend point, the line breaks there",
+    ),
     trend.versionChanges.length ? h("li", { class: "key" }, "┆ grader version change: a new series") : null,
   );
 }
@@ -99,49 +128,119 @@ function verdicts(trend) {
   // Only the current version of each grader speaks for "now"; older versions are history.
   const latestPerGrader = new Map();
   for (const s of trend.series) latestPerGrader.set(s.graderId, s);
-  return h("ul", { class: "verdicts" }, [...latestPerGrader.values()].map((s) => {
-    const v = trendVerdict(s);
-    return h("li", {}, h("span", { class: `swatch`, style: `display:inline-block;width:10px;height:10px;border-radius:50%;margin-right:6px;background:${s.color}` }),
-      `${s.label}: `, h("span", { class: `verdict-${v.kind}` }, v.text));
-  }));
+  return h(
+    "ul",
+    { class: "verdicts" },
+    [...latestPerGrader.values()].map((s) => {
+      const v = trendVerdict(s);
+      return h(
+        "li",
+        {},
+        h("span", {
+          class: `swatch`,
+          style: `display:inline-block;width:10px;height:10px;border-radius:50%;margin-right:6px;background:${s.color}`,
+        }),
+        `${s.label}: `,
+        h("span", { class: `verdict-${v.kind}` }, v.text),
+      );
+    }),
+  );
 }
 
 function histograms(distribution) {
-  if (!distribution || distribution.graders.length === 0) return emptyState("No scores in the latest window.", "No grader applied to its traces.");
-  return h("div", { class: "histograms" }, distribution.graders.map((g) => {
-    const v = g.verdicts;
-    return h("div", { class: "histogram" },
-      h("h3", {}, g.label),
-      h("p", {}, `${v.pass} pass · ${v.fail} fail · ${v.error} error · ${v.skipped} skipped`,
-        g.passRate === null ? "" : ` · ${formatPercent(g.passRate)} [${formatPercent(g.ci?.low)}–${formatPercent(g.ci?.high)}]`),
-      g.insufficient ? h("p", { class: "dim" }, "too few graded traces for a pass rate worth trusting") : null,
-      g.scored > 0 ? scoreHistogram(g) : h("p", { class: "dim" }, "no numeric scores"));
-  }));
+  if (!distribution || distribution.graders.length === 0)
+    return emptyState("No scores in the latest window.", "No grader applied to its traces.");
+  return h(
+    "div",
+    { class: "histograms" },
+    distribution.graders.map((g) => {
+      const v = g.verdicts;
+      return h(
+        "div",
+        { class: "histogram" },
+        h("h3", {}, g.label),
+        h(
+          "p",
+          {},
+          `${v.pass} pass · ${v.fail} fail · ${v.error} error · ${v.skipped} skipped`,
+          g.passRate === null
+            ? ""
+            : ` · ${formatPercent(g.passRate)} [${formatPercent(g.ci?.low)}–${formatPercent(g.ci?.high)}]`,
+        ),
+        g.insufficient ? h("p", { class: "dim" }, "too few graded traces for a pass rate worth trusting") : null,
+        g.scored > 0 ? scoreHistogram(g) : h("p", { class: "dim" }, "no numeric scores"),
+      );
+    }),
+  );
 }
 
 function windowTable(trend) {
   const rows = trend.windows.slice().reverse().slice(0, 30);
   const bySeries = new Map(trend.series.map((s) => [s.key, new Map(s.points.map((p) => [p.windowIndex, p]))]));
   const labels = new Map(trend.series.map((s) => [s.key, s.label]));
-  return h("table", {},
-    h("thead", {}, h("tr", {}, ["window", "closed (UTC)", "traces", "graded", "per grader version: pass rate [95% CI]", "p50 / p95 latency"].map((c) => h("th", {}, c)))),
-    h("tbody", {}, rows.map((w) => h("tr", {},
-      h("td", {}, `#${w.seq}`),
-      h("td", {}, shortTime(w.closedAt)),
-      h("td", { class: "num" }, String(w.traceCount)),
-      h("td", { class: "num" }, String(w.gradedCount)),
-      h("td", {}, w.graderVersions.length === 0 ? h("span", { class: "dim" }, "no grader applied") : w.graderVersions.map((key) => {
-        const p = bySeries.get(key)?.get(w.index);
-        if (!p) return null;
-        const value = p.passRate === null ? "–" : `${formatPercent(p.passRate)} [${formatPercent(p.ci?.low)}–${formatPercent(p.ci?.high)}] (${p.pass}/${p.decided})`;
-        return h("div", {}, `${labels.get(key)}: ${value}`, p.insufficient ? h("span", { class: "dim" }, ` — ${p.reason}`) : null);
-      })),
-      h("td", { class: "num" }, w.latencyMs ? `${ms(w.latencyMs.p50)} / ${ms(w.latencyMs.p95)}` : "–"),
-    ))),
+  return h(
+    "table",
+    {},
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        [
+          "window",
+          "closed (UTC)",
+          "traces",
+          "graded",
+          "per grader version: pass rate [95% CI]",
+          "p50 / p95 latency",
+        ].map((c) => h("th", {}, c)),
+      ),
+    ),
+    h(
+      "tbody",
+      {},
+      rows.map((w) =>
+        h(
+          "tr",
+          {},
+          h("td", {}, `#${w.seq}`),
+          h("td", {}, shortTime(w.closedAt)),
+          h("td", { class: "num" }, String(w.traceCount)),
+          h("td", { class: "num" }, String(w.gradedCount)),
+          h(
+            "td",
+            {},
+            w.graderVersions.length === 0
+              ? h("span", { class: "dim" }, "no grader applied")
+              : w.graderVersions.map((key) => {
+                  const p = bySeries.get(key)?.get(w.index);
+                  if (!p) return null;
+                  const value =
+                    p.passRate === null
+                      ? "–"
+                      : `${formatPercent(p.passRate)} [${formatPercent(p.ci?.low)}–${formatPercent(p.ci?.high)}] (${p.pass}/${p.decided})`;
+                  return h(
+                    "div",
+                    {},
+                    `${labels.get(key)}: ${value}`,
+                    p.insufficient ? h("span", { class: "dim" }, ` — ${p.reason}`) : null,
+                  );
+                }),
+          ),
+          h("td", { class: "num" }, w.latencyMs ? `${ms(w.latencyMs.p50)} / ${ms(w.latencyMs.p95)}` : "–"),
+        ),
+      ),
+    ),
   );
 }
 
-const ms = (value) => (value === null || value === undefined ? "–" : value >= 1000 ? `${(value / 1000).toFixed(1)} s` : `${Math.round(value)} ms`);
+const ms = (value) =>
+  value === null || value === undefined
+    ? "–"
+    : value >= 1000
+      ? `${(value / 1000).toFixed(1)} s`
+      : `${Math.round(value)} ms`;
 
 function renderAgent(agent, data) {
   const view = $("agent-view");
@@ -150,34 +249,71 @@ function renderAgent(agent, data) {
 
   view.append(h("h2", {}, `Pass rate per window: ${agent}`));
   if (trend.windows.length === 0) {
-    view.append(emptyState("No graded windows yet — send traces and add a grader.",
-      data.graders.length === 0
-        ? h("span", {}, "This agent has no grader: create one with ", h("code", {}, "POST /api/graders"), ". ")
-        : h("span", {}, `${data.graders.length} grader${data.graders.length === 1 ? "" : "s"} ready. `),
-      "A window is graded when it holds its ", h("code", {}, "maxTraces"), " traces or its oldest trace reaches ",
-      h("code", {}, "maxAgeMs"), " (", h("code", {}, "POST /api/agents/{agent}/window/close"), " grades it now)."));
+    view.append(
+      emptyState(
+        "No graded windows yet — send traces and add a grader.",
+        data.graders.length === 0
+          ? h("span", {}, "This agent has no grader: create one with ", h("code", {}, "POST /api/graders"), ". ")
+          : h("span", {}, `${data.graders.length} grader${data.graders.length === 1 ? "" : "s"} ready. `),
+        "A window is graded when it holds its ",
+        h("code", {}, "maxTraces"),
+        " traces or its oldest trace reaches ",
+        h("code", {}, "maxAgeMs"),
+        " (",
+        h("code", {}, "POST /api/agents/{agent}/window/close"),
+        " grades it now).",
+      ),
+    );
   } else if (trend.series.length === 0) {
-    view.append(emptyState(`${trend.windows.length} window${trend.windows.length === 1 ? "" : "s"} graded, but no grader scored any trace.`,
-      data.graders.length === 0 ? "Add a grader with POST /api/graders; windows closing after that are scored." : "Check the graders' filters and that they are enabled."));
+    view.append(
+      emptyState(
+        `${trend.windows.length} window${trend.windows.length === 1 ? "" : "s"} graded, but no grader scored any trace.`,
+        data.graders.length === 0
+          ? "Add a grader with POST /api/graders; windows closing after that are scored."
+          : "Check the graders' filters and that they are enabled.",
+      ),
+    );
   } else {
     view.append(verdicts(trend), legend(trend), passRateChart(trend));
-    view.append(h("p", { class: "note" },
-      "Each grader version is its own series: scores of different versions are never pooled, so editing a grader starts a new line. ",
-      "Hover a point for its counts and interval."));
+    view.append(
+      h(
+        "p",
+        { class: "note" },
+        "Each grader version is its own series: scores of different versions are never pooled, so editing a grader starts a new line. ",
+        "Hover a point for its counts and interval.",
+      ),
+    );
   }
 
   if (trend.windows.length > 0) {
     const distribution = latestDistribution(data.windows, data.labels);
-    view.append(h("h2", {}, `Grade distribution of the latest window (#${distribution.seq}, ${distribution.traceCount} traces)`), histograms(distribution));
+    view.append(
+      h("h2", {}, `Grade distribution of the latest window (#${distribution.seq}, ${distribution.traceCount} traces)`),
+      histograms(distribution),
+    );
   }
 
   view.append(h("h2", {}, "Regression dataset"));
   const sizes = datasetSizes(data.versions);
   if (!data.dataset || sizes.length === 0) {
-    view.append(emptyState("No regression cases yet.", "Failing traces of graded windows become cases of ", h("code", {}, `agent:${agent}`), "; each change makes a new version."));
+    view.append(
+      emptyState(
+        "No regression cases yet.",
+        "Failing traces of graded windows become cases of ",
+        h("code", {}, `agent:${agent}`),
+        "; each change makes a new version.",
+      ),
+    );
   } else {
-    view.append(h("p", { class: "note" }, `${data.dataset.name}: ${data.dataset.caseCount} cases in version ${data.dataset.latestVersion}. `,
-      "Bars: cases per version; the orange top is what that version added."), datasetChart(sizes));
+    view.append(
+      h(
+        "p",
+        { class: "note" },
+        `${data.dataset.name}: ${data.dataset.caseCount} cases in version ${data.dataset.latestVersion}. `,
+        "Bars: cases per version; the orange top is what that version added.",
+      ),
+      datasetChart(sizes),
+    );
   }
 
   if (trend.windows.length > 0) view.append(h("h2", {}, "Windows (newest first)"), windowTable(trend));
@@ -219,14 +355,28 @@ async function showProject(key, preferredAgent) {
   select.disabled = agents.length === 0;
   if (agents.length === 0) {
     setStatus("");
-    $("agent-view").replaceChildren(emptyState("No agents yet — send traces and add a grader.",
-      "Send a trace with ", h("code", {}, "POST /api/traces"), " (or OTLP to ", h("code", {}, "/v1/traces"),
-      "), then create a grader with ", h("code", {}, "POST /api/graders"), ". See the ", h("a", { href: "/reference/" }, "API reference"), "."));
+    $("agent-view").replaceChildren(
+      emptyState(
+        "No agents yet — send traces and add a grader.",
+        "Send a trace with ",
+        h("code", {}, "POST /api/traces"),
+        " (or OTLP to ",
+        h("code", {}, "/v1/traces"),
+        "), then create a grader with ",
+        h("code", {}, "POST /api/graders"),
+        ". See the ",
+        h("a", { href: "/reference/" }, "API reference"),
+        ".",
+      ),
+    );
     return;
   }
   const withGraders = new Set(graders.map((g) => g.agent));
   const remembered = localStorage.getItem(AGENT_STORAGE);
-  const agent = [preferredAgent, remembered].find((a) => a && agents.includes(a)) ?? agents.find((a) => withGraders.has(a)) ?? agents[0];
+  const agent =
+    [preferredAgent, remembered].find((a) => a && agents.includes(a)) ??
+    agents.find((a) => withGraders.has(a)) ??
+    agents[0];
   select.value = agent;
   await showAgent(key, agent);
 }

@@ -33,7 +33,11 @@ export interface CollectionResult {
 }
 
 /** Used when a trace's final verdict is fail but no grader said why. */
-const UNEXPLAINED_FAILURE: CaseFailure = { graderId: "final-verdict", graderVersion: "1", reason: "final verdict was fail" };
+const UNEXPLAINED_FAILURE: CaseFailure = {
+  graderId: "final-verdict",
+  graderVersion: "1",
+  reason: "final verdict was fail",
+};
 
 export async function collectWindowIntoDataset(env: Env, collection: WindowCollection): Promise<CollectionResult> {
   const config = loadConfig(env);
@@ -41,7 +45,12 @@ export async function collectWindowIntoDataset(env: Env, collection: WindowColle
   if (observations.length === 0) return { datasetId: null, version: undefined, alreadyApplied: false };
 
   const db = createDb(env.DB);
-  const dataset = await ensureRegressionDataset(db, collection.projectId, collection.agent, regressionDatasetName(collection.agent));
+  const dataset = await ensureRegressionDataset(
+    db,
+    collection.projectId,
+    collection.agent,
+    regressionDatasetName(collection.agent),
+  );
   const fingerprinted = await fingerprintObservations(observations);
   const live = await readLiveCases(db, dataset.id, {
     caseIds: [],
@@ -84,7 +93,9 @@ async function observationsOf(collection: WindowCollection, guardRate: number): 
 /** The first failing grader; datasets store grader versions as text, like every other id. */
 function failureOf(trace: CollectedTrace): CaseFailure {
   const first = trace.failures[0];
-  return first ? { graderId: first.graderId, graderVersion: String(first.graderVersion), reason: first.reason } : UNEXPLAINED_FAILURE;
+  return first
+    ? { graderId: first.graderId, graderVersion: String(first.graderVersion), reason: first.reason }
+    : UNEXPLAINED_FAILURE;
 }
 
 /** A new failure case keeps its source trace's reference output as the expectation, when known. */

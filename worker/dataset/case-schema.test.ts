@@ -13,7 +13,9 @@ describe("case schemas", () => {
     expect(caseInputSchema.safeParse({ input: 1, extra: 1 }).success).toBe(false);
     expect(caseInputSchema.safeParse({ input: 1, id: "a/b" }).success).toBe(false);
     expect(caseInputSchema.safeParse({ input: 1, tags: ["a\nb"] }).success).toBe(false);
-    expect(caseInputSchema.safeParse({ input: 1, failure: { graderId: "g", graderVersion: "", reason: "" } }).success).toBe(false);
+    expect(
+      caseInputSchema.safeParse({ input: 1, failure: { graderId: "g", graderVersion: "", reason: "" } }).success,
+    ).toBe(false);
   });
 
   it("refuse an empty edit", () => {
@@ -32,10 +34,26 @@ describe("case schemas", () => {
       createRoute({
         method: "post",
         path: "/cases",
-        request: { body: { content: { "application/json": { schema: z.object({ add: z.array(caseInputSchema), edit: caseEditSchema }) } } } },
+        request: {
+          body: {
+            content: {
+              "application/json": { schema: z.object({ add: z.array(caseInputSchema), edit: caseEditSchema }) },
+            },
+          },
+        },
         responses: { 200: { description: "ok", content: { "application/json": { schema: caseSchema } } } },
       }),
-      (c) => c.json({ id: "a", input: 1, expected: null, failure: null, tags: [], sourceTraceId: null, guard: false, fingerprint: "f" }),
+      (c) =>
+        c.json({
+          id: "a",
+          input: 1,
+          expected: null,
+          failure: null,
+          tags: [],
+          sourceTraceId: null,
+          guard: false,
+          fingerprint: "f",
+        }),
     );
     const doc = app.getOpenAPI31Document({ openapi: "3.1.0", info: { title: "t", version: "1" } });
     expect(Object.keys(doc.components?.schemas ?? {})).toEqual(

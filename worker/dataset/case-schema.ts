@@ -14,7 +14,9 @@ export const caseIdSchema = z
   .regex(TRACE_ID_PATTERN, "must be 1-128 characters of A-Z a-z 0-9 . _ : @ -")
   .openapi({ example: "case-7f3a" });
 
-const traceIdSchema = z.string().regex(TRACE_ID_PATTERN, "must be a trace id (1-128 characters of A-Z a-z 0-9 . _ : @ -)");
+const traceIdSchema = z
+  .string()
+  .regex(TRACE_ID_PATTERN, "must be a trace id (1-128 characters of A-Z a-z 0-9 . _ : @ -)");
 
 const tagSchema = z
   .string()
@@ -50,9 +52,12 @@ const caseFields = {
   failure: caseFailureSchema.nullish(),
   tags: z.array(tagSchema).max(50, "must hold at most 50 tags").optional(),
   sourceTraceId: traceIdSchema.nullish().openapi({ example: "run-42" }),
-  guard: z.boolean().optional().openapi({
-    description: `Shorthand for the '${GUARD_TAG}' tag: true adds it. Read back as whether the tag is present.`,
-  }),
+  guard: z
+    .boolean()
+    .optional()
+    .openapi({
+      description: `Shorthand for the '${GUARD_TAG}' tag: true adds it. Read back as whether the tag is present.`,
+    }),
 };
 
 /** `guard: false` next to a `guard` tag is a contradiction, not something to guess about. */

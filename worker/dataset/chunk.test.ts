@@ -13,12 +13,24 @@ describe("chunkRows", () => {
 
   it("counts parameters bound once per statement", () => {
     expect(chunkRows(rows, 1, 100, 3).map((c) => c.length)).toEqual([25]);
-    expect(chunkRows(Array.from({ length: 200 }, (_, i) => i), 1, 100, 3).map((c) => c.length)).toEqual([97, 97, 6]);
+    expect(
+      chunkRows(
+        Array.from({ length: 200 }, (_, i) => i),
+        1,
+        100,
+        3,
+      ).map((c) => c.length),
+    ).toEqual([97, 97, 6]);
     expect(chunkRows(rows, 10, 100, 1).map((c) => c.length)).toEqual([9, 9, 7]);
   });
 
   it("fills chunks exactly at the limit", () => {
-    expect(chunkRows(Array.from({ length: 20 }, (_, i) => i), 10).map((c) => c.length)).toEqual([10, 10]);
+    expect(
+      chunkRows(
+        Array.from({ length: 20 }, (_, i) => i),
+        10,
+      ).map((c) => c.length),
+    ).toEqual([10, 10]);
   });
 
   it("returns no chunks for no rows", () => {

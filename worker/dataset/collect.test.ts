@@ -1,9 +1,21 @@
 import { describe, expect, it } from "vitest";
 import { buildCase } from "./case-model";
-import { type Observation, fingerprintObservations, isGuardSample, planCollection, regressionDatasetName } from "./collect";
+import {
+  type Observation,
+  fingerprintObservations,
+  isGuardSample,
+  planCollection,
+  regressionDatasetName,
+} from "./collect";
 
 const fail = (reason: string) => ({ graderId: "judge", graderVersion: "3", reason });
-const obs = (traceId: string, input: unknown, seenAt: string, failure: Observation["failure"], output?: unknown): Observation => ({
+const obs = (
+  traceId: string,
+  input: unknown,
+  seenAt: string,
+  failure: Observation["failure"],
+  output?: unknown,
+): Observation => ({
   traceId,
   input,
   seenAt,
@@ -29,21 +41,53 @@ describe("planCollection", () => {
       ["case-2", "t1", "case differs", false],
     ]);
     expect(stats).toEqual([
-      { fingerprint: plan.added[0]!.fingerprint, occurrences: 3, firstSeenAt: "2026-01-02", lastTraceId: "t4", lastSeenAt: "2026-01-04" },
-      { fingerprint: plan.added[1]!.fingerprint, occurrences: 1, firstSeenAt: "2026-01-01", lastTraceId: "t1", lastSeenAt: "2026-01-01" },
+      {
+        fingerprint: plan.added[0]!.fingerprint,
+        occurrences: 3,
+        firstSeenAt: "2026-01-02",
+        lastTraceId: "t4",
+        lastSeenAt: "2026-01-04",
+      },
+      {
+        fingerprint: plan.added[1]!.fingerprint,
+        occurrences: 1,
+        firstSeenAt: "2026-01-01",
+        lastTraceId: "t1",
+        lastSeenAt: "2026-01-01",
+      },
     ]);
   });
 
   it("only counts a failure that already has a case", async () => {
-    const existing = await buildCase("old", { input: "q", expected: null, failure: fail("x"), tags: [], sourceTraceId: "t0" });
-    const { plan, stats } = await planCollection(await fingerprintObservations([obs("t9", "q", "2026-02-01", fail("again"))]), [existing], counter());
+    const existing = await buildCase("old", {
+      input: "q",
+      expected: null,
+      failure: fail("x"),
+      tags: [],
+      sourceTraceId: "t0",
+    });
+    const { plan, stats } = await planCollection(
+      await fingerprintObservations([obs("t9", "q", "2026-02-01", fail("again"))]),
+      [existing],
+      counter(),
+    );
     expect(plan).toEqual({ changeKind: "collected", added: [], edited: [], removed: [] });
     expect(stats).toMatchObject([{ fingerprint: existing.fingerprint, occurrences: 1, lastTraceId: "t9" }]);
   });
 
   it("turns a guard case that now fails into a failure case", async () => {
-    const guard = await buildCase("g1", { input: "q", expected: "good answer", failure: null, tags: ["guard", "beta"], sourceTraceId: "t0" });
-    const { plan } = await planCollection(await fingerprintObservations([obs("t5", "q", "2026-02-01", fail("broke"))]), [guard], counter());
+    const guard = await buildCase("g1", {
+      input: "q",
+      expected: "good answer",
+      failure: null,
+      tags: ["guard", "beta"],
+      sourceTraceId: "t0",
+    });
+    const { plan } = await planCollection(
+      await fingerprintObservations([obs("t5", "q", "2026-02-01", fail("broke"))]),
+      [guard],
+      counter(),
+    );
     expect(plan.edited).toEqual([
       { before: guard, after: { ...guard, failure: fail("broke"), tags: ["beta"], guard: false, sourceTraceId: "t5" } },
     ]);
@@ -62,7 +106,13 @@ describe("planCollection", () => {
   });
 
   it("lets a failure win over a pass of the same input in one batch, and ignores passes of failure cases", async () => {
-    const failing = await buildCase("f", { input: "known", expected: null, failure: fail("x"), tags: [], sourceTraceId: "t0" });
+    const failing = await buildCase("f", {
+      input: "known",
+      expected: null,
+      failure: fail("x"),
+      tags: [],
+      sourceTraceId: "t0",
+    });
     const { plan, stats } = await planCollection(
       await fingerprintObservations([
         obs("p1", "mixed", "2026-01-01", null),

@@ -3,12 +3,23 @@ import { type DatasetCase, buildCase } from "./case-model";
 import { changedFields, diffVersions } from "./diff";
 
 const make = (id: string, input: unknown, extra: Partial<DatasetCase> = {}) =>
-  buildCase(id, { input, expected: extra.expected ?? null, failure: extra.failure ?? null, tags: extra.tags ?? [], sourceTraceId: extra.sourceTraceId ?? null });
+  buildCase(id, {
+    input,
+    expected: extra.expected ?? null,
+    failure: extra.failure ?? null,
+    tags: extra.tags ?? [],
+    sourceTraceId: extra.sourceTraceId ?? null,
+  });
 
 describe("diffVersions", () => {
   it("finds added, removed and changed cases by id, sorted", async () => {
     const v1 = [await make("b", "B"), await make("a", "A"), await make("c", "C", { tags: ["x", "y"] })];
-    const v2 = [await make("d", "D"), await make("a", "A", { expected: "e" }), await make("c", "C", { tags: ["y", "x"] }), await make("e", "E")];
+    const v2 = [
+      await make("d", "D"),
+      await make("a", "A", { expected: "e" }),
+      await make("c", "C", { tags: ["y", "x"] }),
+      await make("e", "E"),
+    ];
     const diff = diffVersions(v1, v2);
     expect(diff.added.map((c) => c.id)).toEqual(["d", "e"]);
     expect(diff.removed.map((c) => c.id)).toEqual(["b"]);
@@ -33,7 +44,10 @@ describe("diffVersions", () => {
 
   it("names the fields that changed", async () => {
     const failure = { graderId: "g", graderVersion: "1", reason: "r" };
-    const [change] = diffVersions([await make("a", 1, { failure })], [await make("a", 2, { failure, tags: ["t"] })]).changed;
+    const [change] = diffVersions(
+      [await make("a", 1, { failure })],
+      [await make("a", 2, { failure, tags: ["t"] })],
+    ).changed;
     expect(changedFields(change!)).toEqual(["input", "tags"]);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { type DatasetCase, buildCase } from "./case-model";
 import { csvCell, csvHeader, exportSerializer, toCsvRow, toJsonlLine, toOpenAiEvalsLine } from "./export-format";
 
-const failure = { graderId: "tone", graderVersion: "2", reason: "rude, then \"sorry\"" };
+const failure = { graderId: "tone", graderVersion: "2", reason: 'rude, then "sorry"' };
 const make = (input: unknown, extra: Partial<DatasetCase> = {}) =>
   buildCase(extra.id ?? "case-1", {
     input,
@@ -21,13 +21,22 @@ function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
     if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') (cell += '"'), i++;
-      else if (ch === '"') quoted = false;
+      if (ch === '"' && text[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
       else cell += ch;
     } else if (ch === '"') quoted = true;
-    else if (ch === ",") row.push(cell), (cell = "");
-    else if (ch === "\r" && text[i + 1] === "\n") row.push(cell), rows.push(row), (row = []), (cell = ""), i++;
-    else cell += ch;
+    else if (ch === ",") {
+      row.push(cell);
+      cell = "";
+    } else if (ch === "\r" && text[i + 1] === "\n") {
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = "";
+      i++;
+    } else cell += ch;
   }
   return rows;
 }
@@ -51,7 +60,7 @@ describe("csvCell", () => {
     expect(csvCell("-2+3")).toBe("'-2+3");
     expect(csvCell("@cmd")).toBe("'@cmd");
     expect(csvCell("\tx")).toBe("'\tx");
-    expect(csvCell("\rx")).toBe("\"'\rx\"");
+    expect(csvCell("\rx")).toBe('"\'\rx"');
     expect(csvCell('=HYPERLINK("http://x","y")')).toBe('"\'=HYPERLINK(""http://x"",""y"")"');
     expect(csvCell("a=b")).toBe("a=b");
   });
@@ -59,7 +68,7 @@ describe("csvCell", () => {
 
 describe("toCsvRow", () => {
   it("writes one row per case that parses back into the header's columns", async () => {
-    const c = await make("Hi, I'm \"Bob\"\nhelp", {
+    const c = await make('Hi, I\'m "Bob"\nhelp', {
       expected: { answer: "=cmd|' /C calc'!A0" },
       failure,
       tags: ["beta", "guard"],
@@ -68,12 +77,20 @@ describe("toCsvRow", () => {
     const text = csvHeader() + toCsvRow(c);
     const [header, row] = parseCsv(text);
     expect(header).toEqual([
-      "id", "input", "expected", "failure_grader_id", "failure_grader_version", "failure_reason",
-      "tags", "source_trace_id", "guard", "fingerprint",
+      "id",
+      "input",
+      "expected",
+      "failure_grader_id",
+      "failure_grader_version",
+      "failure_reason",
+      "tags",
+      "source_trace_id",
+      "guard",
+      "fingerprint",
     ]);
     expect(row).toEqual([
       "case-1",
-      "Hi, I'm \"Bob\"\nhelp",
+      'Hi, I\'m "Bob"\nhelp',
       '{"answer":"=cmd|\' /C calc\'!A0"}',
       "tone",
       "2",
@@ -101,7 +118,16 @@ describe("toJsonlLine", () => {
     const line = toJsonlLine(c);
     expect(line.endsWith("\n")).toBe(true);
     expect(line.slice(0, -1)).not.toContain("\n");
-    expect(Object.keys(JSON.parse(line))).toEqual(["id", "input", "expected", "failure", "tags", "sourceTraceId", "guard", "fingerprint"]);
+    expect(Object.keys(JSON.parse(line))).toEqual([
+      "id",
+      "input",
+      "expected",
+      "failure",
+      "tags",
+      "sourceTraceId",
+      "guard",
+      "fingerprint",
+    ]);
     expect(JSON.parse(line)).toEqual(c);
   });
 });

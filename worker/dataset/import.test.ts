@@ -13,7 +13,10 @@ describe("parseImportLine", () => {
     const bad = parseImportLine("{nope", 7);
     expect(bad).toMatchObject({ ok: false, error: { line: 7 } });
     expect(!bad.ok && bad.error.message).toMatch(/^line 7: is not valid JSON/);
-    expect(parseImportLine("[1]", 2)).toMatchObject({ ok: false, error: { line: 2, message: expect.stringMatching(/JSON object/) } });
+    expect(parseImportLine("[1]", 2)).toMatchObject({
+      ok: false,
+      error: { line: 2, message: expect.stringMatching(/JSON object/) },
+    });
     const missing = parseImportLine('{"expected": 1, "tags": [""]}', 3);
     expect(!missing.ok && missing.error.message).toMatch(/^line 3: input: is required; tags\[0\]: must not be empty/);
     const unknown = parseImportLine('{"input": 1, "inptu": 2}', 4);
@@ -39,8 +42,18 @@ describe("export -> import round trip", () => {
         fc.record({
           id: fc.stringMatching(/^[A-Za-z0-9._:@-]{1,20}$/),
           input: jsonValue,
-          expected: fc.option(jsonValue.filter((v) => v !== null), { nil: null }),
-          failure: fc.option(fc.record({ graderId: fc.string({ minLength: 1 }), graderVersion: fc.string({ minLength: 1 }), reason: fc.string() }), { nil: null }),
+          expected: fc.option(
+            jsonValue.filter((v) => v !== null),
+            { nil: null },
+          ),
+          failure: fc.option(
+            fc.record({
+              graderId: fc.string({ minLength: 1 }),
+              graderVersion: fc.string({ minLength: 1 }),
+              reason: fc.string(),
+            }),
+            { nil: null },
+          ),
           tags: fc.array(tag, { maxLength: 4 }),
           sourceTraceId: fc.option(fc.stringMatching(/^[a-z0-9-]{1,12}$/), { nil: null }),
         }),

@@ -62,7 +62,12 @@ export function parseImport(text: string, options: ParseImportOptions = {}): Imp
   if (options.maxCases !== undefined && cases.length + errors.length > options.maxCases) {
     return {
       ok: false,
-      errors: [{ line: 0, message: `the file holds ${cases.length + errors.length} cases; at most ${options.maxCases} can be imported at once` }],
+      errors: [
+        {
+          line: 0,
+          message: `the file holds ${cases.length + errors.length} cases; at most ${options.maxCases} can be imported at once`,
+        },
+      ],
     };
   }
   if (errors.length > 0) return { ok: false, errors };

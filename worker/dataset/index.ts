@@ -16,7 +16,14 @@ export {
   type CaseFailure,
   type CaseInput,
 } from "./case-schema";
-export { buildCase, contentOfInput, normaliseTags, sameCaseContent, type CaseContent, type DatasetCase } from "./case-model";
+export {
+  buildCase,
+  contentOfInput,
+  normaliseTags,
+  sameCaseContent,
+  type CaseContent,
+  type DatasetCase,
+} from "./case-model";
 export { FINGERPRINT_VERSION, canonicalInputJson, inputFingerprint, normaliseText } from "./fingerprint";
 export {
   applyEdit,

@@ -5,7 +5,13 @@ import { type CaseChangeRequest, casesNeeded, isEmptyPlan, planCaseChanges, prep
 
 const failure = { graderId: "g", graderVersion: "1", reason: "wrong" };
 const make = (id: string, input: unknown, extra: Partial<DatasetCase> = {}) =>
-  buildCase(id, { input, expected: extra.expected ?? null, failure: extra.failure ?? null, tags: extra.tags ?? [], sourceTraceId: extra.sourceTraceId ?? null });
+  buildCase(id, {
+    input,
+    expected: extra.expected ?? null,
+    failure: extra.failure ?? null,
+    tags: extra.tags ?? [],
+    sourceTraceId: extra.sourceTraceId ?? null,
+  });
 
 function ids(...names: string[]) {
   return () => names.shift() ?? "unexpected";
@@ -17,7 +23,10 @@ async function plan(request: CaseChangeRequest, current: DatasetCase[], newIds =
 
 describe("planCaseChanges: add", () => {
   it("adds cases with given or generated ids and derived fields", async () => {
-    const cases = [caseInputSchema.parse({ input: "q", tags: ["b", " a ", "b"], guard: true }), caseInputSchema.parse({ id: "mine", input: 1, failure })];
+    const cases = [
+      caseInputSchema.parse({ input: "q", tags: ["b", " a ", "b"], guard: true }),
+      caseInputSchema.parse({ id: "mine", input: 1, failure }),
+    ];
     const result = await plan({ kind: "add", cases }, []);
     expect(result).toMatchObject({ ok: true, plan: { changeKind: "added", edited: [], removed: [] } });
     if (!result.ok) return;
@@ -31,7 +40,16 @@ describe("planCaseChanges: add", () => {
   it("refuses an input already in the dataset or twice in the request, and an existing id", async () => {
     const existing = await make("old", "Where is my order?");
     const result = await plan(
-      { kind: "add", cases: [{ input: "where is my order?" }, { input: " Where is my  order? " }, { id: "old", input: 5 }, { input: 6 }, { input: 6 }] },
+      {
+        kind: "add",
+        cases: [
+          { input: "where is my order?" },
+          { input: " Where is my  order? " },
+          { id: "old", input: 5 },
+          { input: 6 },
+          { input: 6 },
+        ],
+      },
       [existing],
     );
     expect(result.ok).toBe(false);
@@ -57,10 +75,11 @@ describe("planCaseChanges: add", () => {
 describe("planCaseChanges: edit", () => {
   it("changes only the given fields; null clears", async () => {
     const before = await make("a", "q", { expected: "e", failure, tags: ["x"], sourceTraceId: "t1" });
-    const result = await plan({ kind: "edit", caseId: "a", edit: caseEditSchema.parse({ expected: null, tags: ["y"] }) }, [before]);
-    expect(result.ok && result.plan.edited).toEqual([
-      { before, after: { ...before, expected: null, tags: ["y"] } },
-    ]);
+    const result = await plan(
+      { kind: "edit", caseId: "a", edit: caseEditSchema.parse({ expected: null, tags: ["y"] }) },
+      [before],
+    );
+    expect(result.ok && result.plan.edited).toEqual([{ before, after: { ...before, expected: null, tags: ["y"] } }]);
   });
 
   it("recomputes the fingerprint of a new input and toggles the guard tag", async () => {
@@ -140,7 +159,11 @@ describe("planCaseChanges: import", () => {
   it("replaces: removes live cases the file does not mention", async () => {
     const a = await make("a", "A");
     const b = await make("b", "B");
-    const prepared = await prepareChange({ kind: "import", mode: "replace", cases: [{ line: 1, case: { input: "A" } }] });
+    const prepared = await prepareChange({
+      kind: "import",
+      mode: "replace",
+      cases: [{ line: 1, case: { input: "A" } }],
+    });
     expect(casesNeeded(prepared).allLiveCases).toBe(true);
     const result = await planCaseChanges(prepared, [a, b], ids());
     expect(result.ok && result.plan).toMatchObject({ added: [], edited: [], removed: [b] });
@@ -148,8 +171,14 @@ describe("planCaseChanges: import", () => {
 
   it("lets a replacing import reuse the input of a case it removes", async () => {
     const a = await make("a", "A");
-    const result = await plan({ kind: "import", mode: "replace", cases: [{ line: 1, case: { id: "z", input: "A" } }] }, [a]);
-    expect(result.ok && [result.plan.added.map((c) => c.id), result.plan.removed.map((c) => c.id)]).toEqual([["z"], ["a"]]);
+    const result = await plan(
+      { kind: "import", mode: "replace", cases: [{ line: 1, case: { id: "z", input: "A" } }] },
+      [a],
+    );
+    expect(result.ok && [result.plan.added.map((c) => c.id), result.plan.removed.map((c) => c.id)]).toEqual([
+      ["z"],
+      ["a"],
+    ]);
   });
 
   it("reports conflicts by line number", async () => {
@@ -177,12 +206,30 @@ describe("planCaseChanges: import", () => {
       ["duplicate_input", 9],
     ]);
     expect(result.errors[1]!.message).toBe("line 6: writes case 'a' again (already written by line 5)");
-    const clash = await plan({ kind: "import", mode: "merge", cases: [{ line: 9, case: { id: "new", input: "B" } }] }, [a, b]);
-    expect(clash).toMatchObject({ ok: false, errors: [{ code: "duplicate_input", line: 9, message: "line 9: has the same input (after normalisation) as case 'b'" }] });
+    const clash = await plan({ kind: "import", mode: "merge", cases: [{ line: 9, case: { id: "new", input: "B" } }] }, [
+      a,
+      b,
+    ]);
+    expect(clash).toMatchObject({
+      ok: false,
+      errors: [
+        { code: "duplicate_input", line: 9, message: "line 9: has the same input (after normalisation) as case 'b'" },
+      ],
+    });
     const inFile = await plan(
-      { kind: "import", mode: "merge", cases: [{ line: 1, case: { id: "p", input: "Q" } }, { line: 3, case: { id: "q", input: "Q " } }] },
+      {
+        kind: "import",
+        mode: "merge",
+        cases: [
+          { line: 1, case: { id: "p", input: "Q" } },
+          { line: 3, case: { id: "q", input: "Q " } },
+        ],
+      },
       [],
     );
-    expect(inFile).toMatchObject({ ok: false, errors: [{ line: 3, message: "line 3: has the same input (after normalisation) as line 1" }] });
+    expect(inFile).toMatchObject({
+      ok: false,
+      errors: [{ line: 3, message: "line 3: has the same input (after normalisation) as line 1" }],
+    });
   });
 });

@@ -8,7 +8,14 @@
  * fingerprints the request, `casesNeeded` says which live cases to load, and
  * `planCaseChanges` decides.
  */
-import { type DatasetCase, type CaseContent, buildCase, contentOfInput, normaliseTags, sameCaseContent } from "./case-model";
+import {
+  type DatasetCase,
+  type CaseContent,
+  buildCase,
+  contentOfInput,
+  normaliseTags,
+  sameCaseContent,
+} from "./case-model";
 import { type CaseEdit, type CaseInput, GUARD_TAG } from "./case-schema";
 import { inputFingerprint } from "./fingerprint";
 
@@ -106,7 +113,11 @@ async function candidate(input: CaseInput, position: number): Promise<Candidate>
  * The live cases `planCaseChanges` must see: those with these ids or input fingerprints,
  * or every live case when `allLiveCases` (a replacing import).
  */
-export function casesNeeded(prepared: PreparedChange): { caseIds: string[]; fingerprints: string[]; allLiveCases: boolean } {
+export function casesNeeded(prepared: PreparedChange): {
+  caseIds: string[];
+  fingerprints: string[];
+  allLiveCases: boolean;
+} {
   switch (prepared.kind) {
     case "add":
     case "import":
@@ -152,7 +163,8 @@ export const isEmptyPlan = (plan: CasePlan): boolean =>
   plan.added.length === 0 && plan.edited.length === 0 && plan.removed.length === 0;
 
 /** Where a candidate came from, for messages and error fields. */
-const where = (kind: "add" | "import", position: number) => (kind === "add" ? `cases[${position}]` : `line ${position}`);
+const where = (kind: "add" | "import", position: number) =>
+  kind === "add" ? `cases[${position}]` : `line ${position}`;
 const positionField = (kind: "add" | "import", position: number) =>
   kind === "add" ? { index: position } : { line: position };
 
@@ -227,7 +239,13 @@ async function planEdit(
   if (!before) {
     return {
       ok: false,
-      errors: [{ code: "case_not_found", caseId: prepared.caseId, message: `case '${prepared.caseId}' is not in the latest version` }],
+      errors: [
+        {
+          code: "case_not_found",
+          caseId: prepared.caseId,
+          message: `case '${prepared.caseId}' is not in the latest version`,
+        },
+      ],
     };
   }
   const after = await buildCase(before.id, applyEdit(before, prepared.edit));

@@ -30,7 +30,11 @@ let ddl: string[];
 
 beforeAll(async () => {
   ddl = await generateSQLiteMigration(await generateSQLiteDrizzleJson({}), await generateSQLiteDrizzleJson(schema));
-  mf = new Miniflare({ modules: true, script: "export default { fetch() { return new Response(null) } }", d1Databases: ["DB"] });
+  mf = new Miniflare({
+    modules: true,
+    script: "export default { fetch() { return new Response(null) } }",
+    d1Databases: ["DB"],
+  });
   db = await mf.getD1Database("DB");
 }, 30_000);
 
@@ -65,7 +69,10 @@ async function casesAsOf(version: number): Promise<DatasetCase[]> {
   let after = "";
   for (;;) {
     const s = buildAsOfPageStatement("ds", version, { afterCaseId: after, limit: 100 });
-    const { results } = await db.prepare(s.sql).bind(...s.params).all<CaseRow>();
+    const { results } = await db
+      .prepare(s.sql)
+      .bind(...s.params)
+      .all<CaseRow>();
     cases.push(...results.map(caseFromRow));
     if (results.length < 100) return cases;
     after = results[results.length - 1]!.case_id;
@@ -82,14 +89,27 @@ const latestVersion = async () =>
   (await db.prepare("SELECT latest_version FROM datasets WHERE id = 'ds'").first<number>("latest_version"))!;
 
 const makeCase = (id: string, input: unknown, extra: Partial<DatasetCase> = {}) =>
-  buildCase(id, { input, expected: extra.expected ?? null, failure: extra.failure ?? null, tags: extra.tags ?? [], sourceTraceId: extra.sourceTraceId ?? null });
+  buildCase(id, {
+    input,
+    expected: extra.expected ?? null,
+    failure: extra.failure ?? null,
+    tags: extra.tags ?? [],
+    sourceTraceId: extra.sourceTraceId ?? null,
+  });
 const added = (cases: DatasetCase[]): CasePlan => ({ changeKind: "added", added: cases, edited: [], removed: [] });
 
 async function planFromDb(request: Parameters<typeof prepareChange>[0], ids = ["x"]) {
   const prepared = await prepareChange(request);
   const rows: CaseRow[] = [];
   for (const s of buildLiveCaseStatements("ds", casesNeeded(prepared))) {
-    rows.push(...(await db.prepare(s.sql).bind(...s.params).all<CaseRow>()).results);
+    rows.push(
+      ...(
+        await db
+          .prepare(s.sql)
+          .bind(...s.params)
+          .all<CaseRow>()
+      ).results,
+    );
   }
   const unique = new Map(rows.map((r) => [r.case_id, caseFromRow(r)]));
   const result = await planCaseChanges(prepared, [...unique.values()], () => ids.shift()!);
@@ -125,11 +145,21 @@ describe("version statements on D1", () => {
     expect(await latestVersion()).toBe(3);
 
     const touched = buildTouchedCaseIdsStatement("ds", 1, 3);
-    const ids = (await db.prepare(touched.sql).bind(...touched.params).all<{ case_id: string }>()).results.map((r) => r.case_id);
+    const ids = (
+      await db
+        .prepare(touched.sql)
+        .bind(...touched.params)
+        .all<{ case_id: string }>()
+    ).results.map((r) => r.case_id);
     expect(ids).toEqual(["a", "b"]);
     const read = async (version: number) => {
       const [s] = buildAsOfByIdsStatements("ds", version, ids);
-      return (await db.prepare(s!.sql).bind(...s!.params).all<CaseRow>()).results.map(caseFromRow);
+      return (
+        await db
+          .prepare(s!.sql)
+          .bind(...s!.params)
+          .all<CaseRow>()
+      ).results.map(caseFromRow);
     };
     const diff = diffVersions(await read(1), await read(3));
     expect(diff.removed.map((c) => c.id)).toEqual(["b"]);
@@ -174,7 +204,11 @@ describe("version statements on D1", () => {
     const two = await planFromDb({ kind: "edit", caseId: "a", edit: { expected: "two" } });
     await apply(one);
     await apply(two);
-    const rows = (await db.prepare("SELECT revision, valid_from_version, valid_to_version FROM dataset_cases ORDER BY revision").all()).results;
+    const rows = (
+      await db
+        .prepare("SELECT revision, valid_from_version, valid_to_version FROM dataset_cases ORDER BY revision")
+        .all()
+    ).results;
     expect(rows).toEqual([
       { revision: 1, valid_from_version: 1, valid_to_version: 2 },
       { revision: 2, valid_from_version: 2, valid_to_version: 3 },
@@ -205,11 +239,16 @@ describe("version statements on D1", () => {
         ],
       }),
     );
-    expect((await liveCases()).map((c) => [c.id, c.input])).toEqual([["a", "B"], ["b", "A"]]);
+    expect((await liveCases()).map((c) => [c.id, c.input])).toEqual([
+      ["a", "B"],
+      ["b", "A"],
+    ]);
   });
 
   it("chunks large changes under the parameter limit and pages them back in order", async () => {
-    const many = await Promise.all(Array.from({ length: 250 }, (_, i) => makeCase(`c${String(i).padStart(3, "0")}`, { n: i })));
+    const many = await Promise.all(
+      Array.from({ length: 250 }, (_, i) => makeCase(`c${String(i).padStart(3, "0")}`, { n: i })),
+    );
     const statements = buildApplyStatements({ datasetId: "ds", plan: added(many), now: NOW });
     expect(statements.length).toBeGreaterThan(3);
     await run(statements);
@@ -218,7 +257,11 @@ describe("version statements on D1", () => {
     expect(live).toEqual(many);
     expect((await versions())[0]).toMatchObject({ case_count: 250, added_count: 250 });
 
-    const removeAll = buildApplyStatements({ datasetId: "ds", plan: { changeKind: "removed", added: [], edited: [], removed: many }, now: NOW });
+    const removeAll = buildApplyStatements({
+      datasetId: "ds",
+      plan: { changeKind: "removed", added: [], edited: [], removed: many },
+      now: NOW,
+    });
     await run(removeAll);
     expect(await liveCases()).toEqual([]);
     expect(await casesAsOf(1)).toHaveLength(250);
@@ -247,10 +290,15 @@ describe("version statements on D1", () => {
 
   it("refuses a replayed change key as a whole", async () => {
     const plan = added([await makeCase("a", "a")]);
-    const stats = [{ fingerprint: plan.added[0]!.fingerprint, occurrences: 1, firstSeenAt: NOW, lastTraceId: "t", lastSeenAt: NOW }];
+    const stats = [
+      { fingerprint: plan.added[0]!.fingerprint, occurrences: 1, firstSeenAt: NOW, lastTraceId: "t", lastSeenAt: NOW },
+    ];
     await run(buildApplyStatements({ datasetId: "ds", plan, now: NOW, stats, changeKey: "window-1" }));
     const replay = run(buildApplyStatements({ datasetId: "ds", plan, now: NOW, stats, changeKey: "window-1" }));
-    const error = await replay.then(() => null, (e: unknown) => e);
+    const error = await replay.then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(isAlreadyAppliedError(error)).toBe(true);
     expect(isAlreadyAppliedError(new Error("UNIQUE constraint failed: dataset_cases.x"))).toBe(false);
     expect(await versions()).toHaveLength(1);
@@ -263,15 +311,30 @@ describe("version statements on D1", () => {
     await apply(added([await makeCase("b", "taken")]));
     await expect(apply(edit)).rejects.toThrow(/UNIQUE constraint failed/);
     expect(await versions()).toHaveLength(2);
-    expect((await liveCases()).map((c) => [c.id, c.input])).toEqual([["a", "a"], ["b", "taken"]]);
+    expect((await liveCases()).map((c) => [c.id, c.input])).toEqual([
+      ["a", "a"],
+      ["b", "taken"],
+    ]);
   });
 
   it("finds live cases by id and by input fingerprint", async () => {
     const b = await makeCase("b", "bee");
     await apply(added([await makeCase("a", "a"), b, await makeCase("c", "c")]));
-    const statements = buildLiveCaseStatements("ds", { caseIds: ["a", "zz"], fingerprints: [b.fingerprint], allLiveCases: false });
+    const statements = buildLiveCaseStatements("ds", {
+      caseIds: ["a", "zz"],
+      fingerprints: [b.fingerprint],
+      allLiveCases: false,
+    });
     const found = [];
-    for (const s of statements) found.push(...(await db.prepare(s.sql).bind(...s.params).all<CaseRow>()).results);
+    for (const s of statements)
+      found.push(
+        ...(
+          await db
+            .prepare(s.sql)
+            .bind(...s.params)
+            .all<CaseRow>()
+        ).results,
+      );
     expect(found.map((r) => r.case_id).sort()).toEqual(["a", "b"]);
   });
 });

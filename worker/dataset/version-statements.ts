@@ -16,7 +16,7 @@
  *   even when a racing change made part of the plan a no-op.
  * D1 allows 100 bound parameters per statement, so multi-row statements are chunked.
  */
-import { type DatasetCase } from "./case-model";
+import type { DatasetCase } from "./case-model";
 import { type CaseFailure, GUARD_TAG } from "./case-schema";
 import { chunkRows } from "./chunk";
 import type { CaseStatUpdate } from "./collect";
@@ -74,7 +74,14 @@ export function buildApplyStatements(input: ApplyChangeInput): SqlStatement[] {
     });
     const closed = [...plan.edited.map((e) => e.before.id), ...plan.removed.map((c) => c.id)];
     statements.push(...closeStatements(datasetId, closed));
-    statements.push(...insertStatements(datasetId, plan.edited.map((e) => e.after), now, "edit"));
+    statements.push(
+      ...insertStatements(
+        datasetId,
+        plan.edited.map((e) => e.after),
+        now,
+        "edit",
+      ),
+    );
     statements.push(...insertStatements(datasetId, plan.added, now, "add"));
     statements.push(versionCountsStatement(datasetId), {
       sql: `UPDATE datasets SET latest_version = ${LATEST_VERSION} WHERE id = ?`,
@@ -186,7 +193,11 @@ export function buildAsOfPageStatement(
 }
 
 /** The cases of a version with these ids (chunked). */
-export function buildAsOfByIdsStatements(datasetId: string, version: number, caseIds: readonly string[]): SqlStatement[] {
+export function buildAsOfByIdsStatements(
+  datasetId: string,
+  version: number,
+  caseIds: readonly string[],
+): SqlStatement[] {
   return chunkRows(caseIds, 1, undefined, 3).map((ids) => ({
     sql: `SELECT ${CASE_COLUMNS} FROM dataset_cases WHERE dataset_id = ? AND ${AS_OF} AND case_id IN (${ids.map(() => "?").join(", ")}) ORDER BY case_id`,
     params: [datasetId, version, version, ...ids],

@@ -23,8 +23,24 @@ describe("traceSchema", () => {
     const issues = (value: unknown) => traceSchema.safeParse(value).error?.issues.map((i) => i.path.join("."));
     expect(issues({})).toContain("agent");
     expect(issues({ ...base, spans: [{ id: "a", type: "x", name: "n" }] })).toContain("spans.0.type");
-    expect(issues({ ...base, spans: [{ id: "a", type: "llm", name: "n" }, { id: "a", type: "llm", name: "m" }] })).toContain("spans.1.id");
-    expect(issues({ ...base, spans: [{ id: "a", type: "llm", name: "n", parentId: "b" }, { id: "b", type: "llm", name: "m", parentId: "a" }] })).toContain("spans.0.parentId");
+    expect(
+      issues({
+        ...base,
+        spans: [
+          { id: "a", type: "llm", name: "n" },
+          { id: "a", type: "llm", name: "m" },
+        ],
+      }),
+    ).toContain("spans.1.id");
+    expect(
+      issues({
+        ...base,
+        spans: [
+          { id: "a", type: "llm", name: "n", parentId: "b" },
+          { id: "b", type: "llm", name: "m", parentId: "a" },
+        ],
+      }),
+    ).toContain("spans.0.parentId");
     expect(issues({ ...base, agent: "bad\u0000name" })).toContain("agent");
     expect(issues({ ...base, tags: Array(51).fill("t") })).toContain("tags");
   });

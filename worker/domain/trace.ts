@@ -10,9 +10,7 @@ export type SpanType = (typeof SPAN_TYPES)[number];
 
 /** Ids end up in R2 keys and URLs, so they are limited to URL-safe printable characters. */
 export const TRACE_ID_PATTERN = /^[A-Za-z0-9._:@-]{1,128}$/;
-const idSchema = z
-  .string()
-  .regex(TRACE_ID_PATTERN, "must be 1-128 characters of A-Z a-z 0-9 . _ : @ -");
+const idSchema = z.string().regex(TRACE_ID_PATTERN, "must be 1-128 characters of A-Z a-z 0-9 . _ : @ -");
 
 const nameSchema = z
   .string()
@@ -57,23 +55,23 @@ export const spanSchema = z
   .openapi("Span");
 
 const traceObjectSchema = z.looseObject({
-    id: idSchema.optional().openapi({
-      description:
-        "Client-chosen id; retries with the same id are idempotent. When absent, the id is derived from the trace's content.",
-      example: "run-42",
-    }),
-    agent: nameSchema.openapi({ example: "support-bot" }),
-    version: z.string().max(200).nullish().openapi({ example: "prompt-v3" }),
-    input: z.unknown().optional(),
-    output: z.unknown().optional(),
-    startTime: timeSchema.optional(),
-    endTime: timeSchema.optional(),
-    status: statusSchema.optional(),
-    error: z.string().nullish(),
-    metadata: z.record(z.string(), z.unknown()).optional(),
-    tags: z.array(z.string().min(1).max(100)).max(50).optional(),
-    spans: z.array(spanSchema).optional(),
-  });
+  id: idSchema.optional().openapi({
+    description:
+      "Client-chosen id; retries with the same id are idempotent. When absent, the id is derived from the trace's content.",
+    example: "run-42",
+  }),
+  agent: nameSchema.openapi({ example: "support-bot" }),
+  version: z.string().max(200).nullish().openapi({ example: "prompt-v3" }),
+  input: z.unknown().optional(),
+  output: z.unknown().optional(),
+  startTime: timeSchema.optional(),
+  endTime: timeSchema.optional(),
+  status: statusSchema.optional(),
+  error: z.string().nullish(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+  tags: z.array(z.string().min(1).max(100)).max(50).optional(),
+  spans: z.array(spanSchema).optional(),
+});
 
 export const traceSchema = traceObjectSchema.superRefine(checkTraceConsistency).openapi("Trace");
 

@@ -5,7 +5,14 @@
  * idempotent, so the AgentWindow simply runs this again after any failure.
  */
 import type { Trace } from "../domain/trace";
-import { finalVerdict, gradeTrace, gradeWindow, latencyOfTrace, type GraderVersion, type ScoreResult } from "../grading";
+import {
+  finalVerdict,
+  gradeTrace,
+  gradeWindow,
+  latencyOfTrace,
+  type GraderVersion,
+  type ScoreResult,
+} from "../grading";
 import { createDb } from "../storage/db";
 import { loadGraderVersions, type GraderRef } from "../storage/grader-store";
 import { TraceCorruptedError, TraceStore } from "../storage/r2";
@@ -88,7 +95,13 @@ function gradeOneTrace(trace: Trace, graders: GraderVersion[]): ScoreResult[] {
     return gradeTrace(trace, graders);
   } catch (err) {
     const reason = `could not grade this trace: ${err instanceof Error ? err.message : String(err)}`;
-    return graders.map((g) => ({ graderId: g.graderId, graderVersion: g.version, verdict: "error" as const, score: null, reason }));
+    return graders.map((g) => ({
+      graderId: g.graderId,
+      graderVersion: g.version,
+      verdict: "error" as const,
+      score: null,
+      reason,
+    }));
   }
 }
 
@@ -144,7 +157,14 @@ function parseTrace(bytes: Uint8Array, traceId: string): Trace | null {
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) return null;
   const t = value as Partial<Trace>;
-  return { ...t, id: traceId, status: t.status ?? "ok", metadata: t.metadata ?? {}, tags: t.tags ?? [], spans: t.spans ?? [] } as Trace;
+  return {
+    ...t,
+    id: traceId,
+    status: t.status ?? "ok",
+    metadata: t.metadata ?? {},
+    tags: t.tags ?? [],
+    spans: t.spans ?? [],
+  } as Trace;
 }
 
 function collected(trace: Trace, scores: ScoreResult[], gradedAt: string): CollectedTrace[] {

@@ -12,14 +12,31 @@ export const MAX_WINDOW_TRACES = 5_000;
 
 export const windowSettingsInputSchema = z
   .strictObject({
-    maxTraces: z.number().int().min(1, "must be at least 1").max(MAX_WINDOW_TRACES, `must be at most ${MAX_WINDOW_TRACES}`).optional()
+    maxTraces: z
+      .number()
+      .int()
+      .min(1, "must be at least 1")
+      .max(MAX_WINDOW_TRACES, `must be at most ${MAX_WINDOW_TRACES}`)
+      .optional()
       .openapi({ description: "Grade the window once it holds this many traces (default WINDOW_MAX_TRACES)." }),
-    maxAgeMs: z.number().int().min(1_000, "must be at least 1000 ms").max(7 * 86_400_000, "must be at most 7 days").optional()
-      .openapi({ description: "Grade the window once its oldest trace is this old, in ms (default WINDOW_MAX_AGE_MS)." }),
-    sampleRate: z.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1").optional()
+    maxAgeMs: z
+      .number()
+      .int()
+      .min(1_000, "must be at least 1000 ms")
+      .max(7 * 86_400_000, "must be at most 7 days")
+      .optional()
+      .openapi({
+        description: "Grade the window once its oldest trace is this old, in ms (default WINDOW_MAX_AGE_MS).",
+      }),
+    sampleRate: z
+      .number()
+      .min(0, "must be between 0 and 1")
+      .max(1, "must be between 0 and 1")
+      .optional()
       .openapi({ description: "Share of finished traces graded, chosen by a hash of the trace id (default 1: all)." }),
-    minGraded: z.number().int().min(0, "must not be negative").max(100_000).optional()
-      .openapi({ description: "Fewest pass/fail traces for a window's pass rate to count (default WINDOW_MIN_GRADED)." }),
+    minGraded: z.number().int().min(0, "must not be negative").max(100_000).optional().openapi({
+      description: "Fewest pass/fail traces for a window's pass rate to count (default WINDOW_MIN_GRADED).",
+    }),
   })
   .openapi("WindowSettingsInput", { description: "Fields left out use the server's defaults." });
 

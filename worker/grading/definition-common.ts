@@ -10,7 +10,10 @@ const PATH_PATTERN = /^[A-Za-z0-9_$@:-]+(\.[A-Za-z0-9_$@:-]+)*$/;
 export const pathSchema = z
   .string()
   .max(200, "must be at most 200 characters")
-  .regex(PATH_PATTERN, "must be a dotted path of letters, digits, _ $ @ : - such as `output` or `metadata.expected.answer`");
+  .regex(
+    PATH_PATTERN,
+    "must be a dotted path of letters, digits, _ $ @ : - such as `output` or `metadata.expected.answer`",
+  );
 
 /** Which value of the trace a text or metric grader reads. */
 export const targetSchema = pathSchema.default("output").openapi({
@@ -30,10 +33,23 @@ export const toolNameSchema = z.string().min(1, "must name a tool").max(200, "mu
  */
 export const graderFilterSchema = z
   .strictObject({
-    versionEquals: z.string().max(200).optional().openapi({ description: "Only traces of this agent version.", example: "prompt-v3" }),
-    versionIn: z.array(z.string().max(200)).min(1, "must list at least one version").max(100).optional()
+    versionEquals: z
+      .string()
+      .max(200)
+      .optional()
+      .openapi({ description: "Only traces of this agent version.", example: "prompt-v3" }),
+    versionIn: z
+      .array(z.string().max(200))
+      .min(1, "must list at least one version")
+      .max(100)
+      .optional()
       .openapi({ description: "Only traces whose agent version is one of these." }),
-    hasTag: z.string().min(1).max(100).optional().openapi({ description: "Only traces carrying this tag.", example: "beta" }),
+    hasTag: z
+      .string()
+      .min(1)
+      .max(100)
+      .optional()
+      .openapi({ description: "Only traces carrying this tag.", example: "beta" }),
     metadataEquals: z
       .strictObject({
         path: pathSchema.openapi({ description: "Dotted path inside the trace's `metadata`.", example: "plan" }),

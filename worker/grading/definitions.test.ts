@@ -11,31 +11,46 @@ function messages(input: unknown): string[] {
 describe("graderDefinitionSchema", () => {
   it("fills in defaults for a minimal contains rule", () => {
     expect(graderDefinitionSchema.parse({ kind: "rule", check: "contains", text: "refund" })).toEqual({
-      kind: "rule", check: "contains", text: "refund", caseSensitive: true, target: "output",
+      kind: "rule",
+      check: "contains",
+      text: "refund",
+      caseSensitive: true,
+      target: "output",
     });
   });
 
   it("fills in the reference path and algorithm defaults of metrics", () => {
     expect(graderDefinitionSchema.parse({ kind: "metric", metric: "similarity" })).toMatchObject({
-      target: "output", referencePath: "metadata.reference", algorithm: "token_f1", threshold: 0.8,
+      target: "output",
+      referencePath: "metadata.reference",
+      algorithm: "token_f1",
+      threshold: 0.8,
     });
   });
 
   it("names the valid kinds, checks and metrics when the discriminator is wrong", () => {
     expect(messages({ kind: "judge" })).toEqual(["kind: `kind` must be `rule` or `metric`"]);
-    expect(messages({ kind: "rule", check: "containz" })[0]).toMatch(/^check: `check` must be one of contains, not_contains, regex/);
+    expect(messages({ kind: "rule", check: "containz" })[0]).toMatch(
+      /^check: `check` must be one of contains, not_contains, regex/,
+    );
     expect(messages({ kind: "metric", metric: "bleu" })[0]).toMatch(/^metric: `metric` must be one of exact_match/);
   });
 
   it("rejects unknown fields so typos do not silently change behaviour", () => {
-    expect(messages({ kind: "rule", check: "contains", text: "x", case_sensitive: false })[0]).toMatch(/case_sensitive/);
+    expect(messages({ kind: "rule", check: "contains", text: "x", case_sensitive: false })[0]).toMatch(
+      /case_sensitive/,
+    );
     expect(messages({ kind: "rule", check: "tool_called", tool: "x", target: "output" })[0]).toMatch(/target/);
   });
 
   it("rejects invalid and catastrophic regexes with the reason", () => {
-    expect(messages({ kind: "rule", check: "regex", pattern: "([a-z]" })[0]).toMatch(/^pattern: invalid regular expression/);
+    expect(messages({ kind: "rule", check: "regex", pattern: "([a-z]" })[0]).toMatch(
+      /^pattern: invalid regular expression/,
+    );
     expect(messages({ kind: "rule", check: "regex", pattern: "^(a+)+$" })[0]).toMatch(/^pattern: .*nests a repetition/);
-    expect(messages({ kind: "rule", check: "regex", pattern: "^\\d+$", flags: "g" })[0]).toMatch(/^flags: flag `g` is not supported/);
+    expect(messages({ kind: "rule", check: "regex", pattern: "^\\d+$", flags: "g" })[0]).toMatch(
+      /^flags: flag `g` is not supported/,
+    );
     expect(messages({ kind: "rule", check: "regex", pattern: "^\\d+$", flags: "i" })).toEqual([]);
   });
 
@@ -46,7 +61,9 @@ describe("graderDefinitionSchema", () => {
   });
 
   it("requires at least one token budget", () => {
-    expect(messages({ kind: "rule", check: "token_budget" })).toEqual([": give at least one of `total`, `input` or `output`"]);
+    expect(messages({ kind: "rule", check: "token_budget" })).toEqual([
+      ": give at least one of `total`, `input` or `output`",
+    ]);
     expect(messages({ kind: "rule", check: "token_budget", output: 500 })).toEqual([]);
   });
 
@@ -58,15 +75,27 @@ describe("graderDefinitionSchema", () => {
   });
 
   it("rejects malformed paths, budgets and thresholds", () => {
-    expect(messages({ kind: "rule", check: "contains", text: "x", target: "output..answer" })[0]).toMatch(/^target: must be a dotted path/);
+    expect(messages({ kind: "rule", check: "contains", text: "x", target: "output..answer" })[0]).toMatch(
+      /^target: must be a dotted path/,
+    );
     expect(messages({ kind: "rule", check: "latency_budget", ms: 0 })[0]).toMatch(/^ms: must be more than 0/);
-    expect(messages({ kind: "metric", metric: "similarity", threshold: 1.5 })[0]).toMatch(/^threshold: must be between 0 and 1/);
+    expect(messages({ kind: "metric", metric: "similarity", threshold: 1.5 })[0]).toMatch(
+      /^threshold: must be between 0 and 1/,
+    );
     expect(messages({ kind: "rule", check: "contains", text: "" })[0]).toMatch(/^text: must not be empty/);
   });
 
   it("validates filters", () => {
-    expect(messages({ kind: "rule", check: "no_error_spans", filter: { versionIn: [] } })[0]).toMatch(/^filter.versionIn: must list at least one/);
-    expect(messages({ kind: "rule", check: "no_error_spans", filter: { hasTag: "beta", metadataEquals: { path: "plan", value: "pro" } } })).toEqual([]);
+    expect(messages({ kind: "rule", check: "no_error_spans", filter: { versionIn: [] } })[0]).toMatch(
+      /^filter.versionIn: must list at least one/,
+    );
+    expect(
+      messages({
+        kind: "rule",
+        check: "no_error_spans",
+        filter: { hasTag: "beta", metadataEquals: { path: "plan", value: "pro" } },
+      }),
+    ).toEqual([]);
   });
 
   it("renders into the OpenAPI document under its component names", () => {
@@ -82,7 +111,14 @@ describe("graderDefinitionSchema", () => {
     );
     const doc = app.getOpenAPI31Document({ openapi: "3.1.0", info: { title: "t", version: "1" } });
     expect(Object.keys(doc.components?.schemas ?? {})).toEqual(
-      expect.arrayContaining(["GraderDefinition", "RuleGrader", "MetricGrader", "RegexRule", "GraderFilter", "LatencyPercentileMetric"]),
+      expect.arrayContaining([
+        "GraderDefinition",
+        "RuleGrader",
+        "MetricGrader",
+        "RegexRule",
+        "GraderFilter",
+        "LatencyPercentileMetric",
+      ]),
     );
   });
 });

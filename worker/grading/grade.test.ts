@@ -7,7 +7,13 @@ import { finalVerdict } from "./verdict";
 describe("grade", () => {
   it("stamps the score with the grader id and version", () => {
     const result = grade(makeTrace(), graderOf({ kind: "rule", check: "contains", text: "A17" }, "has-order", 7));
-    expect(result).toEqual({ graderId: "has-order", graderVersion: 7, verdict: "pass", score: 1, reason: "output contains `A17`" });
+    expect(result).toEqual({
+      graderId: "has-order",
+      graderVersion: 7,
+      verdict: "pass",
+      score: 1,
+      reason: "output contains `A17`",
+    });
   });
 
   it("turns an invalid definition into an error score instead of throwing", () => {
@@ -49,7 +55,12 @@ describe("gradeTrace", () => {
 
   it("returns a score only for graders whose filter matches, in order", () => {
     const scores = gradeTrace(makeTrace(), graders);
-    expect(scores.map((s) => [s.graderId, s.verdict])).toEqual([["a", "pass"], ["c", "fail"], ["d", "pass"], ["f", "pass"]]);
+    expect(scores.map((s) => [s.graderId, s.verdict])).toEqual([
+      ["a", "pass"],
+      ["c", "fail"],
+      ["d", "pass"],
+      ["f", "pass"],
+    ]);
   });
 
   it("passes the explicit reference to metric graders", () => {

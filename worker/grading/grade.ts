@@ -32,7 +32,9 @@ export type CompiledGrader = {
 const compiled = new WeakMap<GraderVersion, CompiledGrader>();
 
 function describeIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => (issue.path.length ? `${issue.path.join(".")}: ${issue.message}` : issue.message)).join("; ");
+  return error.issues
+    .map((issue) => (issue.path.length ? `${issue.path.join(".")}: ${issue.message}` : issue.message))
+    .join("; ");
 }
 
 function build(grader: GraderVersion): CompiledGrader {
@@ -40,7 +42,14 @@ function build(grader: GraderVersion): CompiledGrader {
   const parsed = graderDefinitionSchema.safeParse(grader.definition);
   if (!parsed.success) {
     const message = `invalid grader definition: ${describeIssues(parsed.error)}`;
-    return { ...base, appliesTo: () => true, level: "trace", evaluate: () => { throw new Error(message); } };
+    return {
+      ...base,
+      appliesTo: () => true,
+      level: "trace",
+      evaluate: () => {
+        throw new Error(message);
+      },
+    };
   }
   const definition = parsed.data;
   const appliesTo = compileFilter(definition.filter);
@@ -59,7 +68,15 @@ export function compileGrader(grader: GraderVersion): CompiledGrader {
       result = build(grader);
     } catch (err) {
       const message = `grader could not be compiled: ${errorMessage(err)}`;
-      result = { graderId: grader.graderId, version: grader.version, appliesTo: () => true, level: "trace", evaluate: () => { throw new Error(message); } };
+      result = {
+        graderId: grader.graderId,
+        version: grader.version,
+        appliesTo: () => true,
+        level: "trace",
+        evaluate: () => {
+          throw new Error(message);
+        },
+      };
     }
     compiled.set(grader, result);
   }
@@ -102,7 +119,13 @@ function gradeView(grader: CompiledGrader, view: TraceView): ScoreResult {
 export function grade(trace: Trace, grader: GraderVersion, options: GradeOptions = {}): ScoreResult {
   const compiledGrader = compileGrader(grader);
   if (!safeApplies(compiledGrader, trace)) {
-    return { graderId: grader.graderId, graderVersion: grader.version, verdict: "skipped", score: null, reason: "the grader's filter does not match this trace" };
+    return {
+      graderId: grader.graderId,
+      graderVersion: grader.version,
+      verdict: "skipped",
+      score: null,
+      reason: "the grader's filter does not match this trace",
+    };
   }
   return gradeView(compiledGrader, new TraceView(trace, options.reference));
 }

@@ -20,9 +20,17 @@ describe("jsonSchemaProblems", () => {
 
   it("locates each problem", () => {
     expect(
-      jsonSchemaProblems({ type: "text", properties: { a: { minLength: -1, format: "email" } }, items: [{}], pattern: "(a+)+" }),
+      jsonSchemaProblems({
+        type: "text",
+        properties: { a: { minLength: -1, format: "email" } },
+        items: [{}],
+        pattern: "(a+)+",
+      }),
     ).toEqual([
-      { path: "#/type", message: "must be one of string, number, integer, boolean, object, array, null (or an array of them)" },
+      {
+        path: "#/type",
+        message: "must be one of string, number, integer, boolean, object, array, null (or an array of them)",
+      },
       { path: "#/pattern", message: expect.stringContaining("nests a repetition") },
       { path: "#/properties/a/format", message: expect.stringContaining("keyword `format` is not supported") },
       { path: "#/properties/a/minLength", message: "must be a non-negative integer" },
@@ -47,11 +55,18 @@ describe("compileJsonSchema", () => {
   });
 
   it("checks required, properties and additionalProperties", () => {
-    const schema = { type: "object", required: ["id"], properties: { id: { type: "string" } }, additionalProperties: false };
+    const schema = {
+      type: "object",
+      required: ["id"],
+      properties: { id: { type: "string" } },
+      additionalProperties: false,
+    };
     expect(validate(schema, { id: "x" })).toEqual([]);
     expect(validate(schema, {})).toEqual(["$.id is required"]);
     expect(validate(schema, { id: "x", extra: 1 })).toEqual(["$.extra is not allowed"]);
-    expect(validate({ additionalProperties: { type: "number" } }, { a: 1, b: "2" })).toEqual(["$.b must be number, got string"]);
+    expect(validate({ additionalProperties: { type: "number" } }, { a: 1, b: "2" })).toEqual([
+      "$.b must be number, got string",
+    ]);
   });
 
   it("checks items and array length", () => {
@@ -91,6 +106,11 @@ describe("compileJsonSchema", () => {
   });
 
   it("reports at most five problems", () => {
-    expect(validate({ items: { type: "string" } }, Array.from({ length: 20 }, (_, i) => i))).toHaveLength(5);
+    expect(
+      validate(
+        { items: { type: "string" } },
+        Array.from({ length: 20 }, (_, i) => i),
+      ),
+    ).toHaveLength(5);
   });
 });

@@ -17,9 +17,25 @@ export const JSON_SCHEMA_TYPES = ["string", "number", "integer", "boolean", "obj
 type JsonType = (typeof JSON_SCHEMA_TYPES)[number];
 
 const VALIDATION_KEYWORDS = new Set([
-  "type", "properties", "required", "additionalProperties", "items", "minItems", "maxItems",
-  "enum", "const", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-  "minLength", "maxLength", "pattern", "anyOf", "oneOf", "allOf",
+  "type",
+  "properties",
+  "required",
+  "additionalProperties",
+  "items",
+  "minItems",
+  "maxItems",
+  "enum",
+  "const",
+  "minimum",
+  "maximum",
+  "exclusiveMinimum",
+  "exclusiveMaximum",
+  "minLength",
+  "maxLength",
+  "pattern",
+  "anyOf",
+  "oneOf",
+  "allOf",
 ]);
 const ANNOTATION_KEYWORDS = new Set(["$schema", "$id", "title", "description", "default", "examples", "$comment"]);
 
@@ -73,18 +89,22 @@ export function jsonSchemaProblems(schema: unknown, path = "#", depth = 0): Sche
   if ("properties" in s) {
     const props = s.properties;
     if (props === null || typeof props !== "object" || Array.isArray(props)) add("properties", "must be an object");
-    else for (const [name, sub] of Object.entries(props)) problems.push(...jsonSchemaProblems(sub, `${at("properties")}/${name}`, depth + 1));
+    else
+      for (const [name, sub] of Object.entries(props))
+        problems.push(...jsonSchemaProblems(sub, `${at("properties")}/${name}`, depth + 1));
   }
-  if ("additionalProperties" in s) problems.push(...jsonSchemaProblems(s.additionalProperties, at("additionalProperties"), depth + 1));
+  if ("additionalProperties" in s)
+    problems.push(...jsonSchemaProblems(s.additionalProperties, at("additionalProperties"), depth + 1));
   if ("items" in s) {
-    if (Array.isArray(s.items)) add("items", "tuple form (an array of schemas) is not supported; give one schema for every item");
+    if (Array.isArray(s.items))
+      add("items", "tuple form (an array of schemas) is not supported; give one schema for every item");
     else problems.push(...jsonSchemaProblems(s.items, at("items"), depth + 1));
   }
   for (const key of ["anyOf", "oneOf", "allOf"]) {
     if (!(key in s)) continue;
     const list = s[key];
     if (!Array.isArray(list) || list.length === 0) add(key, "must be a non-empty array of schemas");
-    else list.forEach((sub, i) => problems.push(...jsonSchemaProblems(sub, `${at(key)}/${i}`, depth + 1)));
+    else for (const [i, sub] of list.entries()) problems.push(...jsonSchemaProblems(sub, `${at(key)}/${i}`, depth + 1));
   }
   return problems;
 }
@@ -196,7 +216,8 @@ function stringChecks(s: Record<string, unknown>): Check[] {
   if ("minLength" in s) {
     const min = s.minLength as number;
     checks.push((v, p, e) => {
-      if (typeof v === "string" && !hasAtLeastCodePoints(v, min)) e.push(`${p} must be at least ${min} characters long`);
+      if (typeof v === "string" && !hasAtLeastCodePoints(v, min))
+        e.push(`${p} must be at least ${min} characters long`);
     });
   }
   if ("maxLength" in s) {
@@ -249,7 +270,7 @@ function objectChecks(s: Record<string, unknown>): Check[] {
     const required = s.required as string[];
     checks.push((v, p, e) => {
       if (!isPlainObject(v)) return;
-      for (const name of required) if (!Object.prototype.hasOwnProperty.call(v, name)) e.push(`${p}.${name} is required`);
+      for (const name of required) if (!Object.hasOwn(v, name)) e.push(`${p}.${name} is required`);
     });
   }
   const properties = new Map<string, Check>();
@@ -260,7 +281,7 @@ function objectChecks(s: Record<string, unknown>): Check[] {
     checks.push((v, p, e) => {
       if (!isPlainObject(v)) return;
       for (const [name, check] of properties) {
-        if (Object.prototype.hasOwnProperty.call(v, name)) check(v[name], `${p}.${name}`, e);
+        if (Object.hasOwn(v, name)) check(v[name], `${p}.${name}`, e);
       }
     });
   }
@@ -278,7 +299,9 @@ function combinatorChecks(s: Record<string, unknown>): Check[] {
   const checks: Check[] = [];
   if (Array.isArray(s.allOf)) {
     const all = s.allOf.map(compileNode);
-    checks.push((v, p, e) => all.forEach((check) => check(v, p, e)));
+    checks.push((v, p, e) => {
+      for (const check of all) check(v, p, e);
+    });
   }
   if (Array.isArray(s.anyOf)) {
     const any = s.anyOf.map(compileNode);

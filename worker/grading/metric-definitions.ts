@@ -28,11 +28,18 @@ export const normalizedMatchMetricSchema = z
 export const similarityMetricSchema = z
   .strictObject({
     metric: z.literal("similarity"),
-    algorithm: z.enum(SIMILARITY_ALGORITHMS).default("token_f1")
-      .openapi({ description: "`token_f1`: word overlap (order-free). `levenshtein`: 1 - edit distance / longer length." }),
-    threshold: z.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1").default(0.8)
+    algorithm: z.enum(SIMILARITY_ALGORITHMS).default("token_f1").openapi({
+      description: "`token_f1`: word overlap (order-free). `levenshtein`: 1 - edit distance / longer length.",
+    }),
+    threshold: z
+      .number()
+      .min(0, "must be between 0 and 1")
+      .max(1, "must be between 0 and 1")
+      .default(0.8)
       .openapi({ description: "Passes when the similarity is at least this." }),
-    normalize: z.boolean().default(true)
+    normalize: z
+      .boolean()
+      .default(true)
       .openapi({ description: "Levenshtein only: compare case-, whitespace- and punctuation-normalised text." }),
     ...referenceFields,
   })
@@ -44,7 +51,12 @@ export const latencyPercentileMetricSchema = z
     metric: z.literal("latency_percentile"),
     percentile: z.number().gt(0, "must be more than 0").max(100, "must be at most 100").default(95),
     budgetMs: z.number().positive("must be more than 0"),
-    minSamples: z.number().int().min(1).max(100_000).default(10)
+    minSamples: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(10)
       .openapi({ description: "Windows with fewer timed traces are skipped: a p95 of three values says little." }),
     ...filterField,
   })
@@ -59,7 +71,10 @@ export const metricGraderSchema = z
   .discriminatedUnion(
     "metric",
     [exactMatchMetricSchema, normalizedMatchMetricSchema, similarityMetricSchema, latencyPercentileMetricSchema],
-    { error: (issue) => (issue.code === "invalid_union" ? `\`metric\` must be one of ${METRICS.join(", ")}` : undefined) },
+    {
+      error: (issue) =>
+        issue.code === "invalid_union" ? `\`metric\` must be one of ${METRICS.join(", ")}` : undefined,
+    },
   )
   .openapi("MetricGrader");
 

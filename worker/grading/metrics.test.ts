@@ -12,12 +12,16 @@ describe("exact_match", () => {
   it("fails with both values quoted", () => {
     const result = grade(makeTrace({ output: "It shipped." }), grader);
     expect(result).toMatchObject({ verdict: "fail", score: 0 });
-    expect(result.reason).toBe("output `It shipped.` differs from the reference `Your order A17 has shipped and arrives Friday.`");
+    expect(result.reason).toBe(
+      "output `It shipped.` differs from the reference `Your order A17 has shipped and arrives Friday.`",
+    );
   });
 
   it("skips a trace without a reference (null counts as none)", () => {
     expect(grade(makeTrace({ metadata: {} }), grader)).toMatchObject({
-      verdict: "skipped", score: null, reason: "no reference: `metadata.reference` is empty and none was given",
+      verdict: "skipped",
+      score: null,
+      reason: "no reference: `metadata.reference` is empty and none was given",
     });
     expect(grade(makeTrace({ metadata: { reference: null } }), grader).verdict).toBe("skipped");
   });
@@ -29,7 +33,10 @@ describe("exact_match", () => {
   });
 
   it("compares structured values regardless of key order", () => {
-    const trace = makeTrace({ output: { a: 1, b: [1, { c: 2, d: 3 }] }, metadata: { expected: { answer: { b: [1, { d: 3, c: 2 }], a: 1 } } } });
+    const trace = makeTrace({
+      output: { a: 1, b: [1, { c: 2, d: 3 }] },
+      metadata: { expected: { answer: { b: [1, { d: 3, c: 2 }], a: 1 } } },
+    });
     const nested = graderOf({ kind: "metric", metric: "exact_match", referencePath: "metadata.expected.answer" });
     expect(grade(trace, nested).verdict).toBe("pass");
   });
@@ -53,7 +60,12 @@ describe("normalized_match", () => {
 
   it("reads a custom target against a custom reference path", () => {
     const trace = makeTrace({ output: { answer: "Paris!" }, metadata: { expected: { answer: "paris" } } });
-    const g = graderOf({ kind: "metric", metric: "normalized_match", target: "output.answer", referencePath: "metadata.expected.answer" });
+    const g = graderOf({
+      kind: "metric",
+      metric: "normalized_match",
+      target: "output.answer",
+      referencePath: "metadata.expected.answer",
+    });
     expect(grade(trace, g).verdict).toBe("pass");
   });
 });
@@ -71,19 +83,28 @@ describe("similarity", () => {
 
   it("can use normalised Levenshtein", () => {
     const trace = makeTrace({ output: "kitten", metadata: { reference: "sitting" } });
-    const result = grade(trace, graderOf({ kind: "metric", metric: "similarity", algorithm: "levenshtein", threshold: 0.5 }));
+    const result = grade(
+      trace,
+      graderOf({ kind: "metric", metric: "similarity", algorithm: "levenshtein", threshold: 0.5 }),
+    );
     expect(result.score).toBeCloseTo(1 - 3 / 7, 10);
     expect(result.verdict).toBe("pass");
   });
 
   it("skips without a reference", () => {
-    expect(grade(makeTrace({ metadata: {} }), graderOf({ kind: "metric", metric: "similarity" })).verdict).toBe("skipped");
+    expect(grade(makeTrace({ metadata: {} }), graderOf({ kind: "metric", metric: "similarity" })).verdict).toBe(
+      "skipped",
+    );
   });
 });
 
 describe("latency_percentile (window-level)", () => {
   const traceTaking = (ms: number, i: number) =>
-    makeTrace({ id: `r${i}`, startTime: "2026-11-26T10:00:00.000Z", endTime: new Date(Date.parse("2026-11-26T10:00:00.000Z") + ms).toISOString() });
+    makeTrace({
+      id: `r${i}`,
+      startTime: "2026-11-26T10:00:00.000Z",
+      endTime: new Date(Date.parse("2026-11-26T10:00:00.000Z") + ms).toISOString(),
+    });
   const window = Array.from({ length: 20 }, (_, i) => traceTaking((i + 1) * 100, i)); // 100..2000 ms
 
   it("gives one score for the window: pass within budget", () => {
@@ -104,13 +125,21 @@ describe("latency_percentile (window-level)", () => {
   it("skips a window with too few timed traces", () => {
     const grader = graderOf({ kind: "metric", metric: "latency_percentile", budgetMs: 1000, minSamples: 30 });
     expect(gradeWindow(window, [grader])[0]).toMatchObject({
-      verdict: "skipped", reason: "only 20 of 20 traces have a latency; p95 needs at least 30",
+      verdict: "skipped",
+      reason: "only 20 of 20 traces have a latency; p95 needs at least 30",
     });
   });
 
   it("only looks at traces its filter matches", () => {
     const tagged = window.map((t, i) => ({ ...t, tags: i < 10 ? ["fast"] : [] }));
-    const grader = graderOf({ kind: "metric", metric: "latency_percentile", percentile: 100, budgetMs: 1000, minSamples: 1, filter: { hasTag: "fast" } });
+    const grader = graderOf({
+      kind: "metric",
+      metric: "latency_percentile",
+      percentile: 100,
+      budgetMs: 1000,
+      minSamples: 1,
+      filter: { hasTag: "fast" },
+    });
     expect(gradeWindow(tagged, [grader])[0]!.verdict).toBe("pass");
   });
 

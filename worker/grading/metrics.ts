@@ -42,7 +42,9 @@ function withReference(
   };
 }
 
-export function compileReferenceMetric(metric: Exclude<MetricDefinition, MetricOf<"latency_percentile">>): TraceEvaluator {
+export function compileReferenceMetric(
+  metric: Exclude<MetricDefinition, MetricOf<"latency_percentile">>,
+): TraceEvaluator {
   const { target } = metric;
   switch (metric.metric) {
     case "exact_match":
@@ -55,7 +57,9 @@ export function compileReferenceMetric(metric: Exclude<MetricDefinition, MetricO
       return withReference(metric, (candidate, reference) =>
         normalizeText(candidate) === normalizeText(reference)
           ? passed(`${target} matches the reference ignoring case, whitespace and punctuation`)
-          : failed(`${target} \`${excerpt(candidate)}\` does not match the reference \`${excerpt(reference)}\`, even ignoring case, whitespace and punctuation`),
+          : failed(
+              `${target} \`${excerpt(candidate)}\` does not match the reference \`${excerpt(reference)}\`, even ignoring case, whitespace and punctuation`,
+            ),
       );
     case "similarity": {
       const { algorithm, threshold, normalize } = metric;
@@ -79,7 +83,9 @@ export function compileLatencyPercentile(metric: MetricOf<"latency_percentile">)
       if (latency !== null) latencies.push(latency);
     }
     if (latencies.length < minSamples) {
-      return skipped(`only ${latencies.length} of ${traces.length} traces have a latency; p${p} needs at least ${minSamples}`);
+      return skipped(
+        `only ${latencies.length} of ${traces.length} traces have a latency; p${p} needs at least ${minSamples}`,
+      );
     }
     latencies.sort((a, b) => a - b);
     const observed = percentile(latencies, p)!;

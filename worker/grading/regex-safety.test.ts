@@ -63,7 +63,7 @@ describe("regexProblem", () => {
 
   it("the accepted IP pattern really is fast on a hostile input", () => {
     const started = performance.now();
-    new RegExp("^(\\d{1,3}\\.){3}\\d{1,3}$").test(`${"1.".repeat(5000)}x`);
+    /^(\d{1,3}\.){3}\d{1,3}$/.test(`${"1.".repeat(5000)}x`);
     expect(performance.now() - started).toBeLessThan(100);
   });
 });

@@ -35,31 +35,41 @@ export const regexRuleSchema = z
     check: z.literal("regex"),
     pattern: z.string().min(1, "must not be empty"),
     flags: z.string().max(4).default(""),
-    maxInputChars: z.number().int().min(1).max(1_000_000).default(DEFAULT_REGEX_MAX_INPUT_CHARS)
+    maxInputChars: z
+      .number()
+      .int()
+      .min(1)
+      .max(1_000_000)
+      .default(DEFAULT_REGEX_MAX_INPUT_CHARS)
       .openapi({ description: "Only this many leading characters of the target are scanned, bounding CPU per trace." }),
     ...textTarget,
   })
   .superRefine((rule, ctx) => {
     const problem = regexProblem(rule.pattern, rule.flags);
-    if (problem) ctx.addIssue({ code: "custom", path: [problem.startsWith("flag") ? "flags" : "pattern"], message: problem });
+    if (problem)
+      ctx.addIssue({ code: "custom", path: [problem.startsWith("flag") ? "flags" : "pattern"], message: problem });
   })
   .openapi("RegexRule", { description: "Passes when the target matches the regular expression `pattern`." });
 
 const codeFence = {
-  allowCodeFence: z.boolean().default(false)
-    .openapi({ description: "Accept JSON wrapped in a Markdown code fence (```json … ```), as chat models often answer." }),
+  allowCodeFence: z.boolean().default(false).openapi({
+    description: "Accept JSON wrapped in a Markdown code fence (```json … ```), as chat models often answer.",
+  }),
 };
 
 export const jsonValidRuleSchema = z
   .strictObject({ kind: z.literal("rule"), check: z.literal("json_valid"), ...codeFence, ...textTarget })
-  .openapi("JsonValidRule", { description: "Passes when the target is JSON (a string that parses, or a structured value)." });
+  .openapi("JsonValidRule", {
+    description: "Passes when the target is JSON (a string that parses, or a structured value).",
+  });
 
 export const jsonSchemaRuleSchema = z
   .strictObject({
     kind: z.literal("rule"),
     check: z.literal("json_schema"),
     schema: z.union([z.record(z.string(), z.unknown()), z.boolean()]).openapi({
-      description: "A JSON Schema subset: type, properties, required, additionalProperties, items, enum, const, minimum/maximum, minLength/maxLength, pattern, anyOf/oneOf/allOf.",
+      description:
+        "A JSON Schema subset: type, properties, required, additionalProperties, items, enum, const, minimum/maximum, minLength/maxLength, pattern, anyOf/oneOf/allOf.",
       example: { type: "object", required: ["answer"], properties: { answer: { type: "string" } } },
     }),
     ...codeFence,
@@ -76,9 +86,14 @@ const argumentCheckSchema = z
   .strictObject({
     path: pathSchema.openapi({ description: "Dotted path inside the tool call's arguments.", example: "order.id" }),
     equals: z.unknown().optional().openapi({ description: "The JSON value the argument must equal." }),
-    contains: z.string().min(1).max(10_000).optional().openapi({ description: "Text the argument (as text) must contain." }),
+    contains: z
+      .string()
+      .min(1)
+      .max(10_000)
+      .optional()
+      .openapi({ description: "Text the argument (as text) must contain." }),
   })
-  .refine((arg) => ("equals" in arg) !== ("contains" in arg), "give exactly one of `equals` or `contains`")
+  .refine((arg) => "equals" in arg !== "contains" in arg, "give exactly one of `equals` or `contains`")
   .openapi("ToolArgumentCheck");
 
 export const toolCalledRuleSchema = z
@@ -86,11 +101,16 @@ export const toolCalledRuleSchema = z
     kind: z.literal("rule"),
     check: z.literal("tool_called"),
     tool: toolNameSchema,
-    args: z.array(argumentCheckSchema).max(20).optional()
+    args: z
+      .array(argumentCheckSchema)
+      .max(20)
+      .optional()
       .openapi({ description: "Checks one call's arguments must all satisfy." }),
     ...filterField,
   })
-  .openapi("ToolCalledRule", { description: "Passes when a tool span named `tool` exists (with arguments satisfying `args`)." });
+  .openapi("ToolCalledRule", {
+    description: "Passes when a tool span named `tool` exists (with arguments satisfying `args`).",
+  });
 
 export const toolNotCalledRuleSchema = z
   .strictObject({ kind: z.literal("rule"), check: z.literal("tool_not_called"), tool: toolNameSchema, ...filterField })
@@ -114,7 +134,9 @@ export const noErrorSpansRuleSchema = z
   .strictObject({
     kind: z.literal("rule"),
     check: z.literal("no_error_spans"),
-    includeTraceStatus: z.boolean().default(true)
+    includeTraceStatus: z
+      .boolean()
+      .default(true)
       .openapi({ description: "Also fail when the trace itself has status `error`." }),
     ...filterField,
   })
@@ -141,7 +163,9 @@ export const tokenBudgetRuleSchema = z
   .refine((rule) => rule.total !== undefined || rule.input !== undefined || rule.output !== undefined, {
     message: "give at least one of `total`, `input` or `output`",
   })
-  .openapi("TokenBudgetRule", { description: "Passes when the LLM spans' summed token usage stays within every given budget." });
+  .openapi("TokenBudgetRule", {
+    description: "Passes when the LLM spans' summed token usage stays within every given budget.",
+  });
 
 export const costBudgetRuleSchema = z
   .strictObject({
@@ -153,17 +177,38 @@ export const costBudgetRuleSchema = z
   .openapi("CostBudgetRule", { description: "Passes when the LLM spans' summed cost is at most `usd` US dollars." });
 
 const RULE_CHECKS = [
-  "contains", "not_contains", "regex", "json_valid", "json_schema", "tool_called", "tool_not_called",
-  "max_tool_calls", "max_llm_calls", "no_error_spans", "latency_budget", "token_budget", "cost_budget",
+  "contains",
+  "not_contains",
+  "regex",
+  "json_valid",
+  "json_schema",
+  "tool_called",
+  "tool_not_called",
+  "max_tool_calls",
+  "max_llm_calls",
+  "no_error_spans",
+  "latency_budget",
+  "token_budget",
+  "cost_budget",
 ] as const;
 
 export const ruleGraderSchema = z
   .discriminatedUnion(
     "check",
     [
-      containsRuleSchema, notContainsRuleSchema, regexRuleSchema, jsonValidRuleSchema, jsonSchemaRuleSchema,
-      toolCalledRuleSchema, toolNotCalledRuleSchema, maxToolCallsRuleSchema, maxLlmCallsRuleSchema,
-      noErrorSpansRuleSchema, latencyBudgetRuleSchema, tokenBudgetRuleSchema, costBudgetRuleSchema,
+      containsRuleSchema,
+      notContainsRuleSchema,
+      regexRuleSchema,
+      jsonValidRuleSchema,
+      jsonSchemaRuleSchema,
+      toolCalledRuleSchema,
+      toolNotCalledRuleSchema,
+      maxToolCallsRuleSchema,
+      maxLlmCallsRuleSchema,
+      noErrorSpansRuleSchema,
+      latencyBudgetRuleSchema,
+      tokenBudgetRuleSchema,
+      costBudgetRuleSchema,
     ],
     {
       error: (issue) =>

@@ -2,10 +2,22 @@
  * @module Compiles a rule definition into its evaluator.
  */
 import type { RuleDefinition } from "./rule-definitions";
-import { compileContains, compileJsonSchemaRule, compileJsonValid, compileRegex, type TraceEvaluator } from "./text-rules";
 import {
-  compileCostBudget, compileLatencyBudget, compileMaxLlmCalls, compileMaxToolCalls, compileNoErrorSpans,
-  compileTokenBudget, compileToolCalled, compileToolNotCalled,
+  compileContains,
+  compileJsonSchemaRule,
+  compileJsonValid,
+  compileRegex,
+  type TraceEvaluator,
+} from "./text-rules";
+import {
+  compileCostBudget,
+  compileLatencyBudget,
+  compileMaxLlmCalls,
+  compileMaxToolCalls,
+  compileNoErrorSpans,
+  compileTokenBudget,
+  compileToolCalled,
+  compileToolNotCalled,
 } from "./trace-rules";
 
 export function compileRule(rule: RuleDefinition): TraceEvaluator {

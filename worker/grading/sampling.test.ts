@@ -13,7 +13,11 @@ describe("hash32", () => {
     const viaBytes = (text: string) => {
       let h = 0x811c9dc5;
       for (const byte of new TextEncoder().encode(text)) h = Math.imul(h ^ byte, 0x01000193);
-      h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b); h ^= h >>> 13; h = Math.imul(h, 0xc2b2ae35); h ^= h >>> 16;
+      h ^= h >>> 16;
+      h = Math.imul(h, 0x85ebca6b);
+      h ^= h >>> 13;
+      h = Math.imul(h, 0xc2b2ae35);
+      h ^= h >>> 16;
       return h >>> 0;
     };
     for (const text of ["abc", "é", "日本", "😀x", "a\ud800b"]) expect(hash32(text)).toBe(viaBytes(text));

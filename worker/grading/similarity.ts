@@ -83,7 +83,12 @@ export function tokenF1(candidate: string, reference: string): number {
   return (2 * precision * recall) / (precision + recall);
 }
 
-export function similarity(algorithm: SimilarityAlgorithm, candidate: string, reference: string, normalize = true): number {
+export function similarity(
+  algorithm: SimilarityAlgorithm,
+  candidate: string,
+  reference: string,
+  normalize = true,
+): number {
   if (algorithm === "token_f1") return tokenF1(candidate, reference);
   return normalize
     ? levenshteinSimilarity(normalizeText(candidate), normalizeText(reference))

@@ -38,14 +38,17 @@ describe("wilsonInterval", () => {
 
   it("always brackets the observed proportion inside [0, 1]", () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 5000 }).chain((n) => fc.tuple(fc.integer({ min: 0, max: n }), fc.constant(n))), ([passes, n]) => {
-        const { low, high } = wilsonInterval(passes, n);
-        const p = passes / n;
-        expect(low).toBeGreaterThanOrEqual(0);
-        expect(high).toBeLessThanOrEqual(1);
-        expect(low).toBeLessThanOrEqual(p + 1e-12);
-        expect(high).toBeGreaterThanOrEqual(p - 1e-12);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 5000 }).chain((n) => fc.tuple(fc.integer({ min: 0, max: n }), fc.constant(n))),
+        ([passes, n]) => {
+          const { low, high } = wilsonInterval(passes, n);
+          const p = passes / n;
+          expect(low).toBeGreaterThanOrEqual(0);
+          expect(high).toBeLessThanOrEqual(1);
+          expect(low).toBeLessThanOrEqual(p + 1e-12);
+          expect(high).toBeGreaterThanOrEqual(p - 1e-12);
+        },
+      ),
     );
   });
 
@@ -66,13 +69,17 @@ describe("percentile", () => {
 
   it("lies between the minimum and maximum and grows with p", () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 1e6 }), { minLength: 1 }), fc.double({ min: 0, max: 100, noNaN: true }), (values, p) => {
-        const sorted = [...values].sort((a, b) => a - b);
-        const value = percentile(sorted, p)!;
-        expect(value).toBeGreaterThanOrEqual(sorted[0]!);
-        expect(value).toBeLessThanOrEqual(sorted[sorted.length - 1]!);
-        expect(percentile(sorted, Math.min(100, p + 1))!).toBeGreaterThanOrEqual(value);
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 1e6 }), { minLength: 1 }),
+        fc.double({ min: 0, max: 100, noNaN: true }),
+        (values, p) => {
+          const sorted = [...values].sort((a, b) => a - b);
+          const value = percentile(sorted, p)!;
+          expect(value).toBeGreaterThanOrEqual(sorted[0]!);
+          expect(value).toBeLessThanOrEqual(sorted[sorted.length - 1]!);
+          expect(percentile(sorted, Math.min(100, p + 1))!).toBeGreaterThanOrEqual(value);
+        },
+      ),
     );
   });
 
@@ -86,7 +93,13 @@ describe("percentile", () => {
   });
 
   it("summariseLatencies sorts and ignores non-finite values", () => {
-    expect(summariseLatencies([300, 100, Number.NaN, 200])).toEqual({ p50: 200, p90: 280, p95: 290, p99: 298, max: 300 });
+    expect(summariseLatencies([300, 100, Number.NaN, 200])).toEqual({
+      p50: 200,
+      p90: 280,
+      p95: 290,
+      p99: 298,
+      max: 300,
+    });
     expect(summariseLatencies([])).toEqual({ p50: null, p90: null, p95: null, p99: null, max: null });
   });
 });
@@ -98,8 +111,17 @@ describe("histogramBin", () => {
 });
 
 describe("summariseWindow", () => {
-  const score = (graderId: string, graderVersion: number, verdict: ScoreResult["verdict"], value?: number): ScoreResult => ({
-    graderId, graderVersion, verdict, score: value ?? (verdict === "pass" ? 1 : verdict === "fail" ? 0 : null), reason: "",
+  const score = (
+    graderId: string,
+    graderVersion: number,
+    verdict: ScoreResult["verdict"],
+    value?: number,
+  ): ScoreResult => ({
+    graderId,
+    graderVersion,
+    verdict,
+    score: value ?? (verdict === "pass" ? 1 : verdict === "fail" ? 0 : null),
+    reason: "",
   });
 
   const scores = new Map<string, ScoreResult[]>([
@@ -114,7 +136,13 @@ describe("summariseWindow", () => {
   it("counts traces by final verdict", () => {
     const rollup = summariseWindow(scores, [100, 200], { minGraded: 2 });
     expect(rollup).toMatchObject({
-      traceCount: 6, gradedCount: 3, passCount: 2, failCount: 1, errorCount: 1, skippedCount: 2, insufficient: false,
+      traceCount: 6,
+      gradedCount: 3,
+      passCount: 2,
+      failCount: 1,
+      errorCount: 1,
+      skippedCount: 2,
+      insufficient: false,
     });
     expect(rollup.passRate).toBeCloseTo(2 / 3, 10);
     expect(rollup.passRateCI).toEqual(wilsonInterval(2, 3));
@@ -122,7 +150,11 @@ describe("summariseWindow", () => {
 
   it("keeps grader versions in separate buckets", () => {
     const rollup = summariseWindow(scores, [], { minGraded: 1 });
-    expect(rollup.perGraderVersion.map((b) => [b.graderId, b.graderVersion, b.count])).toEqual([["a", 1, 2], ["a", 2, 2], ["sim", 1, 4]]);
+    expect(rollup.perGraderVersion.map((b) => [b.graderId, b.graderVersion, b.count])).toEqual([
+      ["a", 1, 2],
+      ["a", 2, 2],
+      ["sim", 1, 4],
+    ]);
     const [a1, a2, sim] = rollup.perGraderVersion;
     expect(a1).toMatchObject({ pass: 1, fail: 1, error: 0, passRate: 0.5, meanScore: 0.5 });
     expect(a2).toMatchObject({ pass: 1, fail: 0, error: 1, passRate: 1, insufficient: false });
@@ -141,7 +173,13 @@ describe("summariseWindow", () => {
 
   it("has no pass rate when nothing was graded", () => {
     const rollup = summariseWindow({ t1: [score("a", 1, "skipped")] }, [], { minGraded: 1 });
-    expect(rollup).toMatchObject({ traceCount: 1, gradedCount: 0, passRate: null, passRateCI: null, insufficient: true });
+    expect(rollup).toMatchObject({
+      traceCount: 1,
+      gradedCount: 0,
+      passRate: null,
+      passRateCI: null,
+      insufficient: true,
+    });
     expect(rollup.perGraderVersion[0]).toMatchObject({ passRate: null, ci: null, meanScore: null });
   });
 

@@ -104,7 +104,18 @@ export interface SummariseOptions {
 type ScoresByTrace = ReadonlyMap<string, readonly ScoreResult[]> | Readonly<Record<string, readonly ScoreResult[]>>;
 
 function newBucket(graderId: string, graderVersion: number) {
-  return { graderId, graderVersion, count: 0, pass: 0, fail: 0, error: 0, skipped: 0, histogram: new Array<number>(HISTOGRAM_BINS).fill(0), scoreSum: 0, scored: 0 };
+  return {
+    graderId,
+    graderVersion,
+    count: 0,
+    pass: 0,
+    fail: 0,
+    error: 0,
+    skipped: 0,
+    histogram: new Array<number>(HISTOGRAM_BINS).fill(0),
+    scoreSum: 0,
+    scored: 0,
+  };
 }
 
 /** Histogram bin of a score in [0, 1]; a perfect 1 belongs to the top bin. */
@@ -113,8 +124,13 @@ export function histogramBin(score: number): number {
 }
 
 /** Rolls a grade window's scores and trace latencies up into one summary. */
-export function summariseWindow(scoresByTrace: ScoresByTrace, latencies: readonly number[], opts: SummariseOptions): WindowRollup {
-  const traces: Iterable<readonly ScoreResult[]> = scoresByTrace instanceof Map ? scoresByTrace.values() : Object.values(scoresByTrace);
+export function summariseWindow(
+  scoresByTrace: ScoresByTrace,
+  latencies: readonly number[],
+  opts: SummariseOptions,
+): WindowRollup {
+  const traces: Iterable<readonly ScoreResult[]> =
+    scoresByTrace instanceof Map ? scoresByTrace.values() : Object.values(scoresByTrace);
   const buckets = new Map<string, ReturnType<typeof newBucket>>();
   let traceCount = 0;
   let passCount = 0;

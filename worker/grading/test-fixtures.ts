@@ -7,7 +7,11 @@ import type { GraderDefinitionInput, GraderVersion } from "./definitions";
 let nextVersion = 1;
 
 /** A grader version around `definition`, with a fresh id unless one is given. */
-export function graderOf(definition: GraderDefinitionInput, graderId = `g${nextVersion}`, version = nextVersion++): GraderVersion {
+export function graderOf(
+  definition: GraderDefinitionInput,
+  graderId = `g${nextVersion}`,
+  version = nextVersion++,
+): GraderVersion {
   return { graderId, version, name: graderId, definition };
 }
 
@@ -31,14 +35,23 @@ export function makeTrace(overrides: Partial<Trace> = {}): Trace {
     tags: ["beta"],
     spans: [
       span({
-        id: "s1", type: "llm", name: "chat gpt-4o-mini", model: "gpt-4o-mini",
-        startTime: "2026-11-26T10:00:00.100Z", endTime: "2026-11-26T10:00:00.900Z",
+        id: "s1",
+        type: "llm",
+        name: "chat gpt-4o-mini",
+        model: "gpt-4o-mini",
+        startTime: "2026-11-26T10:00:00.100Z",
+        endTime: "2026-11-26T10:00:00.900Z",
         usage: { inputTokens: 120, outputTokens: 30, cost: 0.0004 },
       }),
       span({
-        id: "s2", parentId: "s1", type: "tool", name: "lookup_order",
-        startTime: "2026-11-26T10:00:00.950Z", endTime: "2026-11-26T10:00:01.200Z",
-        input: { orderId: "A17", options: { express: true } }, output: { state: "shipped" },
+        id: "s2",
+        parentId: "s1",
+        type: "tool",
+        name: "lookup_order",
+        startTime: "2026-11-26T10:00:00.950Z",
+        endTime: "2026-11-26T10:00:01.200Z",
+        input: { orderId: "A17", options: { express: true } },
+        output: { state: "shipped" },
       }),
     ],
     ...overrides,

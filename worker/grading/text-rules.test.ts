@@ -6,7 +6,10 @@ import { graderOf, makeTrace } from "./test-fixtures";
 describe("contains / not_contains", () => {
   it("passes and fails on the output text", () => {
     const trace = makeTrace();
-    expect(grade(trace, graderOf({ kind: "rule", check: "contains", text: "shipped" }))).toMatchObject({ verdict: "pass", score: 1 });
+    expect(grade(trace, graderOf({ kind: "rule", check: "contains", text: "shipped" }))).toMatchObject({
+      verdict: "pass",
+      score: 1,
+    });
     const miss = grade(trace, graderOf({ kind: "rule", check: "contains", text: "refund" }));
     expect(miss).toMatchObject({ verdict: "fail", score: 0, reason: "output does not contain `refund`" });
   });
@@ -14,25 +17,40 @@ describe("contains / not_contains", () => {
   it("is case-sensitive unless told otherwise", () => {
     const trace = makeTrace({ output: "Refund issued" });
     expect(grade(trace, graderOf({ kind: "rule", check: "contains", text: "refund" })).verdict).toBe("fail");
-    expect(grade(trace, graderOf({ kind: "rule", check: "contains", text: "REFUND", caseSensitive: false })).verdict).toBe("pass");
+    expect(
+      grade(trace, graderOf({ kind: "rule", check: "contains", text: "REFUND", caseSensitive: false })).verdict,
+    ).toBe("pass");
   });
 
   it("searches the JSON text of structured outputs and reads dotted targets", () => {
     const trace = makeTrace({ output: { answer: "42", sources: ["faq"] } });
     expect(grade(trace, graderOf({ kind: "rule", check: "contains", text: '"sources":["faq"]' })).verdict).toBe("pass");
-    expect(grade(trace, graderOf({ kind: "rule", check: "contains", text: "4", target: "output.answer" })).verdict).toBe("pass");
-    expect(grade(trace, graderOf({ kind: "rule", check: "contains", text: "Where", target: "input" })).verdict).toBe("pass");
+    expect(
+      grade(trace, graderOf({ kind: "rule", check: "contains", text: "4", target: "output.answer" })).verdict,
+    ).toBe("pass");
+    expect(grade(trace, graderOf({ kind: "rule", check: "contains", text: "Where", target: "input" })).verdict).toBe(
+      "pass",
+    );
   });
 
   it("says when the target is missing", () => {
-    const result = grade(makeTrace(), graderOf({ kind: "rule", check: "contains", text: "x", target: "output.answer" }));
-    expect(result).toMatchObject({ verdict: "fail", reason: "output.answer does not contain `x` (`output.answer` is missing)" });
+    const result = grade(
+      makeTrace(),
+      graderOf({ kind: "rule", check: "contains", text: "x", target: "output.answer" }),
+    );
+    expect(result).toMatchObject({
+      verdict: "fail",
+      reason: "output.answer does not contain `x` (`output.answer` is missing)",
+    });
   });
 
   it("not_contains inverts the check", () => {
     const trace = makeTrace({ output: "I cannot help with that" });
     const grader = graderOf({ kind: "rule", check: "not_contains", text: "cannot help" });
-    expect(grade(trace, grader)).toMatchObject({ verdict: "fail", reason: "output contains `cannot help`, which it must not" });
+    expect(grade(trace, grader)).toMatchObject({
+      verdict: "fail",
+      reason: "output contains `cannot help`, which it must not",
+    });
     expect(grade(makeTrace(), grader).verdict).toBe("pass");
   });
 });
@@ -41,7 +59,10 @@ describe("regex", () => {
   it("passes on a match and quotes the pattern on a miss", () => {
     const grader = graderOf({ kind: "rule", check: "regex", pattern: "^\\d+$" });
     expect(grade(makeTrace({ output: "12345" }), grader).verdict).toBe("pass");
-    expect(grade(makeTrace({ output: "12a45" }), grader)).toMatchObject({ verdict: "fail", reason: "output does not match /^\\d+$/" });
+    expect(grade(makeTrace({ output: "12a45" }), grader)).toMatchObject({
+      verdict: "fail",
+      reason: "output does not match /^\\d+$/",
+    });
   });
 
   it("honours flags", () => {
@@ -63,7 +84,10 @@ describe("regex", () => {
   });
 
   it("refuses a catastrophic pattern as an error score rather than running it", () => {
-    const result = grade(makeTrace({ output: `${"a".repeat(40)}!` }), graderOf({ kind: "rule", check: "regex", pattern: "^(a+)+$" }));
+    const result = grade(
+      makeTrace({ output: `${"a".repeat(40)}!` }),
+      graderOf({ kind: "rule", check: "regex", pattern: "^(a+)+$" }),
+    );
     expect(result.verdict).toBe("error");
     expect(result.reason).toMatch(/invalid grader definition: pattern: .*nests a repetition/);
   });
@@ -85,7 +109,10 @@ describe("json_valid", () => {
   });
 
   it("fails when the output is missing", () => {
-    expect(grade(makeTrace({ output: undefined }), grader)).toMatchObject({ verdict: "fail", reason: "`output` is missing" });
+    expect(grade(makeTrace({ output: undefined }), grader)).toMatchObject({
+      verdict: "fail",
+      reason: "`output` is missing",
+    });
   });
 
   it("accepts a code fence only when allowed, and hints at the option", () => {
@@ -104,7 +131,11 @@ describe("json_schema", () => {
   const grader = graderOf({
     kind: "rule",
     check: "json_schema",
-    schema: { type: "object", required: ["answer", "confidence"], properties: { answer: { type: "string" }, confidence: { type: "number", maximum: 1 } } },
+    schema: {
+      type: "object",
+      required: ["answer", "confidence"],
+      properties: { answer: { type: "string" }, confidence: { type: "number", maximum: 1 } },
+    },
   });
 
   it("passes a conforming output (JSON text or structured)", () => {
@@ -115,7 +146,9 @@ describe("json_schema", () => {
   it("fails with the schema violations", () => {
     const result = grade(makeTrace({ output: { answer: 3, confidence: 2 } }), grader);
     expect(result).toMatchObject({ verdict: "fail" });
-    expect(result.reason).toBe("output does not satisfy the schema: $.answer must be string, got integer; $.confidence must be <= 1, got 2");
+    expect(result.reason).toBe(
+      "output does not satisfy the schema: $.answer must be string, got integer; $.confidence must be <= 1, got 2",
+    );
   });
 
   it("fails on unparseable output before validating", () => {

@@ -12,7 +12,8 @@ import type { TraceView } from "./trace-view";
 export type TraceEvaluator = (view: TraceView) => Outcome;
 type RuleOf<C extends RuleDefinition["check"]> = Extract<RuleDefinition, { check: C }>;
 
-const missingNote = (view: TraceView, target: string) => (view.value(target) === undefined ? ` (\`${target}\` is missing)` : "");
+const missingNote = (view: TraceView, target: string) =>
+  view.value(target) === undefined ? ` (\`${target}\` is missing)` : "";
 
 export function compileContains(rule: RuleOf<"contains"> | RuleOf<"not_contains">): TraceEvaluator {
   const { target, text, caseSensitive } = rule;
@@ -24,7 +25,9 @@ export function compileContains(rule: RuleOf<"contains"> | RuleOf<"not_contains"
     const present = haystack.includes(needle);
     if (present === wantPresent) return passed(`${target} ${present ? "contains" : "does not contain"} ${quoted}`);
     return failed(
-      present ? `${target} contains ${quoted}, which it must not` : `${target} does not contain ${quoted}${missingNote(view, target)}`,
+      present
+        ? `${target} contains ${quoted}, which it must not`
+        : `${target} does not contain ${quoted}${missingNote(view, target)}`,
     );
   };
 }
@@ -64,7 +67,8 @@ function parseTargetJson(view: TraceView, target: string, allowCodeFence: boolea
   if (typeof value !== "string") return { ok: true, value };
   const result = tryParseJson(allowCodeFence ? stripCodeFence(value) : value);
   if (result.ok) return result;
-  const hint = !allowCodeFence && value.trim().startsWith("```") ? "; it is wrapped in a code fence (set allowCodeFence)" : "";
+  const hint =
+    !allowCodeFence && value.trim().startsWith("```") ? "; it is wrapped in a code fence (set allowCodeFence)" : "";
   return { ok: false, reason: `${target} is not valid JSON: ${result.error}${hint}` };
 }
 

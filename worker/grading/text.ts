@@ -22,7 +22,7 @@ export function valueAtPath(root: unknown, segments: readonly string[]): unknown
       current = current[Number(segment)];
     } else {
       // Own properties only: a path must never reach `__proto__` or `constructor`.
-      if (!Object.prototype.hasOwnProperty.call(current, segment)) return undefined;
+      if (!Object.hasOwn(current, segment)) return undefined;
       current = (current as Record<string, unknown>)[segment];
     }
   }
@@ -74,7 +74,7 @@ export function jsonEquals(a: unknown, b: unknown): boolean {
   const right = b as Record<string, unknown>;
   const keys = Object.keys(left);
   if (keys.length !== Object.keys(right).length) return false;
-  return keys.every((key) => Object.prototype.hasOwnProperty.call(right, key) && jsonEquals(left[key], right[key]));
+  return keys.every((key) => Object.hasOwn(right, key) && jsonEquals(left[key], right[key]));
 }
 
 /**

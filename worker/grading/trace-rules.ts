@@ -1,8 +1,3 @@
-/**
- * @module Rule graders over a trace's structure: which tools were called and
- * how, how many calls, errors, latency, tokens and cost.
- */
-import type { Span } from "../domain/trace";
 import { spansOfType, totalUsage } from "../domain/trace";
 import { failed, passed, skipped } from "./outcome";
 import type { RuleDefinition } from "./rule-definitions";
@@ -23,7 +18,8 @@ function describeArgumentCheck(arg: ArgumentCheck): string {
 
 function argumentMet(arg: ArgumentCheck, segments: string[], args: unknown): boolean {
   const value = valueAtPath(args, segments);
-  if ("contains" in arg && arg.contains !== undefined) return value !== undefined && toText(value).includes(arg.contains);
+  if ("contains" in arg && arg.contains !== undefined)
+    return value !== undefined && toText(value).includes(arg.contains);
   return jsonEquals(value, arg.equals);
 }
 
@@ -43,7 +39,9 @@ export function compileToolCalled(rule: RuleOf<"tool_called">): TraceEvaluator {
     // all a reader needs to see the mistake.
     const first = argsOfCalls[0];
     const unmet = checks.find(({ arg, segments }) => !argumentMet(arg, segments, first));
-    const got = unmet ? ` (first call had \`${unmet.arg.path}\` = ${describeValue(valueAtPath(first, unmet.segments))})` : "";
+    const got = unmet
+      ? ` (first call had \`${unmet.arg.path}\` = ${describeValue(valueAtPath(first, unmet.segments))})`
+      : "";
     return failed(`tool \`${tool}\` was called ${times(calls.length)} but never with ${wanted}${got}`);
   };
 }
@@ -52,7 +50,9 @@ export function compileToolNotCalled(rule: RuleOf<"tool_not_called">): TraceEval
   const { tool } = rule;
   return (view) => {
     const n = toolSpans(view.trace, tool).length;
-    return n === 0 ? passed(`tool \`${tool}\` was not called`) : failed(`tool \`${tool}\` was called ${times(n)}; it must not be called`);
+    return n === 0
+      ? passed(`tool \`${tool}\` was not called`)
+      : failed(`tool \`${tool}\` was called ${times(n)}; it must not be called`);
   };
 }
 
@@ -61,7 +61,9 @@ export function compileMaxToolCalls(rule: RuleOf<"max_tool_calls">): TraceEvalua
   const what = tool === undefined ? "tool calls" : `calls of tool \`${tool}\``;
   return (view) => {
     const count = toolSpans(view.trace, tool).length;
-    return count <= n ? passed(`${count} ${what}, within the limit of ${n}`) : failed(`${count} ${what} exceed the limit of ${n}`);
+    return count <= n
+      ? passed(`${count} ${what}, within the limit of ${n}`)
+      : failed(`${count} ${what} exceed the limit of ${n}`);
   };
 }
 
@@ -69,7 +71,9 @@ export function compileMaxLlmCalls(rule: RuleOf<"max_llm_calls">): TraceEvaluato
   const { n } = rule;
   return (view) => {
     const count = spansOfType(view.trace, "llm").length;
-    return count <= n ? passed(`${count} LLM calls, within the limit of ${n}`) : failed(`${count} LLM calls exceed the limit of ${n}`);
+    return count <= n
+      ? passed(`${count} LLM calls, within the limit of ${n}`)
+      : failed(`${count} LLM calls exceed the limit of ${n}`);
   };
 }
 
@@ -115,7 +119,9 @@ export function compileTokenBudget(rule: RuleOf<"token_budget">): TraceEvaluator
     const within: string[] = [];
     for (const { label, key, limit } of budgets) {
       if (limit === undefined) continue;
-      (usage[key] > limit ? over : within).push(`${usage[key]} ${label} tokens ${usage[key] > limit ? "exceed" : "within"} budget ${limit}`);
+      (usage[key] > limit ? over : within).push(
+        `${usage[key]} ${label} tokens ${usage[key] > limit ? "exceed" : "within"} budget ${limit}`,
+      );
     }
     return over.length > 0 ? failed(over.join("; ")) : passed(within.join("; "));
   };

@@ -9,9 +9,19 @@ import { z } from "@hono/zod-openapi";
 
 export const windowPolicySchema = z
   .strictObject({
-    maxTraces: z.number().int().min(1, "must be at least 1").max(100_000).default(50)
+    maxTraces: z
+      .number()
+      .int()
+      .min(1, "must be at least 1")
+      .max(100_000)
+      .default(50)
       .openapi({ description: "Grade the window once it holds this many traces." }),
-    maxAgeMs: z.number().int().min(1_000, "must be at least 1000 ms").max(7 * 86_400_000).default(60_000)
+    maxAgeMs: z
+      .number()
+      .int()
+      .min(1_000, "must be at least 1000 ms")
+      .max(7 * 86_400_000)
+      .default(60_000)
       .openapi({ description: "Grade the window once its oldest trace is this old (ms), however few it holds." }),
   })
   .openapi("WindowPolicy");

@@ -44,7 +44,10 @@ describe("readBody", () => {
   it("takes a body of exactly the limit and refuses one byte more, with or without a Content-Length", async () => {
     const limit = 300 * 1024 + 7;
     const bytes = new Uint8Array(limit).map((_, i) => (i * 31) % 251);
-    for (const make of [(b: Uint8Array) => post(b), (b: Uint8Array) => post(b, { "content-length": String(b.byteLength) })]) {
+    for (const make of [
+      (b: Uint8Array) => post(b),
+      (b: Uint8Array) => post(b, { "content-length": String(b.byteLength) }),
+    ]) {
       // Buffer comparison: a deep equality over 300 KB takes seconds.
       expect(Buffer.from((await readBody(make(bytes), limit)).content).equals(bytes)).toBe(true);
       const over = new Uint8Array(limit + 1);
@@ -62,16 +65,22 @@ describe("readBody", () => {
       },
     });
     const body = await readBody(post(stream), 201_200);
-    expect(body.content.byteLength).toBe(Array.from({ length: 200 }, (_, i) => 1000 + (i % 7)).reduce((a, b) => a + b, 0));
+    expect(body.content.byteLength).toBe(
+      Array.from({ length: 200 }, (_, i) => 1000 + (i % 7)).reduce((a, b) => a + b, 0),
+    );
     expect([body.content[0], body.content[1000], body.content.at(-1)]).toEqual([0, 1, 199]);
   });
 
   it("refuses a declared Content-Length over the limit before reading", async () => {
-    await expect(readBody(post("x".repeat(10), { "content-length": "999999" }), 100)).rejects.toMatchObject({ status: 413 });
+    await expect(readBody(post("x".repeat(10), { "content-length": "999999" }), 100)).rejects.toMatchObject({
+      status: 413,
+    });
   });
 
   it("refuses invalid gzip and unknown encodings", async () => {
-    await expect(readBody(post("not gzip", { "content-encoding": "gzip" }), 100)).rejects.toMatchObject({ code: "invalid_gzip" });
+    await expect(readBody(post("not gzip", { "content-encoding": "gzip" }), 100)).rejects.toMatchObject({
+      code: "invalid_gzip",
+    });
     await expect(readBody(post("x", { "content-encoding": "br" }), 100)).rejects.toMatchObject({ status: 415 });
   });
 });

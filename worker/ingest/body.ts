@@ -71,7 +71,10 @@ async function collect(stream: ReadableStream<Uint8Array>, limit: number, declar
   const byob = byobReader(stream);
   const reader = byob ?? stream.getReader();
   // One byte past what is expected, so the end (or a body longer than declared) shows in a read.
-  const expected = Number.isSafeInteger(declared) && declared >= 0 && declared <= limit ? declared + 1 : Math.min(FIRST_BUFFER_BYTES, limit + 1);
+  const expected =
+    Number.isSafeInteger(declared) && declared >= 0 && declared <= limit
+      ? declared + 1
+      : Math.min(FIRST_BUFFER_BYTES, limit + 1);
   let buffer = new Uint8Array(expected);
   let total = 0;
   /** Room for `more` bytes after `total`; never more than one byte past the limit. */

@@ -22,7 +22,10 @@ describe("Content-Digest", () => {
 
   it("refuses a mismatch, a malformed header and unsupported algorithms with specific codes", async () => {
     const other = new TextEncoder().encode('{"agent":"b"}');
-    await expect(verifyContentDigest(`sha-256=:${await b64("SHA-256")}:`, other)).rejects.toMatchObject({ code: "digest_mismatch", status: 400 });
+    await expect(verifyContentDigest(`sha-256=:${await b64("SHA-256")}:`, other)).rejects.toMatchObject({
+      code: "digest_mismatch",
+      status: 400,
+    });
     await expect(verifyContentDigest("sha-256=abc", bytes)).rejects.toMatchObject({ code: "invalid_digest" });
     await expect(verifyContentDigest("md5=:AAAA:", bytes)).rejects.toMatchObject({ code: "unsupported_digest" });
     // Every supported digest present must match, not just one of them.

@@ -30,7 +30,11 @@ export async function verifyContentDigest(header: string | undefined | null, wir
   const digests = parseContentDigest(header);
   const supported = [...digests].filter(([alg]) => alg in ALGORITHMS);
   if (supported.length === 0) {
-    throw new ApiError(400, "unsupported_digest", "Content-Digest names no supported algorithm; use sha-256 or sha-512.");
+    throw new ApiError(
+      400,
+      "unsupported_digest",
+      "Content-Digest names no supported algorithm; use sha-256 or sha-512.",
+    );
   }
   for (const [alg, expected] of supported) {
     const actual = base64(await crypto.subtle.digest(ALGORITHMS[alg]!, wire));

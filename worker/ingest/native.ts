@@ -35,7 +35,11 @@ export function parseJsonBody(content: Uint8Array): unknown {
     return JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(content));
   } catch (err) {
     const detail = err instanceof SyntaxError ? err.message : "the body is not valid UTF-8";
-    throw new ApiError(400, "invalid_json", `The body is not valid JSON (${detail}). Send one trace object or an array of them.`);
+    throw new ApiError(
+      400,
+      "invalid_json",
+      `The body is not valid JSON (${detail}). Send one trace object or an array of them.`,
+    );
   }
 }
 
@@ -148,7 +152,10 @@ export async function storeTraces(
 ): Promise<ItemResult[]> {
   const stored = await writer.write(
     projectId,
-    prepared.map((p) => ({ ...p, toRecord: (r2Key: string, receivedAt: string) => toTraceRecord(projectId, p, r2Key, receivedAt) })),
+    prepared.map((p) => ({
+      ...p,
+      toRecord: (r2Key: string, receivedAt: string) => toTraceRecord(projectId, p, r2Key, receivedAt),
+    })),
   );
   const results: ItemResult[] = [...rejected];
   prepared.forEach((p, i) => {

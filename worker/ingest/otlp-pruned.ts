@@ -43,7 +43,11 @@ export class PrunedSpanReader {
     }
     for (const span of held) found.add(span.spanId);
     const missing = [...stored.spanIds].filter((id) => !found.has(id));
-    if (missing.length > 0) throw new PrunedSpansUnreadableError(traceId, `${missing.length} of its spans (${missing.slice(0, 3).join(", ")}) are in none of them`);
+    if (missing.length > 0)
+      throw new PrunedSpansUnreadableError(
+        traceId,
+        `${missing.length} of its spans (${missing.slice(0, 3).join(", ")}) are in none of them`,
+      );
     return [...spans, ...held];
   }
 
@@ -59,7 +63,10 @@ export class PrunedSpanReader {
     return pending;
   }
 
-  private async load(traceId: string, ref: { key: string; sha256: string }): Promise<Map<string, () => OtlpSpanRecord[]>> {
+  private async load(
+    traceId: string,
+    ref: { key: string; sha256: string },
+  ): Promise<Map<string, () => OtlpSpanRecord[]>> {
     let content: Uint8Array | null;
     try {
       content = await this.store.getContentAddressed(ref.key, ref.sha256);

@@ -20,7 +20,9 @@ describe("OtlpReader", () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 80 }), (bytes) => {
         expect(outcome(() => new OtlpReader(bytes).key())).toEqual(outcome(() => new BinaryReader(bytes).string()));
-        expect(outcome(() => new OtlpReader(bytes).hex())).toEqual(outcome(() => bytesToHex(new BinaryReader(bytes).bytes())));
+        expect(outcome(() => new OtlpReader(bytes).hex())).toEqual(
+          outcome(() => bytesToHex(new BinaryReader(bytes).bytes())),
+        );
         const tag = outcome(() => new OtlpReader(bytes).tagNumber());
         const expected = outcome(() => new BinaryReader(bytes).tag());
         expect("value" in tag ? { value: [tag.value >>> 3, tag.value & 7] } : tag).toEqual(expected);
@@ -31,15 +33,20 @@ describe("OtlpReader", () => {
 
   it("reads a run of ids, repeated or not, as hex() reads each one", () => {
     fc.assert(
-      fc.property(fc.array(fc.constantFrom(...fc.sample(fc.uint8Array({ minLength: 0, maxLength: 17 }), 6)), { maxLength: 30 }), (ids) => {
-        const writer = new BinaryWriter();
-        for (const id of ids) writer.bytes(id);
-        const reader = new OtlpReader(writer.finish());
-        for (const id of ids) expect(reader.repeatedHex()).toBe(bytesToHex(id));
-      }),
+      fc.property(
+        fc.array(fc.constantFrom(...fc.sample(fc.uint8Array({ minLength: 0, maxLength: 17 }), 6)), { maxLength: 30 }),
+        (ids) => {
+          const writer = new BinaryWriter();
+          for (const id of ids) writer.bytes(id);
+          const reader = new OtlpReader(writer.finish());
+          for (const id of ids) expect(reader.repeatedHex()).toBe(bytesToHex(id));
+        },
+      ),
       { numRuns: 500 },
     );
-    expect(() => new OtlpReader(lengthDelimited(new Uint8Array(16)).subarray(0, 9)).repeatedHex()).toThrow(/premature EOF/);
+    expect(() => new OtlpReader(lengthDelimited(new Uint8Array(16)).subarray(0, 9)).repeatedHex()).toThrow(
+      /premature EOF/,
+    );
   });
 
   it("gives each key back right when many keys (and many lengths) share the cache", () => {
@@ -63,7 +70,9 @@ describe("OtlpReader", () => {
     expect(new OtlpReader(lengthDelimited(expected)).matches(expected)).toBe(true);
     expect(new OtlpReader(lengthDelimited(expected.subarray(1))).matches(expected)).toBe(false);
     expect(() => new OtlpReader(lengthDelimited(expected).subarray(0, 5)).matches(expected)).toThrow(/premature EOF/);
-    const reader = new OtlpReader(new BinaryWriter().tag(1, WireType.LengthDelimited).bytes(expected).tag(2, WireType.Varint).int32(7).finish());
+    const reader = new OtlpReader(
+      new BinaryWriter().tag(1, WireType.LengthDelimited).bytes(expected).tag(2, WireType.Varint).int32(7).finish(),
+    );
     expect(reader.tagNumber()).toBe((1 << 3) | WireType.LengthDelimited);
     expect(reader.matches(expected)).toBe(true);
     expect(reader.tagNumber()).toBe((2 << 3) | WireType.Varint);

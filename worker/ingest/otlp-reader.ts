@@ -32,7 +32,8 @@ export class OtlpReader extends BinaryReader {
     const start = this.pos;
     const tag = this.uint32();
     const read = this.pos - start;
-    if (read > 5 || (read === 5 && this.data[this.pos - 1]! > 0x0f)) throw new Error("illegal tag: varint overflows uint32");
+    if (read > 5 || (read === 5 && this.data[this.pos - 1]! > 0x0f))
+      throw new Error("illegal tag: varint overflows uint32");
     const field = tag >>> 3;
     const wire = tag & 7;
     if (field <= 0 || wire > 5) throw new Error(`illegal tag: field no ${field} wire type ${wire}`);

@@ -15,8 +15,20 @@ const fixture = protobufRequest([
     resource: { "service.name": "svc", nested: { a: [1, "x", { b: true }] }, bytes: new Uint8Array([1, 2, 3]) },
     scope: { name: "s", version: "9" },
     spans: [
-      { spanId: "00f067aa0ba902b7", name: "root", start: 0, end: 10, attributes: { n: -5n, d: Number.NaN, huge: 2n ** 62n } },
-      { spanId: "00f067aa0ba902b8", parentSpanId: "00f067aa0ba902b7", name: "child", start: 1, events: [{ name: "e" }] },
+      {
+        spanId: "00f067aa0ba902b7",
+        name: "root",
+        start: 0,
+        end: 10,
+        attributes: { n: -5n, d: Number.NaN, huge: 2n ** 62n },
+      },
+      {
+        spanId: "00f067aa0ba902b8",
+        parentSpanId: "00f067aa0ba902b7",
+        name: "child",
+        start: 1,
+        events: [{ name: "e" }],
+      },
       { spanId: "0000000000000000", name: "bad id", start: 1 },
       { traceId: TRACE_ID, spanId: "00f067aa0ba902b9", name: "", start: 1 },
     ],
@@ -24,7 +36,15 @@ const fixture = protobufRequest([
   {
     resource: { "service.name": "other-svc" },
     scope: { name: "t", version: "1" },
-    spans: [{ spanId: "00f067aa0ba902ba", parentSpanId: "00f067aa0ba902b7", name: "late child", start: 2, attributes: { "gen_ai.agent.name": "helper" } }],
+    spans: [
+      {
+        spanId: "00f067aa0ba902ba",
+        parentSpanId: "00f067aa0ba902b7",
+        name: "late child",
+        start: 2,
+        attributes: { "gen_ai.agent.name": "helper" },
+      },
+    ],
   },
 ]);
 
@@ -34,7 +54,10 @@ function recordsFromTraceRequests(body: Uint8Array, maxBytes = 1_000_000): Map<s
   const out = new Map<string, OtlpSpanRecord[]>();
   for (const traceId of new Set(scan.spans.map((span) => span.traceId))) {
     const spans = scan.spans.filter((span) => span.traceId === traceId);
-    out.set(traceId, traceRequests(body, scan.groups, spans, maxBytes).flatMap((request) => decodeProtobufTracesFast(request).spans));
+    out.set(
+      traceId,
+      traceRequests(body, scan.groups, spans, maxBytes).flatMap((request) => decodeProtobufTracesFast(request).spans),
+    );
   }
   return out;
 }
@@ -53,7 +76,9 @@ describe("scanProtobufTraces", () => {
   ])("finds the spans and rejections the full decoder finds in %s", (_name, body) => {
     const scan = scanProtobufTraces(body);
     const decoded = decodeProtobufTracesFast(body);
-    expect(scan.spans.map((s) => [s.traceId, s.spanId, s.isRoot])).toEqual(decoded.spans.map((s) => [s.traceId, s.spanId, s.parentSpanId === null]));
+    expect(scan.spans.map((s) => [s.traceId, s.spanId, s.isRoot])).toEqual(
+      decoded.spans.map((s) => [s.traceId, s.spanId, s.parentSpanId === null]),
+    );
     expect(scan.rejected).toEqual(decoded.rejected);
   });
 
@@ -74,16 +99,29 @@ describe("scanProtobufTraces", () => {
     const largest = Math.max(...spans.map((span) => span.end - span.start));
     const requests = traceRequests(body, scan.groups, spans, largest * 2);
     expect(requests.length).toBeGreaterThan(1);
-    expect(requests.flatMap((r) => decodeProtobufTracesFast(r).spans.map((s) => s.spanId))).toEqual(spans.map((s) => s.spanId));
+    expect(requests.flatMap((r) => decodeProtobufTracesFast(r).spans.map((s) => s.spanId))).toEqual(
+      spans.map((s) => s.spanId),
+    );
   });
 
   it("suggests the root's gen_ai.agent.name, then any span's, then the resource's service.name", () => {
     const scan = scanProtobufTraces(fixture);
     expect(provisionalAgent(scan.spans, scan.groups)).toBe("helper");
     const sdk = scanProtobufTraces(sdkPayload());
-    const agents = new Set([...new Set(sdk.spans.map((s) => s.traceId))].map((id) => provisionalAgent(sdk.spans.filter((s) => s.traceId === id), sdk.groups)));
+    const agents = new Set(
+      [...new Set(sdk.spans.map((s) => s.traceId))].map((id) =>
+        provisionalAgent(
+          sdk.spans.filter((s) => s.traceId === id),
+          sdk.groups,
+        ),
+      ),
+    );
     expect(agents).toEqual(new Set(["planner", "writer"]));
-    const plain = scanProtobufTraces(protobufRequest([{ resource: { "service.name": "svc-only" }, spans: [{ spanId: "00f067aa0ba902b7", name: "root", start: 0 }] }]));
+    const plain = scanProtobufTraces(
+      protobufRequest([
+        { resource: { "service.name": "svc-only" }, spans: [{ spanId: "00f067aa0ba902b7", name: "root", start: 0 }] },
+      ]),
+    );
     expect(provisionalAgent(plain.spans, plain.groups)).toBe("svc-only");
   });
 

@@ -56,9 +56,10 @@ export function scanProtobufTraces(body: Uint8Array): OtlpScan {
     let r = 0;
     while (reader.pos < reader.len) {
       const tag = reader.tagNumber();
-    const field = tag >>> 3;
-    const wire: WireType = tag & 7;
-      if (field === 1 && wire === WireType.LengthDelimited) scanResourceSpans(reader, end(reader), r++, scan, rejections);
+      const field = tag >>> 3;
+      const wire: WireType = tag & 7;
+      if (field === 1 && wire === WireType.LengthDelimited)
+        scanResourceSpans(reader, end(reader), r++, scan, rejections);
       else reader.skip(wire, field);
     }
   } catch (error) {
@@ -117,7 +118,10 @@ function scanResourceSpans(reader: OtlpReader, stop: number, r: number, scan: Ot
   });
 }
 
-function scanScopeSpans(reader: OtlpReader, stop: number): { group: ScannedGroup; spans: { raw: RawSpan; span: ScannedSpan }[] } {
+function scanScopeSpans(
+  reader: OtlpReader,
+  stop: number,
+): { group: ScannedGroup; spans: { raw: RawSpan; span: ScannedSpan }[] } {
   const group: ScannedGroup = { resources: [], scopes: [], serviceName: undefined };
   const spans: { raw: RawSpan; span: ScannedSpan }[] = [];
   while (reader.pos < stop) {
@@ -348,7 +352,12 @@ export function provisionalAgent(spans: ScannedSpan[], groups: ScannedGroup[]): 
  * Each request is written into one buffer of its exact size: every length is known
  * before a byte is written, so no writer grows, forks or joins.
  */
-export function traceRequests(body: Uint8Array, groups: ScannedGroup[], spans: ScannedSpan[], maxBytes: number): Uint8Array[] {
+export function traceRequests(
+  body: Uint8Array,
+  groups: ScannedGroup[],
+  spans: ScannedSpan[],
+  maxBytes: number,
+): Uint8Array[] {
   const requests: Uint8Array[] = [];
   let first = 0;
   let size = 0;
@@ -382,7 +391,13 @@ function varintBytes(value: number): number {
  * group is one ResourceSpans (field 1: the resource; field 2: one ScopeSpans with
  * field 1, the scope, and field 2, each span).
  */
-function writeRequest(body: Uint8Array, groups: ScannedGroup[], spans: ScannedSpan[], from: number, to: number): Uint8Array {
+function writeRequest(
+  body: Uint8Array,
+  groups: ScannedGroup[],
+  spans: ScannedSpan[],
+  from: number,
+  to: number,
+): Uint8Array {
   const runs: { group: ScannedGroup; from: number; to: number; scopeSpans: number; resourceSpans: number }[] = [];
   let total = 0;
   for (let i = from; i < to; ) {
@@ -390,7 +405,8 @@ function writeRequest(body: Uint8Array, groups: ScannedGroup[], spans: ScannedSp
     let j = i;
     let scopeSpans = 0;
     for (const [start, stop] of group.scopes) scopeSpans += fieldBytes(stop - start);
-    for (; j < to && spans[j]!.group === spans[i]!.group; j++) scopeSpans += fieldBytes(spans[j]!.end - spans[j]!.start);
+    for (; j < to && spans[j]!.group === spans[i]!.group; j++)
+      scopeSpans += fieldBytes(spans[j]!.end - spans[j]!.start);
     let resourceSpans = fieldBytes(scopeSpans);
     for (const [start, stop] of group.resources) resourceSpans += fieldBytes(stop - start);
     runs.push({ group, from: i, to: j, scopeSpans, resourceSpans });

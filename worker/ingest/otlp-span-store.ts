@@ -75,12 +75,26 @@ export const OTLP_SHARD_SCHEMA = `
  * Runs inside the object's `blockConcurrencyWhile`, before any request.
  */
 export function migrateLegacySpans(sql: SqlStorage): void {
-  const tables = new Set(sql.exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'").toArray().map((row) => row.name));
-  const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('otlp_traces')").toArray().map((row) => row.name);
+  const tables = new Set(
+    sql
+      .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
+      .toArray()
+      .map((row) => row.name),
+  );
+  const columns = sql
+    .exec<{ name: string }>("SELECT name FROM pragma_table_info('otlp_traces')")
+    .toArray()
+    .map((row) => row.name);
   if (!columns.includes("span_ids")) sql.exec("ALTER TABLE otlp_traces ADD COLUMN span_ids TEXT NOT NULL DEFAULT ''");
   // Pieces written before they named their request keep null there, and are never pruned.
-  const pieceColumns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('otlp_span_sets')").toArray().map((row) => row.name);
-  if (!pieceColumns.includes("request_key")) sql.exec("ALTER TABLE otlp_span_sets ADD COLUMN request_key TEXT; ALTER TABLE otlp_span_sets ADD COLUMN request_sha256 TEXT");
+  const pieceColumns = sql
+    .exec<{ name: string }>("SELECT name FROM pragma_table_info('otlp_span_sets')")
+    .toArray()
+    .map((row) => row.name);
+  if (!pieceColumns.includes("request_key"))
+    sql.exec(
+      "ALTER TABLE otlp_span_sets ADD COLUMN request_key TEXT; ALTER TABLE otlp_span_sets ADD COLUMN request_sha256 TEXT",
+    );
   if (tables.has("otlp_spans")) {
     sql.exec(`
       CREATE TABLE IF NOT EXISTS otlp_span_ids (project_id TEXT NOT NULL, trace_id TEXT NOT NULL, span_id TEXT NOT NULL, PRIMARY KEY (project_id, trace_id, span_id)) WITHOUT ROWID;
@@ -241,16 +255,24 @@ export class OtlpSpanStore {
    * never reopens a finished trace. A trace with new spans is (re)opened and due
    * `quietMs` after this call (or `rootlessQuietMs` while no root span is known).
    */
-  record(req: RecordSpansRequest, periods: QuietPeriods, now: number): RecordSpansResult & { earliestDue: number | null; indexAt: number | null } {
+  record(
+    req: RecordSpansRequest,
+    periods: QuietPeriods,
+    now: number,
+  ): RecordSpansResult & { earliestDue: number | null; indexAt: number | null } {
     const { projectId } = req;
-    const known = this.knownTraces(projectId, req.traces.map((t) => t.traceId));
+    const known = this.knownTraces(
+      projectId,
+      req.traces.map((t) => t.traceId),
+    );
     const conflicts: RecordSpansResult["conflicts"] = [];
     const stored: { trace: OtlpTraceSpans; newIds: string; count: number; root: number }[] = [];
     let offered = 0;
     let accepted = 0;
     for (const trace of req.traces) {
       const prior = known.get(trace.traceId);
-      if (trace.spanIds.length % SPAN_ID_CHARS !== 0) throw new RangeError(`span ids of trace ${trace.traceId} are not ${SPAN_ID_CHARS} characters each`);
+      if (trace.spanIds.length % SPAN_ID_CHARS !== 0)
+        throw new RangeError(`span ids of trace ${trace.traceId} are not ${SPAN_ID_CHARS} characters each`);
       const spans = trace.spanIds.length / SPAN_ID_CHARS;
       if (prior?.native) {
         conflicts.push({ traceId: trace.traceId, spans });
@@ -278,11 +300,16 @@ export class OtlpSpanStore {
       // A protobuf piece is stored whole even when some of its spans were stored before (a
       // partly repeated request); assembly keeps one copy of each span id. A piece goes in as
       // a BLOB, a JSON array of records as TEXT: the column's type tells them apart.
-      const pieces = "records" in trace.content ? [...jsonArrayChunks(records)] : trace.content.protobuf.map(exactBuffer);
+      const pieces =
+        "records" in trace.content ? [...jsonArrayChunks(records)] : trace.content.protobuf.map(exactBuffer);
       for (const piece of pieces) {
         this.sql.exec(
           "INSERT INTO otlp_span_sets (project_id, trace_id, spans, request_key, request_sha256) VALUES (?, ?, ?, ?, ?)",
-          projectId, trace.traceId, piece, req.batch.key, req.batch.sha256,
+          projectId,
+          trace.traceId,
+          piece,
+          req.batch.key,
+          req.batch.sha256,
         );
       }
       stored.push({ trace, newIds, count, root });
@@ -290,7 +317,12 @@ export class OtlpSpanStore {
     if (stored.length === 0) return { accepted: 0, duplicates: offered, conflicts, earliestDue: null, indexAt: null };
 
     for (const [hash, json] of req.resources) {
-      this.sql.exec("INSERT OR IGNORE INTO otlp_resources (project_id, hash, json) VALUES (?, ?, ?)", projectId, hash, json);
+      this.sql.exec(
+        "INSERT OR IGNORE INTO otlp_resources (project_id, hash, json) VALUES (?, ?, ?)",
+        projectId,
+        hash,
+        json,
+      );
     }
 
     // Each trace with new spans is (re)opened and due a quiet period from now: one statement for all of them.
@@ -298,9 +330,14 @@ export class OtlpSpanStore {
     const spanCounts = new Map<string, number>();
     for (const row of this.sql.exec<{ id: string; due_at: number; span_count: number }>(
       RECORD_TRACES_SQL,
-      now, now, periods.quietMs, periods.rootlessQuietMs, req.receivedAt,
+      now,
+      now,
+      periods.quietMs,
+      periods.rootlessQuietMs,
+      req.receivedAt,
       JSON.stringify(stored.map(({ trace, newIds, count, root }) => [projectId, trace.traceId, root, count, newIds])),
-      periods.quietMs, periods.rootlessQuietMs,
+      periods.quietMs,
+      periods.rootlessQuietMs,
     )) {
       earliestDue = earliestDue === null ? row.due_at : Math.min(earliestDue, row.due_at);
       spanCounts.set(row.id, row.span_count);
@@ -365,11 +402,19 @@ export class OtlpSpanStore {
         limit,
       )
       .toArray()
-      .map((r) => ({ projectId: r.project_id, id: r.id, changeSeq: r.change_seq, revision: r.revision, receivedAt: r.received_at }));
+      .map((r) => ({
+        projectId: r.project_id,
+        id: r.id,
+        changeSeq: r.change_seq,
+        revision: r.revision,
+        receivedAt: r.received_at,
+      }));
   }
 
   nextDueAt(): number | null {
-    return this.sql.exec<{ at: number | null }>("SELECT min(due_at) AS at FROM otlp_traces WHERE due_at IS NOT NULL").one().at;
+    return this.sql
+      .exec<{ at: number | null }>("SELECT min(due_at) AS at FROM otlp_traces WHERE due_at IS NOT NULL")
+      .one().at;
   }
 
   /**
@@ -381,16 +426,23 @@ export class OtlpSpanStore {
   storedSpans(projectId: string, traceIds: string[]): Map<string, StoredSpans> {
     const want = JSON.stringify(traceIds.map((id) => [projectId, id]));
     const found = new Map(traceIds.map((id) => [id, { requests: [] as StoredRequest[], pieces: [] as StoredPiece[] }]));
-    for (const row of this.sql.exec<{ seq: number; trace_id: string; request_key: string; request_sha256: string }>(STORED_REQUESTS_SQL, want)) {
+    for (const row of this.sql.exec<{ seq: number; trace_id: string; request_key: string; request_sha256: string }>(
+      STORED_REQUESTS_SQL,
+      want,
+    )) {
       found.get(row.trace_id)?.requests.push({ seq: row.seq, key: row.request_key, sha256: row.request_sha256 });
     }
-    for (const row of this.sql.exec<{ seq: number; trace_id: string; spans: string | ArrayBuffer }>(STORED_PIECES_SQL, want)) {
+    for (const row of this.sql.exec<{ seq: number; trace_id: string; spans: string | ArrayBuffer }>(
+      STORED_PIECES_SQL,
+      want,
+    )) {
       found.get(row.trace_id)?.pieces.push({ seq: row.seq, spans: row.spans });
     }
     const pruned = [...found].filter(([, stored]) => stored.requests.length > 0).map(([id]) => [projectId, id]);
     const spanIds = new Map<string, string>();
     if (pruned.length > 0) {
-      for (const row of this.sql.exec<{ id: string; span_ids: string }>(SPAN_IDS_SQL, JSON.stringify(pruned))) spanIds.set(row.id, row.span_ids);
+      for (const row of this.sql.exec<{ id: string; span_ids: string }>(SPAN_IDS_SQL, JSON.stringify(pruned)))
+        spanIds.set(row.id, row.span_ids);
     }
     const bySeq = (a: { seq: number }, b: { seq: number }) => a.seq - b.seq;
     return new Map(
@@ -410,7 +462,10 @@ export class OtlpSpanStore {
     const records: (OtlpSpanRecord & { resourceRef?: string })[] = [];
     for (const piece of pieces) {
       // Protobuf pieces were validated span by span when they arrived; they decode to records with their resource.
-      const stored = typeof piece.spans === "string" ? (JSON.parse(piece.spans) as OtlpSpanRecord[]) : decodeProtobufTracesFast(new Uint8Array(piece.spans)).spans;
+      const stored =
+        typeof piece.spans === "string"
+          ? (JSON.parse(piece.spans) as OtlpSpanRecord[])
+          : decodeProtobufTracesFast(new Uint8Array(piece.spans)).spans;
       for (const record of stored) records.push(record);
     }
     const refs = [...new Set(records.map((r) => r.resourceRef).filter((ref) => ref !== undefined))];
@@ -436,7 +491,10 @@ export class OtlpSpanStore {
    * were being written (such a trace stays open and is assembled again later). Two
    * statements for the whole run, not three per trace. Returns the ids committed.
    */
-  commitRevisions(projectId: string, revisions: { due: DueTrace; revision: number; record: TraceRecord }[]): Set<string> {
+  commitRevisions(
+    projectId: string,
+    revisions: { due: DueTrace; revision: number; record: TraceRecord }[],
+  ): Set<string> {
     if (revisions.length === 0) return new Set();
     const committed = new Set(
       this.sql
@@ -451,7 +509,9 @@ export class OtlpSpanStore {
     if (done.length > 0) {
       this.sql.exec(
         FINISH_TRACES_SQL,
-        JSON.stringify(done.map(({ due, record }) => [projectId, due.id, JSON.stringify(record), record.sha256, record.agent])),
+        JSON.stringify(
+          done.map(({ due, record }) => [projectId, due.id, JSON.stringify(record), record.sha256, record.agent]),
+        ),
       );
       // No span came while the revision was written, so it holds every piece: they give way to their requests.
       const ids = JSON.stringify(done.map(({ due }) => [projectId, due.id]));
@@ -468,7 +528,11 @@ export class OtlpSpanStore {
    */
   quarantine(projectId: string, traceId: string): void {
     this.sql.exec("UPDATE otlp_traces SET due_at = NULL WHERE project_id = ? AND id = ?", projectId, traceId);
-    this.sql.exec("UPDATE traces SET state = 'quarantined', indexed = 0, index_after = NULL WHERE project_id = ? AND id = ?", projectId, traceId);
+    this.sql.exec(
+      "UPDATE traces SET state = 'quarantined', indexed = 0, index_after = NULL WHERE project_id = ? AND id = ?",
+      projectId,
+      traceId,
+    );
   }
 
   /** Moves a trace that cannot be assembled out of the way, so one bad trace does not stall the alarm. */

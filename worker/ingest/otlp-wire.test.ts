@@ -12,8 +12,20 @@ const fixture = protobufRequest([
     resource: { "service.name": "svc", nested: { a: [1, "x", { b: true }] }, bytes: new Uint8Array([1, 2, 3]) },
     scope: { name: "s", version: "9" },
     spans: [
-      { spanId: "00f067aa0ba902b7", name: "root", start: 0, end: 10, attributes: { n: -5n, d: Number.NaN, huge: 2n ** 62n } },
-      { spanId: "00f067aa0ba902b8", parentSpanId: "00f067aa0ba902b7", name: "child", start: 1, events: [{ name: "e" }] },
+      {
+        spanId: "00f067aa0ba902b7",
+        name: "root",
+        start: 0,
+        end: 10,
+        attributes: { n: -5n, d: Number.NaN, huge: 2n ** 62n },
+      },
+      {
+        spanId: "00f067aa0ba902b8",
+        parentSpanId: "00f067aa0ba902b7",
+        name: "child",
+        start: 1,
+        events: [{ name: "e" }],
+      },
       { spanId: "0000000000000000", name: "bad id", start: 1 },
       { traceId: TRACE_ID, spanId: "00f067aa0ba902b9", name: "", start: 1 },
     ],
@@ -38,7 +50,11 @@ describe("decodeProtobufTracesFast", () => {
   });
 
   it("refuses what the generic decoder refuses, with OtlpDecodeError", () => {
-    for (const body of [new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]), new Uint8Array([0x0a, 0x05, 0x12]), new Uint8Array([0xff])]) {
+    for (const body of [
+      new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0x0f, 0x01]),
+      new Uint8Array([0x0a, 0x05, 0x12]),
+      new Uint8Array([0xff]),
+    ]) {
       expect(() => decodeProtobufTraces(body)).toThrow(OtlpDecodeError);
       expect(() => decodeProtobufTracesFast(body)).toThrow(OtlpDecodeError);
     }

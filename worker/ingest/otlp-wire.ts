@@ -6,11 +6,21 @@
  * as `decodeProtobufTraces` (otlp-wire.test.ts checks that on the same payloads).
  */
 import { WireType, base64Encode } from "@bufbuild/protobuf/wire";
-import { type OtlpDecodeResult, type OtlpSpanRecord } from "../otlp";
+import type { OtlpDecodeResult, OtlpSpanRecord } from "../otlp";
 import { undecodableProtobuf } from "../otlp/errors";
 import { int64ToJson, setKey } from "../otlp/attributes";
 import { OtlpReader } from "./otlp-reader";
-import { emptyRawSpan, NO_TIME, RejectionLog, spanProblem, toSpanRecord, unixNanosOfFixed64, type OtlpScope, type RawSpan, type UnixNanos } from "../otlp/span-record";
+import {
+  emptyRawSpan,
+  NO_TIME,
+  RejectionLog,
+  spanProblem,
+  toSpanRecord,
+  unixNanosOfFixed64,
+  type OtlpScope,
+  type RawSpan,
+  type UnixNanos,
+} from "../otlp/span-record";
 
 /** Nesting of AnyValue arrays/kvlists accepted before the body is called malformed (as protobuf-es limits recursion). */
 export const MAX_DEPTH = 100;
@@ -23,9 +33,10 @@ export function decodeProtobufTracesFast(body: Uint8Array): OtlpDecodeResult {
     let r = 0;
     while (reader.pos < reader.len) {
       const tag = reader.tagNumber();
-    const field = tag >>> 3;
-    const wire: WireType = tag & 7;
-      if (field === 1 && wire === WireType.LengthDelimited) readResourceSpans(reader, end(reader), r++, spans, rejections);
+      const field = tag >>> 3;
+      const wire: WireType = tag & 7;
+      if (field === 1 && wire === WireType.LengthDelimited)
+        readResourceSpans(reader, end(reader), r++, spans, rejections);
       else reader.skip(wire, field);
     }
   } catch (error) {
@@ -46,7 +57,13 @@ export function expectWire(actual: WireType, expected: WireType, field: number):
   if (actual !== expected) throw new Error(`field ${field} has wire type ${actual}, expected ${expected}`);
 }
 
-function readResourceSpans(reader: OtlpReader, stop: number, r: number, out: OtlpSpanRecord[], log: RejectionLog): void {
+function readResourceSpans(
+  reader: OtlpReader,
+  stop: number,
+  r: number,
+  out: OtlpSpanRecord[],
+  log: RejectionLog,
+): void {
   // Spans may come before the resource on the wire, so they are kept raw until the message ends.
   const resource: Record<string, unknown> = {};
   const scopes: { scope: OtlpScope; spans: RawSpan[] }[] = [];

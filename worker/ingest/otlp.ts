@@ -9,7 +9,14 @@
  */
 import { ApiError } from "../errors";
 import {
-  agentOfTrace, decodeOtlpTraces, groupSpansByTrace, MAX_REJECTION_REASONS, otlpContentType, type OtlpFormat, type OtlpRejections, type OtlpSpanRecord,
+  agentOfTrace,
+  decodeOtlpTraces,
+  groupSpansByTrace,
+  MAX_REJECTION_REASONS,
+  otlpContentType,
+  type OtlpFormat,
+  type OtlpRejections,
+  type OtlpSpanRecord,
 } from "../otlp";
 import { shardOf } from "../storage/durable-objects";
 import { sha256Hex } from "../storage/hash";
@@ -52,7 +59,8 @@ export async function ingestOtlp(
 ): Promise<OtlpIngestOutcome> {
   const { content } = body;
   const maxSpanBytes = Math.min(limits.maxSpanBytes, MAX_SPAN_RECORD_BYTES);
-  const prepared = format === "protobuf" ? protobufTraces(content, maxSpanBytes) : await jsonTraces(content, maxSpanBytes);
+  const prepared =
+    format === "protobuf" ? protobufTraces(content, maxSpanBytes) : await jsonTraces(content, maxSpanBytes);
   const { rejected, resources } = prepared;
 
   const byShard = new Map<number, OtlpTraceSpans[]>();
@@ -65,16 +73,29 @@ export async function ingestOtlp(
   if (byShard.size === 0) return { accepted: 0, duplicates: 0, rejected: rejected.toJSON() };
 
   // A gzip body is stored as the client sent it; anything else is compressed here.
-  const stored = body.encoding === "gzip" ? { bytes: body.wire, encoding: "gzip" as const } : { bytes: compressForStorage(content), encoding: "br" as const };
+  const stored =
+    body.encoding === "gzip"
+      ? { bytes: body.wire, encoding: "gzip" as const }
+      : { bytes: compressForStorage(content), encoding: "br" as const };
   const [contentSha256, storedSha256] = await Promise.all([sha256Hex(content), sha256Hex(stored.bytes)]);
   const key = otlpBatchKey(projectId, contentSha256, format);
-  const put = await store.putContentAddressed(key, { ...stored, sha256: storedSha256 }, { sha256: contentSha256, contentType: otlpContentType(format) });
+  const put = await store.putContentAddressed(
+    key,
+    { ...stored, sha256: storedSha256 },
+    { sha256: contentSha256, contentType: otlpContentType(format) },
+  );
   const batch: OtlpBatchRef = { key, sha256: put.sha256, sizeBytes: content.byteLength };
   if (put.outcome === "different") {
     // The key is the content's own hash, so other bytes under it mean the stored object is damaged.
-    throw new ApiError(503, "storage_inconsistent", `The stored copy of this request (${batch.key}) fails its SHA-256 check; retry later.`, undefined, {
-      "Retry-After": "30",
-    });
+    throw new ApiError(
+      503,
+      "storage_inconsistent",
+      `The stored copy of this request (${batch.key}) fails its SHA-256 check; retry later.`,
+      undefined,
+      {
+        "Retry-After": "30",
+      },
+    );
   }
 
   const receivedAt = new Date().toISOString();
@@ -126,14 +147,23 @@ function shardStub(env: Env, projectId: string, shard: number) {
  * only the span ids its trace counts), each trace's records decoded on demand. For
  * re-assembling a trace whose stored pieces were pruned, from the raw request in R2.
  */
-export async function spansByTraceOf(content: Uint8Array, format: OtlpFormat): Promise<Map<string, () => OtlpSpanRecord[]>> {
-  const prepared = format === "protobuf" ? protobufTraces(content, MAX_SPAN_RECORD_BYTES) : await jsonTraces(content, MAX_SPAN_RECORD_BYTES);
-  const resources = new Map(prepared.resources.map(([hash, json]) => [hash, JSON.parse(json) as OtlpSpanRecord["resource"]]));
+export async function spansByTraceOf(
+  content: Uint8Array,
+  format: OtlpFormat,
+): Promise<Map<string, () => OtlpSpanRecord[]>> {
+  const prepared =
+    format === "protobuf"
+      ? protobufTraces(content, MAX_SPAN_RECORD_BYTES)
+      : await jsonTraces(content, MAX_SPAN_RECORD_BYTES);
+  const resources = new Map(
+    prepared.resources.map(([hash, json]) => [hash, JSON.parse(json) as OtlpSpanRecord["resource"]]),
+  );
   return new Map(
     prepared.traces.map((trace) => [
       trace.traceId,
       () => {
-        if ("protobuf" in trace.content) return trace.content.protobuf.flatMap((piece) => decodeProtobufTracesFast(piece).spans);
+        if ("protobuf" in trace.content)
+          return trace.content.protobuf.flatMap((piece) => decodeProtobufTracesFast(piece).spans);
         return trace.content.records.map((json) => {
           const { resourceRef, ...record } = JSON.parse(json) as OtlpSpanRecord & { resourceRef?: string };
           return { ...record, resource: (resourceRef === undefined ? undefined : resources.get(resourceRef)) ?? {} };
@@ -159,20 +189,25 @@ function protobufTraces(content: Uint8Array, maxSpanBytes: number): PreparedTrac
   const byTrace = new Map<string, ScannedSpan[]>();
   for (const span of scan.spans) {
     if (span.end - span.start > maxSpanBytes) {
-      rejected.add(`span ${span.spanId} of trace ${span.traceId}`, `is ${span.end - span.start} bytes; the limit per span is ${maxSpanBytes} bytes (MAX_TRACE_BYTES)`);
+      rejected.add(
+        `span ${span.spanId} of trace ${span.traceId}`,
+        `is ${span.end - span.start} bytes; the limit per span is ${maxSpanBytes} bytes (MAX_TRACE_BYTES)`,
+      );
       continue;
     }
     const spans = byTrace.get(span.traceId);
     if (spans) spans.push(span);
     else byTrace.set(span.traceId, [span]);
   }
-  const traces = [...byTrace].map(([traceId, spans]): OtlpTraceSpans => ({
-    traceId,
-    agent: provisionalAgent(spans, scan.groups),
-    spanIds: spans.map((span) => span.spanId).join(""),
-    roots: spans.flatMap((span, i) => (span.isRoot ? [i] : [])),
-    content: { protobuf: traceRequests(content, scan.groups, spans, MAX_SPAN_SET_BYTES) },
-  }));
+  const traces = [...byTrace].map(
+    ([traceId, spans]): OtlpTraceSpans => ({
+      traceId,
+      agent: provisionalAgent(spans, scan.groups),
+      spanIds: spans.map((span) => span.spanId).join(""),
+      roots: spans.flatMap((span, i) => (span.isRoot ? [i] : [])),
+      content: { protobuf: traceRequests(content, scan.groups, spans, MAX_SPAN_SET_BYTES) },
+    }),
+  );
   return { traces, resources: [], rejected };
 }
 
@@ -197,7 +232,10 @@ async function jsonTraces(content: Uint8Array, maxSpanChars: number): Promise<Pr
       const record = JSON.stringify({ ...span, resource: undefined, resourceRef: resourceRefs.get(span.resource) });
       // Length in UTF-16 units bounds the UTF-8 size from below; close enough for a guard this far from the cap.
       if (record.length > maxSpanChars) {
-        rejected.add(`span ${span.spanId} of trace ${traceId}`, `is ${record.length} bytes as JSON; the limit per span is ${maxSpanChars} bytes (MAX_TRACE_BYTES)`);
+        rejected.add(
+          `span ${span.spanId} of trace ${traceId}`,
+          `is ${record.length} bytes as JSON; the limit per span is ${maxSpanChars} bytes (MAX_TRACE_BYTES)`,
+        );
         continue;
       }
       if (span.parentSpanId === null) entry.roots.push(records.length);

@@ -19,9 +19,7 @@ export function renderError(err: Error, c: Context): Response {
     return c.json(errorBody("http_error", err.message || "Request failed."), err.status);
   }
   console.error("unhandled error", c.req.method, c.req.path, err);
-  return c.json(
-    errorBody("unavailable", "The server could not complete the request; retry the same request."),
-    503,
-    { "Retry-After": "1" },
-  );
+  return c.json(errorBody("unavailable", "The server could not complete the request; retry the same request."), 503, {
+    "Retry-After": "1",
+  });
 }

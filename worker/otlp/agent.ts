@@ -29,7 +29,10 @@ export function agentOfSpan(span: OtlpSpanRecord): string {
  */
 export function agentOfTrace(
   spans: OtlpSpanRecord[],
-  tree: { ordered: OtlpSpanRecord[]; root: OtlpSpanRecord | undefined } = { ordered: byStartTime(spans), root: findRoot(spans) },
+  tree: { ordered: OtlpSpanRecord[]; root: OtlpSpanRecord | undefined } = {
+    ordered: byStartTime(spans),
+    root: findRoot(spans),
+  },
 ): string {
   // Assembly has already ordered the spans and found the root; it passes them in rather than paying for both again.
   const { ordered, root } = tree;

@@ -14,7 +14,13 @@ describe("agent of a trace", () => {
       {
         resource: { "service.name": "svc" },
         spans: [
-          { spanId: CHILD, parentSpanId: ROOT, name: "sub", start: 5, attributes: { "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "inner" } },
+          {
+            spanId: CHILD,
+            parentSpanId: ROOT,
+            name: "sub",
+            start: 5,
+            attributes: { "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "inner" },
+          },
           { spanId: ROOT, name: "root", start: 0, attributes: { "gen_ai.agent.name": "outer" } },
         ],
       },
@@ -29,8 +35,20 @@ describe("agent of a trace", () => {
         resource: { "service.name": "svc" },
         spans: [
           { spanId: ROOT, name: "POST /chat", start: 0 },
-          { spanId: "1000000000000003", parentSpanId: ROOT, name: "tool", start: 1, attributes: { "gen_ai.agent.name": "from-tool" } },
-          { spanId: CHILD, parentSpanId: ROOT, name: "agent", start: 2, attributes: { "openinference.span.kind": "AGENT", "gen_ai.agent.name": "planner" } },
+          {
+            spanId: "1000000000000003",
+            parentSpanId: ROOT,
+            name: "tool",
+            start: 1,
+            attributes: { "gen_ai.agent.name": "from-tool" },
+          },
+          {
+            spanId: CHILD,
+            parentSpanId: ROOT,
+            name: "agent",
+            start: 2,
+            attributes: { "openinference.span.kind": "AGENT", "gen_ai.agent.name": "planner" },
+          },
         ],
       },
     ]);
@@ -39,7 +57,10 @@ describe("agent of a trace", () => {
 
   it("falls back to the root resource's service.name, then unknown_service", () => {
     const spans = decodedSpans([
-      { resource: { "service.name": "other-svc" }, spans: [{ spanId: CHILD, parentSpanId: ROOT, name: "child", start: 5 }] },
+      {
+        resource: { "service.name": "other-svc" },
+        spans: [{ spanId: CHILD, parentSpanId: ROOT, name: "child", start: 5 }],
+      },
       { resource: { "service.name": "root-svc" }, spans: [{ spanId: ROOT, name: "root", start: 0 }] },
     ]);
     expect(agentOfTrace(spans)).toBe("root-svc");
@@ -48,7 +69,13 @@ describe("agent of a trace", () => {
   });
 
   it("fits agent names to the trace schema", () => {
-    const spans = decodedSpans([{ spans: [{ spanId: ROOT, name: "root", start: 0, attributes: { "gen_ai.agent.name": `bad\nname${"x".repeat(300)}` } }] }]);
+    const spans = decodedSpans([
+      {
+        spans: [
+          { spanId: ROOT, name: "root", start: 0, attributes: { "gen_ai.agent.name": `bad\nname${"x".repeat(300)}` } },
+        ],
+      },
+    ]);
     const agent = agentOfTrace(spans);
     expect(agent).toHaveLength(200);
     expect(agent.startsWith("bad name")).toBe(true);
@@ -63,9 +90,22 @@ describe("assembleTrace", () => {
       start: 0,
       end: 100,
       status: { code: 2 },
-      events: [{ name: "exception", at: 90, attributes: { "exception.type": "TimeoutError", "exception.message": "model timed out" } }],
+      events: [
+        {
+          name: "exception",
+          at: 90,
+          attributes: { "exception.type": "TimeoutError", "exception.message": "model timed out" },
+        },
+      ],
     },
-    { spanId: CHILD, parentSpanId: ROOT, name: "chat", start: 10, end: 80, status: { code: 2, message: "429 Too Many Requests" } },
+    {
+      spanId: CHILD,
+      parentSpanId: ROOT,
+      name: "chat",
+      start: 10,
+      end: 80,
+      status: { code: 2, message: "429 Too Many Requests" },
+    },
   ];
 
   it("marks the trace failed when the root span failed, with the exception message", () => {
@@ -128,7 +168,16 @@ describe("assembleTrace", () => {
     const trace = traceFrom([
       {
         scope: { name: "my-lib", version: "3.1" },
-        spans: [{ spanId: ROOT, name: "run", kind: 2, start: 0, attributes: { "http.route": "/chat", "input.value": "hi" }, events: [{ name: "retry" }] }],
+        spans: [
+          {
+            spanId: ROOT,
+            name: "run",
+            kind: 2,
+            start: 0,
+            attributes: { "http.route": "/chat", "input.value": "hi" },
+            events: [{ name: "retry" }],
+          },
+        ],
       },
     ]);
     expect(trace.spans[0]).toMatchObject({
@@ -152,7 +201,11 @@ describe("assembleTrace", () => {
             parentSpanId: ROOT,
             name: "agent",
             start: 1,
-            attributes: { "gen_ai.operation.name": "invoke_agent", "gen_ai.input.messages": '[{"role":"user"}]', "gen_ai.output.messages": '[{"role":"assistant"}]' },
+            attributes: {
+              "gen_ai.operation.name": "invoke_agent",
+              "gen_ai.input.messages": '[{"role":"user"}]',
+              "gen_ai.output.messages": '[{"role":"assistant"}]',
+            },
           },
         ],
       },
@@ -170,7 +223,12 @@ describe("assembleTrace", () => {
   it("refuses an empty list and spans of several traces", () => {
     expect(() => assembleTrace([])).toThrow(RangeError);
     const spans = decodedSpans([
-      { spans: [{ spanId: ROOT, name: "a", start: 0 }, { traceId: "b".repeat(32), spanId: ROOT, name: "b", start: 0 }] },
+      {
+        spans: [
+          { spanId: ROOT, name: "a", start: 0 },
+          { traceId: "b".repeat(32), spanId: ROOT, name: "b", start: 0 },
+        ],
+      },
     ]);
     expect(() => assembleTrace(spans)).toThrow(/several traces/);
     const groups = groupSpansByTrace(spans);

@@ -67,9 +67,11 @@ export function assembleTrace(records: OtlpSpanRecord[]): Trace {
   if (version) trace.version = version;
   if (mappedRoot.status === "error") trace.error = mappedRoot.error ?? `root span '${mappedRoot.name}' failed`;
 
-  const input = traceLevel(byPriority, "langfuse.trace.input") ?? firstDefined([mappedRoot, ...agentSpans, ...llmSpans], "input");
+  const input =
+    traceLevel(byPriority, "langfuse.trace.input") ?? firstDefined([mappedRoot, ...agentSpans, ...llmSpans], "input");
   const output =
-    traceLevel(byPriority, "langfuse.trace.output") ?? firstDefined([mappedRoot, ...agentSpans, ...byEnd(llmSpans).reverse()], "output");
+    traceLevel(byPriority, "langfuse.trace.output") ??
+    firstDefined([mappedRoot, ...agentSpans, ...byEnd(llmSpans).reverse()], "output");
   if (input !== undefined) trace.input = input.value;
   if (output !== undefined) trace.output = output.value;
   return trace;

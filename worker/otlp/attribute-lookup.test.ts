@@ -22,7 +22,7 @@ describe("asCount", () => {
 describe("parseJsonish", () => {
   it("parses JSON objects and arrays in strings and leaves other strings alone", () => {
     expect(parseJsonish('{"a":1}')).toEqual({ a: 1 });
-    expect(parseJsonish(' [1,2]')).toEqual([1, 2]);
+    expect(parseJsonish(" [1,2]")).toEqual([1, 2]);
     expect(parseJsonish("hello")).toBe("hello");
     expect(parseJsonish("42")).toBe("42");
     expect(parseJsonish("{broken")).toBe("{broken");
@@ -38,7 +38,7 @@ describe("unflatten", () => {
       "llm.input_messages.0.message.content": "be brief",
       "llm.input_messages.1.message.content": "hi",
       "llm.input_messages.10.message.role": "assistant",
-      "other": 1,
+      other: 1,
     };
     expect(unflatten(attrs, "llm.input_messages.")).toEqual({
       value: [

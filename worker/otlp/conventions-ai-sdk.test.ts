@@ -3,7 +3,9 @@ import { totalUsage } from "../domain/trace.js";
 import { spanTypeOf } from "./span-type.js";
 import { decodedSpans, spanNamed, traceFrom } from "./test-fixtures.js";
 
-const toolCalls = [{ toolCallType: "function", toolCallId: "call_1", toolName: "lookupOrder", input: '{"orderId":"A17"}' }];
+const toolCalls = [
+  { toolCallType: "function", toolCallId: "call_1", toolName: "lookupOrder", input: '{"orderId":"A17"}' },
+];
 const promptMessages = [{ role: "user", content: [{ type: "text", text: "Where is my order A17?" }] }];
 
 const resources = [
@@ -107,7 +109,11 @@ describe("AI SDK telemetry", () => {
       input: promptMessages,
       output: toolCalls,
     });
-    expect(second).toMatchObject({ model: "gpt-4o-mini", usage: { inputTokens: 50, outputTokens: 20 }, output: "It shipped yesterday." });
+    expect(second).toMatchObject({
+      model: "gpt-4o-mini",
+      usage: { inputTokens: 50, outputTokens: 20 },
+      output: "It shipped yesterday.",
+    });
     expect(trace.spans[0]!.usage).toBeUndefined();
     expect(totalUsage(trace)).toMatchObject({ inputTokens: 150, outputTokens: 40 });
   });

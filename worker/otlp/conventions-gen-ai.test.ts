@@ -3,7 +3,9 @@ import { totalUsage } from "../domain/trace.js";
 import { spanNamed, traceFrom } from "./test-fixtures.js";
 
 const inputMessages = [{ role: "user", parts: [{ type: "text", content: "Where is my order A17?" }] }];
-const outputMessages = [{ role: "assistant", parts: [{ type: "text", content: "It has shipped." }], finish_reason: "stop" }];
+const outputMessages = [
+  { role: "assistant", parts: [{ type: "text", content: "It has shipped." }], finish_reason: "stop" },
+];
 
 describe("OTel GenAI conventions (current)", () => {
   const trace = traceFrom([
@@ -37,7 +39,9 @@ describe("OTel GenAI conventions (current)", () => {
             "gen_ai.usage.input_tokens": 120,
             "gen_ai.usage.output_tokens": 30,
             "gen_ai.input.messages": JSON.stringify(inputMessages),
-            "gen_ai.output.messages": JSON.stringify([{ role: "assistant", parts: [{ type: "tool_call", name: "lookup_order" }] }]),
+            "gen_ai.output.messages": JSON.stringify([
+              { role: "assistant", parts: [{ type: "tool_call", name: "lookup_order" }] },
+            ]),
           },
         },
         {
@@ -145,7 +149,10 @@ describe("OTel GenAI conventions (deprecated attributes and events)", () => {
             events: [
               { name: "gen_ai.system.message", attributes: { content: "Be brief." } },
               { name: "gen_ai.user.message", attributes: { content: "Hi" } },
-              { name: "gen_ai.choice", attributes: { index: 0, finish_reason: "stop", message: '{"content":"Hello!"}' } },
+              {
+                name: "gen_ai.choice",
+                attributes: { index: 0, finish_reason: "stop", message: '{"content":"Hello!"}' },
+              },
             ],
           },
         ],
@@ -193,15 +200,24 @@ describe("OTel GenAI conventions (deprecated attributes and events)", () => {
             attributes: { "gen_ai.operation.name": "chat" },
             events: [
               { name: "gen_ai.content.prompt", attributes: { "gen_ai.prompt": '[{"role":"user","content":"3+3?"}]' } },
-              { name: "gen_ai.content.completion", attributes: { "gen_ai.completion": '[{"role":"assistant","content":"6"}]' } },
+              {
+                name: "gen_ai.content.completion",
+                attributes: { "gen_ai.completion": '[{"role":"assistant","content":"6"}]' },
+              },
             ],
           },
         ],
       },
     ]);
     expect(trace.agent).toBe("unknown_service");
-    expect(trace.spans[0]).toMatchObject({ input: [{ role: "user", content: "2+2?" }], output: [{ role: "assistant", content: "4" }] });
+    expect(trace.spans[0]).toMatchObject({
+      input: [{ role: "user", content: "2+2?" }],
+      output: [{ role: "assistant", content: "4" }],
+    });
     expect(trace.spans[0]!.attributes).toEqual({ "gen_ai.operation.name": "text_completion" });
-    expect(trace.spans[1]).toMatchObject({ input: [{ role: "user", content: "3+3?" }], output: [{ role: "assistant", content: "6" }] });
+    expect(trace.spans[1]).toMatchObject({
+      input: [{ role: "user", content: "3+3?" }],
+      output: [{ role: "assistant", content: "6" }],
+    });
   });
 });

@@ -54,15 +54,36 @@ describe("Langfuse SDK attributes", () => {
             "langfuse.observation.output": '["doc-1","doc-2"]',
           },
         },
-        { spanId: "f000000000000004", parentSpanId: "f000000000000001", name: "fetch", start: 2600, attributes: { "langfuse.observation.type": "retriever" } },
-        { spanId: "f000000000000005", parentSpanId: "f000000000000001", name: "note", start: 2700, attributes: { "langfuse.observation.type": "event" } },
-        { spanId: "f000000000000006", parentSpanId: "f000000000000001", name: "planner", start: 2800, attributes: { "langfuse.observation.type": "agent" } },
+        {
+          spanId: "f000000000000004",
+          parentSpanId: "f000000000000001",
+          name: "fetch",
+          start: 2600,
+          attributes: { "langfuse.observation.type": "retriever" },
+        },
+        {
+          spanId: "f000000000000005",
+          parentSpanId: "f000000000000001",
+          name: "note",
+          start: 2700,
+          attributes: { "langfuse.observation.type": "event" },
+        },
+        {
+          spanId: "f000000000000006",
+          parentSpanId: "f000000000000001",
+          name: "planner",
+          start: 2800,
+          attributes: { "langfuse.observation.type": "agent" },
+        },
         {
           spanId: "f000000000000007",
           parentSpanId: "f000000000000001",
           name: "flaky",
           start: 2900,
-          attributes: { "langfuse.observation.level": "ERROR", "langfuse.observation.status_message": "upstream timed out" },
+          attributes: {
+            "langfuse.observation.level": "ERROR",
+            "langfuse.observation.status_message": "upstream timed out",
+          },
         },
         {
           spanId: "f000000000000008",
@@ -82,7 +103,14 @@ describe("Langfuse SDK attributes", () => {
       input: { question: "Can I pay by invoice?" },
       output: "Yes, invoices are accepted.",
       tags: ["beta", "eu"],
-      metadata: { traceName: "checkout", userId: "u-1", sessionId: "s-1", release: "2026.11", plan: "pro", flags: { fast: true } },
+      metadata: {
+        traceName: "checkout",
+        userId: "u-1",
+        sessionId: "s-1",
+        release: "2026.11",
+        plan: "pro",
+        flags: { fast: true },
+      },
     });
   });
 
@@ -122,7 +150,12 @@ describe("Langfuse SDK attributes", () => {
             spanId: "f100000000000001",
             name: "root",
             start: 0,
-            attributes: { "user.id": "u-2", "session.id": "s-2", "langfuse.trace.tags": '["a","b"]', "langfuse.observation.type": "agent" },
+            attributes: {
+              "user.id": "u-2",
+              "session.id": "s-2",
+              "langfuse.trace.tags": '["a","b"]',
+              "langfuse.observation.type": "agent",
+            },
           },
         ],
       },
@@ -133,7 +166,16 @@ describe("Langfuse SDK attributes", () => {
 
   it("lets the generic span type defer to GenAI attributes", () => {
     const mixed = traceFrom([
-      { spans: [{ spanId: "f200000000000001", name: "llm", start: 0, attributes: { "langfuse.observation.type": "span", "gen_ai.operation.name": "chat" } }] },
+      {
+        spans: [
+          {
+            spanId: "f200000000000001",
+            name: "llm",
+            start: 0,
+            attributes: { "langfuse.observation.type": "span", "gen_ai.operation.name": "chat" },
+          },
+        ],
+      },
     ]);
     expect(mixed.spans[0]!.type).toBe("llm");
   });

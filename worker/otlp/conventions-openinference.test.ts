@@ -71,9 +71,27 @@ describe("OpenInference conventions", () => {
           end: 1200,
           attributes: { "openinference.span.kind": "RETRIEVER", "input.value": "paris climate" },
         },
-        { spanId: "d000000000000005", parentSpanId: "d000000000000001", name: "rerank", start: 1300, attributes: { "openinference.span.kind": "RERANKER" } },
-        { spanId: "d000000000000006", parentSpanId: "d000000000000001", name: "format", start: 1400, attributes: { "openinference.span.kind": "CHAIN" } },
-        { spanId: "d000000000000007", parentSpanId: "d000000000000001", name: "embed", start: 1500, attributes: { "openinference.span.kind": "EMBEDDING", "embedding.model_name": "text-embedding-3-small" } },
+        {
+          spanId: "d000000000000005",
+          parentSpanId: "d000000000000001",
+          name: "rerank",
+          start: 1300,
+          attributes: { "openinference.span.kind": "RERANKER" },
+        },
+        {
+          spanId: "d000000000000006",
+          parentSpanId: "d000000000000001",
+          name: "format",
+          start: 1400,
+          attributes: { "openinference.span.kind": "CHAIN" },
+        },
+        {
+          spanId: "d000000000000007",
+          parentSpanId: "d000000000000001",
+          name: "embed",
+          start: 1500,
+          attributes: { "openinference.span.kind": "EMBEDDING", "embedding.model_name": "text-embedding-3-small" },
+        },
       ],
     },
   ]);
@@ -103,7 +121,9 @@ describe("OpenInference conventions", () => {
         { role: "system", content: "You are a weather bot." },
         { role: "user", content: "What's the weather in Paris?" },
       ],
-      output: [{ role: "assistant", tool_calls: [{ function: { name: "get_weather", arguments: { city: "Paris" } } }] }],
+      output: [
+        { role: "assistant", tool_calls: [{ function: { name: "get_weather", arguments: { city: "Paris" } } }] },
+      ],
     });
     expect(Object.keys(llm.attributes as object).some((key) => key.startsWith("llm.input_messages."))).toBe(false);
     // The agent span's aggregated count is not added to the LLM calls' total.

@@ -6,7 +6,13 @@ import { TRACE_ID, jsonBody } from "./test-fixtures.js";
 const SPAN_ID = "00f067aa0ba902b7";
 const decode = (value: unknown) => decodeOtlpTraces(jsonBody(value), "json");
 const oneSpan = (span: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
-  resourceSpans: [{ resource: { attributes: [{ key: "service.name", value: { stringValue: "svc" } }] }, scopeSpans: [{ spans: [span] }], ...extra }],
+  resourceSpans: [
+    {
+      resource: { attributes: [{ key: "service.name", value: { stringValue: "svc" } }] },
+      scopeSpans: [{ spans: [span] }],
+      ...extra,
+    },
+  ],
 });
 const baseSpan = { traceId: TRACE_ID, spanId: SPAN_ID, name: "op", startTimeUnixNano: "1764151200000000000" };
 
@@ -41,7 +47,16 @@ describe("decodeOtlpTraces (JSON)", () => {
       startTime: "2025-11-26T10:00:00.000Z",
       endTime: "2025-11-26T10:00:01.000Z",
       status: { code: 2, message: "bad" },
-      attributes: { n: 12, d: 1.5, b: false, bytes: "3q2+7w==", arr: ["x", 2], kv: { k: "v" }, empty: null, inf: "-Infinity" },
+      attributes: {
+        n: 12,
+        d: 1.5,
+        b: false,
+        bytes: "3q2+7w==",
+        arr: ["x", 2],
+        kv: { k: "v" },
+        empty: null,
+        inf: "-Infinity",
+      },
       resource: { "service.name": "svc" },
       events: [{ name: "e", time: "2025-11-26T10:00:00.500Z", attributes: {} }],
     });
@@ -95,7 +110,19 @@ describe("decodeOtlpTraces (JSON)", () => {
   it("ignores unknown fields", () => {
     const { spans, rejected } = decode({
       somethingNew: true,
-      resourceSpans: [{ schemaUrl: "x", futureField: 1, scopeSpans: [{ spans: [{ ...baseSpan, flags: 257, links: [], traceState: "a=b", droppedAttributesCount: 3, newThing: {} }] }] }],
+      resourceSpans: [
+        {
+          schemaUrl: "x",
+          futureField: 1,
+          scopeSpans: [
+            {
+              spans: [
+                { ...baseSpan, flags: 257, links: [], traceState: "a=b", droppedAttributesCount: 3, newThing: {} },
+              ],
+            },
+          ],
+        },
+      ],
     });
     expect(rejected.count).toBe(0);
     expect(spans).toHaveLength(1);
@@ -146,16 +173,35 @@ describe("decodeOtlpTraces (JSON)", () => {
     ["invalid JSON", new TextEncoder().encode("{nope"), /not valid UTF-8 JSON/],
     ["invalid UTF-8", new Uint8Array([0x7b, 0xff, 0x7d]), /not valid UTF-8 JSON/],
     ["a JSON array", jsonBody([1, 2]), /must be a JSON object/],
-    ["resourceSpans that is not an array", jsonBody({ resourceSpans: { a: 1 } }), /resourceSpans in the request must be an array/],
-    ["spans that is not an array", jsonBody({ resourceSpans: [{ scopeSpans: [{ spans: 5 }] }] }), /spans in resourceSpans\[0\]\.scopeSpans\[0\] must be an array/],
-    ["a resource with malformed attributes", jsonBody({ resourceSpans: [{ resource: { attributes: 1 } }] }), /resourceSpans\[0\]\.resource: attributes must be an array/],
+    [
+      "resourceSpans that is not an array",
+      jsonBody({ resourceSpans: { a: 1 } }),
+      /resourceSpans in the request must be an array/,
+    ],
+    [
+      "spans that is not an array",
+      jsonBody({ resourceSpans: [{ scopeSpans: [{ spans: 5 }] }] }),
+      /spans in resourceSpans\[0\]\.scopeSpans\[0\] must be an array/,
+    ],
+    [
+      "a resource with malformed attributes",
+      jsonBody({ resourceSpans: [{ resource: { attributes: 1 } }] }),
+      /resourceSpans\[0\]\.resource: attributes must be an array/,
+    ],
   ])("throws OtlpDecodeError for %s", (_, body, message) => {
     expect(() => decodeOtlpTraces(body, "json")).toThrow(OtlpDecodeError);
     expect(() => decodeOtlpTraces(body, "json")).toThrow(message);
   });
 
   it("keeps an attribute named __proto__ as data, without touching the prototype", () => {
-    const { spans } = decode(oneSpan({ ...baseSpan, attributes: [{ key: "__proto__", value: { kvlistValue: { values: [{ key: "polluted", value: { boolValue: true } }] } } }] }));
+    const { spans } = decode(
+      oneSpan({
+        ...baseSpan,
+        attributes: [
+          { key: "__proto__", value: { kvlistValue: { values: [{ key: "polluted", value: { boolValue: true } }] } } },
+        ],
+      }),
+    );
     const attributes = spans[0]!.attributes;
     expect(Object.getPrototypeOf(attributes)).toBe(Object.prototype);
     expect(JSON.parse(JSON.stringify(attributes))).toEqual(JSON.parse('{"__proto__": {"polluted": true}}'));

@@ -30,7 +30,9 @@ export function decodeJsonTraces(body: Uint8Array): OtlpDecodeResult {
   const rejections = new RejectionLog();
   list(request, "resourceSpans", "resource_spans", "the request").forEach((resourceSpans, r) => {
     const where = `resourceSpans[${r}]`;
-    const resource = wholeOrThrow(where, () => jsonAttributesToJson(attributesOf(jsonField(object(resourceSpans, where), "resource", "resource"))));
+    const resource = wholeOrThrow(where, () =>
+      jsonAttributesToJson(attributesOf(jsonField(object(resourceSpans, where), "resource", "resource"))),
+    );
     list(resourceSpans as JsonObject, "scopeSpans", "scope_spans", where).forEach((scopeSpans, s) => {
       const scopeWhere = `${where}.scopeSpans[${s}]`;
       const scopeValue = jsonField(object(scopeSpans, scopeWhere), "scope", "scope");
@@ -71,7 +73,9 @@ function parseBody(body: Uint8Array): JsonObject {
     );
   }
   if (!isObject(parsed)) {
-    throw new OtlpDecodeError('The body must be a JSON object like {"resourceSpans": [...]} (an OTLP ExportTraceServiceRequest).');
+    throw new OtlpDecodeError(
+      'The body must be a JSON object like {"resourceSpans": [...]} (an OTLP ExportTraceServiceRequest).',
+    );
   }
   return parsed;
 }
@@ -115,8 +119,12 @@ function toRawSpan(span: unknown): RawSpan {
     parentSpanId: jsonIdToHex(jsonField(span, "parentSpanId", "parent_span_id"), 8),
     name: typeof name === "string" ? name : String(name),
     kind: enumValue(span.kind, SPAN_KINDS, "kind"),
-    startTimeUnixNano: unixNanosOf(jsonInt64(jsonField(span, "startTimeUnixNano", "start_time_unix_nano"), "startTimeUnixNano")),
-    endTimeUnixNano: unixNanosOf(jsonInt64(jsonField(span, "endTimeUnixNano", "end_time_unix_nano"), "endTimeUnixNano")),
+    startTimeUnixNano: unixNanosOf(
+      jsonInt64(jsonField(span, "startTimeUnixNano", "start_time_unix_nano"), "startTimeUnixNano"),
+    ),
+    endTimeUnixNano: unixNanosOf(
+      jsonInt64(jsonField(span, "endTimeUnixNano", "end_time_unix_nano"), "endTimeUnixNano"),
+    ),
     status: {
       code: isObject(status) ? enumValue(status.code, STATUS_CODES, "status.code") : 0,
       message: isObject(status) && typeof status.message === "string" ? status.message : "",

@@ -35,7 +35,10 @@ const sample: ResourceSpec[] = [
       { spanId: "1111111111111111", parentSpanId: "00f067aa0ba902b7", name: "chat", kind: 3, start: 10 },
     ],
   },
-  { resource: { "service.name": "other" }, spans: [{ spanId: "2222222222222222", name: "other span", start: 20, end: 30 }] },
+  {
+    resource: { "service.name": "other" },
+    spans: [{ spanId: "2222222222222222", name: "other span", start: 20, end: 30 }],
+  },
 ];
 
 describe("decodeOtlpTraces (protobuf)", () => {
@@ -71,7 +74,10 @@ describe("decodeOtlpTraces (protobuf)", () => {
       events: [{ name: "exception", time: "2026-11-26T10:00:00.700Z", attributes: { "exception.message": "boom" } }],
     });
     expect(chat).toMatchObject({ parentSpanId: "00f067aa0ba902b7", kind: 3, endTime: null, endTimeUnixNano: null });
-    expect(other).toMatchObject({ resource: { "service.name": "other" }, scope: { name: "test-scope", version: "1.0.0" } });
+    expect(other).toMatchObject({
+      resource: { "service.name": "other" },
+      scope: { name: "test-scope", version: "1.0.0" },
+    });
   });
 
   it("keeps nanosecond precision in startTimeUnixNano", () => {
@@ -142,7 +148,18 @@ describe("decodeOtlpTraces (protobuf)", () => {
 
   it("rejects a span without ids or start time", () => {
     const message = create(ExportTraceServiceRequestSchema, {
-      resourceSpans: [{ scopeSpans: [{ spans: [{ name: "no ids" }, { traceId: new Uint8Array(16).fill(1), spanId: new Uint8Array(8).fill(1), name: "no start" }] }] }],
+      resourceSpans: [
+        {
+          scopeSpans: [
+            {
+              spans: [
+                { name: "no ids" },
+                { traceId: new Uint8Array(16).fill(1), spanId: new Uint8Array(8).fill(1), name: "no start" },
+              ],
+            },
+          ],
+        },
+      ],
     });
     const { spans, rejected } = decodeOtlpTraces(toBinary(ExportTraceServiceRequestSchema, message), "protobuf");
     expect(spans).toEqual([]);

@@ -17,7 +17,9 @@ describe("partialSuccessOf", () => {
       rejectedSpans: 1,
       errorMessage: "1 span was rejected: spans[0]: name is required",
     });
-    expect(partialSuccessOf({ count: 30, reasons: ["a", "b"] })?.errorMessage).toBe("30 spans were rejected (first 2 shown): a; b");
+    expect(partialSuccessOf({ count: 30, reasons: ["a", "b"] })?.errorMessage).toBe(
+      "30 spans were rejected (first 2 shown): a; b",
+    );
   });
 });
 

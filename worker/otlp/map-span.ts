@@ -52,11 +52,11 @@ export function mapSpan(record: OtlpSpanRecord, context: MapSpanContext): Span {
   const output = outputOf(record, type);
   if (input) {
     span.input = input.value;
-    input.keys.forEach((key) => consumed.add(key));
+    for (const key of input.keys) consumed.add(key);
   }
   if (output) {
     span.output = output.value;
-    output.keys.forEach((key) => consumed.add(key));
+    for (const key of output.keys) consumed.add(key);
   }
 
   const metadata: Record<string, unknown> = {};

@@ -35,9 +35,13 @@ function recordSpans() {
     },
     inRoot,
   );
-  chat.addEvent("first_token", { "ms": 120 });
+  chat.addEvent("first_token", { ms: 120 });
   chat.end();
-  const tool = tracer.startSpan("execute_tool search", { attributes: { "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "search" } }, inRoot);
+  const tool = tracer.startSpan(
+    "execute_tool search",
+    { attributes: { "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": "search" } },
+    inRoot,
+  );
   tool.setStatus({ code: SpanStatusCode.ERROR, message: "index unavailable" });
   tool.end();
   root.end();
@@ -71,9 +75,18 @@ describe("payloads of the OpenTelemetry JS exporters", () => {
 
     const trace = assembleTrace(decoded.spans);
     expect(traceSchema.safeParse(trace).success).toBe(true);
-    expect(trace).toMatchObject({ id: chatSpan.spanContext().traceId, agent: "sdk-bot", version: "9.9.9", status: "ok" });
+    expect(trace).toMatchObject({
+      id: chatSpan.spanContext().traceId,
+      agent: "sdk-bot",
+      version: "9.9.9",
+      status: "ok",
+    });
     expect(trace.spans.map((s) => s.type).sort()).toEqual(["agent", "llm", "tool"]);
-    expect(trace.spans.find((s) => s.type === "tool")).toMatchObject({ name: "search", status: "error", error: "index unavailable" });
+    expect(trace.spans.find((s) => s.type === "tool")).toMatchObject({
+      name: "search",
+      status: "error",
+      error: "index unavailable",
+    });
     expect(trace.input).toEqual([{ role: "user", parts: [{ type: "text", content: "hi" }] }]);
   });
 });

@@ -20,10 +20,17 @@ export function sdkAgentRuns(agents: string[], chats: number): Uint8Array {
   });
   const tracer = provider.getTracer("sdk-fixtures", "1.2.3");
   for (const agent of agents) {
-    const root = tracer.startSpan("invoke_agent", { kind: SpanKind.SERVER, attributes: { "gen_ai.agent.name": agent } });
+    const root = tracer.startSpan("invoke_agent", {
+      kind: SpanKind.SERVER,
+      attributes: { "gen_ai.agent.name": agent },
+    });
     const inRoot = otelTrace.setSpan(context.active(), root);
     for (let i = 0; i < chats; i++) {
-      const child = tracer.startSpan("chat", { attributes: { "gen_ai.usage.input_tokens": 12 + i, ratio: 0.25, ok: true, tags: ["a", "b"], big: 2 ** 60 } }, inRoot);
+      const child = tracer.startSpan(
+        "chat",
+        { attributes: { "gen_ai.usage.input_tokens": 12 + i, ratio: 0.25, ok: true, tags: ["a", "b"], big: 2 ** 60 } },
+        inRoot,
+      );
       child.addEvent("first_token", { ms: 120 });
       if (i === chats - 1) child.setStatus({ code: SpanStatusCode.ERROR, message: "boom" });
       child.end();

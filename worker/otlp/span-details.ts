@@ -53,9 +53,11 @@ export function usageOf(attrs: Attributes): SpanUsage | undefined {
   const details = objectAttribute(attrs["langfuse.observation.usage_details"]);
   const costs = objectAttribute(attrs["langfuse.observation.cost_details"]);
   const usage: SpanUsage = {};
-  const inputTokens = pickCount(attrs, INPUT_TOKENS) ?? firstCount(details, ["input", "prompt_tokens", "input_tokens", "promptTokens"]);
+  const inputTokens =
+    pickCount(attrs, INPUT_TOKENS) ?? firstCount(details, ["input", "prompt_tokens", "input_tokens", "promptTokens"]);
   const outputTokens =
-    pickCount(attrs, OUTPUT_TOKENS) ?? firstCount(details, ["output", "completion_tokens", "output_tokens", "completionTokens"]);
+    pickCount(attrs, OUTPUT_TOKENS) ??
+    firstCount(details, ["output", "completion_tokens", "output_tokens", "completionTokens"]);
   const totalTokens = pickCount(attrs, TOTAL_TOKENS) ?? firstCount(details, ["total", "total_tokens", "totalTokens"]);
   const cost = costOf(attrs["llm.cost.total"]) ?? costOf(costs?.total) ?? sumOfCosts(costs);
   if (inputTokens !== undefined) usage.inputTokens = inputTokens;
@@ -87,7 +89,9 @@ function costOf(value: unknown): number | undefined {
 /** Langfuse cost details without a `total` are per-kind costs (input, output...) that add up. */
 function sumOfCosts(costs: Record<string, unknown> | undefined): number | undefined {
   if (!costs) return undefined;
-  const parts = Object.values(costs).map(costOf).filter((cost) => cost !== undefined);
+  const parts = Object.values(costs)
+    .map(costOf)
+    .filter((cost) => cost !== undefined);
   return parts.length > 0 ? parts.reduce((sum, cost) => sum + cost, 0) : undefined;
 }
 
@@ -100,11 +104,16 @@ export const STATUS_CODE_ERROR = 2;
  */
 export function errorOf(span: OtlpSpanRecord): { failed: boolean; message: string | null } {
   const attrs = span.attributes;
-  const langfuseError = typeof attrs["langfuse.observation.level"] === "string" && attrs["langfuse.observation.level"].toUpperCase() === "ERROR";
+  const langfuseError =
+    typeof attrs["langfuse.observation.level"] === "string" &&
+    attrs["langfuse.observation.level"].toUpperCase() === "ERROR";
   if (span.status.code !== STATUS_CODE_ERROR && !langfuseError) return { failed: false, message: null };
   const exception = span.events.find((event) => event.name === "exception")?.attributes;
   const exceptionMessage = exception ? pickString(exception, ["exception.message", "exception.type"]) : undefined;
   const message =
-    span.status.message || exceptionMessage || pickString(attrs, ["langfuse.observation.status_message", "error.type"]) || null;
+    span.status.message ||
+    exceptionMessage ||
+    pickString(attrs, ["langfuse.observation.status_message", "error.type"]) ||
+    null;
   return { failed: true, message };
 }

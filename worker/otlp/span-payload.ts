@@ -84,7 +84,8 @@ function messagesOf(attrs: Attributes, prefix: string): Picked | undefined {
 function aiSdkResponse(attrs: Attributes): Picked | undefined {
   const text = pick(attrs, ["ai.response.text"]);
   const toolCalls = parsed(pick(attrs, ["ai.response.toolCalls"]));
-  if (text && toolCalls) return { value: { text: text.value, toolCalls: toolCalls.value }, keys: [...text.keys, ...toolCalls.keys] };
+  if (text && toolCalls)
+    return { value: { text: text.value, toolCalls: toolCalls.value }, keys: [...text.keys, ...toolCalls.keys] };
   return text ?? toolCalls;
 }
 
@@ -96,10 +97,15 @@ const ROLE_EVENTS: Record<string, string> = {
 };
 
 /** The older GenAI convention puts messages into span events; they stay on the span too. */
-function fromEvents(events: OtlpEventRecord[], read: (event: OtlpEventRecord) => unknown[] | undefined): Picked | undefined {
+function fromEvents(
+  events: OtlpEventRecord[],
+  read: (event: OtlpEventRecord) => unknown[] | undefined,
+): Picked | undefined {
   const values: unknown[] = [];
   for (const event of events) values.push(...(read(event) ?? []));
-  return values.length > 0 ? { value: values.length === 1 && !isObject(values[0]) ? values[0] : values, keys: [] } : undefined;
+  return values.length > 0
+    ? { value: values.length === 1 && !isObject(values[0]) ? values[0] : values, keys: [] }
+    : undefined;
 }
 
 function inputEvent(event: OtlpEventRecord): unknown[] | undefined {

@@ -4,10 +4,21 @@ import { nanosToIso, unixNanosDecimal, unixNanosOf, unixNanosOfFixed64, unixNano
 /** The BigInt-free timestamp path must give exactly what the BigInt one gives. */
 describe("UnixNanos", () => {
   const samples: bigint[] = [
-    1n, 999_999n, 1_000_000n, 1_000_001n, 1_764_151_200_000_000_000n, 1_764_151_200_999_999_999n,
-    1_764_151_201_000_000_000n, 1_764_151_200_123_456_789n, (1n << 32n) - 1n, 1n << 32n, (1n << 53n) + 1n, 253_402_300_799_999_999_999n % (1n << 64n),
+    1n,
+    999_999n,
+    1_000_000n,
+    1_000_001n,
+    1_764_151_200_000_000_000n,
+    1_764_151_200_999_999_999n,
+    1_764_151_201_000_000_000n,
+    1_764_151_200_123_456_789n,
+    (1n << 32n) - 1n,
+    1n << 32n,
+    (1n << 53n) + 1n,
+    253_402_300_799_999_999_999n % (1n << 64n),
   ];
-  for (let i = 0; i < 200; i++) samples.push(1_700_000_000_000_000_000n + BigInt(Math.floor(Math.random() * 2 ** 52)) * 37n);
+  for (let i = 0; i < 200; i++)
+    samples.push(1_700_000_000_000_000_000n + BigInt(Math.floor(Math.random() * 2 ** 52)) * 37n);
 
   it("splits a fixed64 exactly, as BigInt division does", () => {
     for (const nanos of samples) {

@@ -171,8 +171,7 @@ export function nanosToIso(nanos: bigint): string {
 
 /** Why the span is invalid, or null when it can be kept. */
 export function spanProblem(raw: RawSpan): string | null {
-  const idProblem =
-    checkId("traceId", raw.traceId, TRACE_ID, 16) ?? checkId("spanId", raw.spanId, SPAN_ID, 8);
+  const idProblem = checkId("traceId", raw.traceId, TRACE_ID, 16) ?? checkId("spanId", raw.spanId, SPAN_ID, 8);
   if (idProblem) return idProblem;
   if (raw.parentSpanId !== "" && !ALL_ZERO.test(raw.parentSpanId) && !SPAN_ID.test(raw.parentSpanId)) {
     return `parentSpanId must be empty or 8 bytes (16 hex characters), got ${quote(raw.parentSpanId)}`;

@@ -58,6 +58,10 @@ export function resolveParents(spans: OtlpSpanRecord[], ordered = byStartTime(sp
  * The root: a span without a (present) parent, the earliest if several. Callers that
  * already hold the spans in `byStartTime` order pass it, so they are not sorted again.
  */
-export function findRoot(spans: OtlpSpanRecord[], ordered = byStartTime(spans), parents = resolveParents(spans, ordered)): OtlpSpanRecord | undefined {
+export function findRoot(
+  spans: OtlpSpanRecord[],
+  ordered = byStartTime(spans),
+  parents = resolveParents(spans, ordered),
+): OtlpSpanRecord | undefined {
   return ordered.find((span) => parents.get(span.spanId) === null);
 }

@@ -51,7 +51,8 @@ export function jsonAnyValue(value: unknown): unknown {
   }
   if (value instanceof Uint8Array) return { bytesValue: base64Encode(value) };
   if (Array.isArray(value)) return { arrayValue: { values: value.map(jsonAnyValue) } };
-  if (value && typeof value === "object") return { kvlistValue: { values: jsonKeyValues(value as Record<string, unknown>) } };
+  if (value && typeof value === "object")
+    return { kvlistValue: { values: jsonKeyValues(value as Record<string, unknown>) } };
   return {};
 }
 

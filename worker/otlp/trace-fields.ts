@@ -66,7 +66,8 @@ export function metadataOf(spans: SpansByPriority): Record<string, unknown> {
     const environment = pickString(root.resource, ["deployment.environment.name", "deployment.environment"]);
     if (environment) metadata.environment = environment;
   }
-  if (root && metadata.resource === undefined && Object.keys(root.resource).length > 0) metadata.resource = root.resource;
+  if (root && metadata.resource === undefined && Object.keys(root.resource).length > 0)
+    metadata.resource = root.resource;
   return metadata;
 }
 

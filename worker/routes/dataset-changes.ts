@@ -42,18 +42,39 @@ const changeResponses = {
 };
 
 /** Applies a change and shapes the answer; a refused plan becomes 404/409 and writes nothing. */
-async function applyChange(db: Db, dataset: DatasetRow, request: CaseChangeRequest, what: "add" | "edit" | "remove" | "import") {
+async function applyChange(
+  db: Db,
+  dataset: DatasetRow,
+  request: CaseChangeRequest,
+  what: "add" | "edit" | "remove" | "import",
+) {
   const outcome = await changeDataset(db, dataset.id, request);
   if (!outcome.ok) throw planRejection(outcome.errors, what);
   const counts = { addedCount: 0, changedCount: 0, removedCount: 0 };
   if (!outcome.version) {
     // Nothing changed: answer with the latest version as it stands.
     const latest = dataset.latestVersion > 0 ? await resolveVersion(db, dataset, "latest") : undefined;
-    const unchanged = { datasetId: dataset.id, created: false, version: dataset.latestVersion, caseCount: latest?.caseCount ?? 0, ...counts, caseIds: [] };
+    const unchanged = {
+      datasetId: dataset.id,
+      created: false,
+      version: dataset.latestVersion,
+      caseCount: latest?.caseCount ?? 0,
+      ...counts,
+      caseIds: [],
+    };
     return { body: unchanged, status: 200 as const };
   }
   const { version, caseCount, addedCount, changedCount, removedCount } = outcome.version;
-  const made = { datasetId: dataset.id, created: true, version, caseCount, addedCount, changedCount, removedCount, caseIds: outcome.caseIds };
+  const made = {
+    datasetId: dataset.id,
+    created: true,
+    version,
+    caseCount,
+    addedCount,
+    changedCount,
+    removedCount,
+    caseIds: outcome.caseIds,
+  };
   return { body: made, status: 201 as const };
 }
 
@@ -67,10 +88,18 @@ datasetChangeRoutes.openAPIRegistry.registerPath(
     path: "/datasets/{dataset}/cases",
     tags,
     summary: "Add one case, or several as {cases: [...]}; makes a new version",
-    description: "All or nothing: if any case is invalid, already exists, or repeats an input, nothing is added and every problem is listed.",
+    description:
+      "All or nothing: if any case is invalid, already exists, or repeats an input, nothing is added and every problem is listed.",
     security: projectSecurity,
-    request: { params: DatasetParams, body: { required: true, content: { "application/json": { schema: addBodySchema } } } },
-    responses: { ...changeResponses, 409: errorResponse("`duplicate_case_id` or `duplicate_input`"), 413: errorResponse("Too many cases or bytes") },
+    request: {
+      params: DatasetParams,
+      body: { required: true, content: { "application/json": { schema: addBodySchema } } },
+    },
+    responses: {
+      ...changeResponses,
+      409: errorResponse("`duplicate_case_id` or `duplicate_input`"),
+      413: errorResponse("Too many cases or bytes"),
+    },
   }),
 );
 datasetChangeRoutes.post("/datasets/:dataset/cases", requireProject, async (c) => {
@@ -88,7 +117,11 @@ function parseAddBody(content: Uint8Array, maxCases: number): CaseInput[] {
     parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(content));
   } catch (err) {
     const detail = err instanceof SyntaxError ? err.message : "the body is not valid UTF-8";
-    throw new ApiError(400, "invalid_json", `The body is not valid JSON (${detail}). Send one case, or {"cases": [...]}.`);
+    throw new ApiError(
+      400,
+      "invalid_json",
+      `The body is not valid JSON (${detail}). Send one case, or {"cases": [...]}.`,
+    );
   }
   const many = typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) && "cases" in parsed;
   const items = many ? (parsed as { cases: unknown }).cases : [parsed];
@@ -96,7 +129,11 @@ function parseAddBody(content: Uint8Array, maxCases: number): CaseInput[] {
     throw new ApiError(400, "invalid_request", "cases: must be a non-empty array of cases.");
   }
   if (items.length > maxCases) {
-    throw new ApiError(413, "too_many_cases", `${items.length} cases in one request; at most ${maxCases} (MAX_IMPORT_CASES) can be added at once.`);
+    throw new ApiError(
+      413,
+      "too_many_cases",
+      `${items.length} cases in one request; at most ${maxCases} (MAX_IMPORT_CASES) can be added at once.`,
+    );
   }
   const problems: string[] = [];
   const cases = items.flatMap((item, index) => {
@@ -117,7 +154,10 @@ datasetChangeRoutes.openapi(
     summary: "Edit a case of the latest version; makes a new version (older versions keep the old content)",
     security: projectSecurity,
     middleware: [requireProject] as const,
-    request: { params: CaseParams, body: { required: true, content: { "application/json": { schema: caseEditSchema } } } },
+    request: {
+      params: CaseParams,
+      body: { required: true, content: { "application/json": { schema: caseEditSchema } } },
+    },
     responses: { ...changeResponses, 409: errorResponse("`duplicate_input`: another case has this input") },
   }),
   async (c) => {
@@ -143,7 +183,12 @@ datasetChangeRoutes.openapi(
   async (c) => {
     const params = c.req.valid("param");
     const dataset = await resolveDataset(c.var.db, c.var.projectId, params.dataset);
-    const { body, status } = await applyChange(c.var.db, dataset, { kind: "remove", caseIds: [params.caseId] }, "remove");
+    const { body, status } = await applyChange(
+      c.var.db,
+      dataset,
+      { kind: "remove", caseIds: [params.caseId] },
+      "remove",
+    );
     return c.json(body, status);
   },
 );
@@ -191,17 +236,26 @@ datasetChangeRoutes.post("/datasets/:dataset/import", requireProject, async (c) 
   const parsed = parseImport(text, { maxCases: config.MAX_IMPORT_CASES });
   if (!parsed.ok) {
     const tooMany = parsed.errors.length === 1 && parsed.errors[0]!.message.includes("at most");
-    if (tooMany) throw new ApiError(413, "too_many_cases", `${parsed.errors[0]!.message} (MAX_IMPORT_CASES); split the file.`);
+    if (tooMany)
+      throw new ApiError(413, "too_many_cases", `${parsed.errors[0]!.message} (MAX_IMPORT_CASES); split the file.`);
     const listed = parsed.errors.map((e) => e.message).join("; ");
-    throw new ApiError(400, "invalid_import", `The import was refused and nothing was applied. Fix these lines: ${listed}.`, parsed.errors);
+    throw new ApiError(
+      400,
+      "invalid_import",
+      `The import was refused and nothing was applied. Fix these lines: ${listed}.`,
+      parsed.errors,
+    );
   }
-  const { body: answer, status } = await applyChange(db, dataset, { kind: "import", cases: parsed.cases, mode }, "import");
+  const { body: answer, status } = await applyChange(
+    db,
+    dataset,
+    { kind: "import", cases: parsed.cases, mode },
+    "import",
+  );
   return c.json(answer, status);
 });
 
-const versionRef = z
-  .string()
-  .regex(/^(latest|[1-9][0-9]{0,9})$/, "must be a version number or 'latest'");
+const versionRef = z.string().regex(/^(latest|[1-9][0-9]{0,9})$/, "must be a version number or 'latest'");
 
 datasetChangeRoutes.openapi(
   createRoute({
@@ -216,7 +270,13 @@ datasetChangeRoutes.openapi(
       query: z.object({
         from: versionRef.openapi({ example: "1" }),
         to: versionRef.default("latest").openapi({ example: "latest" }),
-        limit: z.coerce.number().int().min(1).max(1000).default(500).openapi({ description: "Most touched cases per page" }),
+        limit: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .max(1000)
+          .default(500)
+          .openapi({ description: "Most touched cases per page" }),
         cursor: caseIdSchema.optional().openapi({ description: "`nextCursor` of the previous page" }),
       }),
     },
@@ -243,7 +303,10 @@ datasetChangeRoutes.openapi(
     const dataset = await resolveDataset(c.var.db, c.var.projectId, params.dataset);
     const from = await resolveVersion(c.var.db, dataset, query.from);
     const to = await resolveVersion(c.var.db, dataset, query.to);
-    const page = await readDiffPage(c.var.db, dataset.id, from.version, to.version, { afterCaseId: query.cursor, limit: query.limit });
+    const page = await readDiffPage(c.var.db, dataset.id, from.version, to.version, {
+      afterCaseId: query.cursor,
+      limit: query.limit,
+    });
     return c.json(
       {
         datasetId: dataset.id,

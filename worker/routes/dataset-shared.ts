@@ -5,16 +5,25 @@
 import { z } from "@hono/zod-openapi";
 import { caseSchema, caseStatsSchema, type PlanError } from "../dataset";
 import { ApiError } from "../errors";
-import { type DatasetRow, type VersionRow, AGENT_DATASET_PREFIX, findDataset, findVersion } from "../storage/dataset-store";
+import {
+  type DatasetRow,
+  type VersionRow,
+  AGENT_DATASET_PREFIX,
+  findDataset,
+  findVersion,
+} from "../storage/dataset-store";
 import type { Db } from "../storage/db";
 
 export { jsonResponse as json } from "./router";
 
-const datasetParam = z.string().min(1).openapi({
-  param: { name: "dataset", in: "path" },
-  description: `A dataset id, or \`${AGENT_DATASET_PREFIX}<agent>\` for the agent's regression dataset`,
-  example: "agent:support-bot",
-});
+const datasetParam = z
+  .string()
+  .min(1)
+  .openapi({
+    param: { name: "dataset", in: "path" },
+    description: `A dataset id, or \`${AGENT_DATASET_PREFIX}<agent>\` for the agent's regression dataset`,
+    example: "agent:support-bot",
+  });
 const versionParam = z
   .string()
   .regex(/^(latest|[1-9][0-9]{0,9})$/, "must be a version number (1, 2, ...) or 'latest'")
@@ -94,7 +103,11 @@ export async function resolveVersion(db: Db, dataset: DatasetRow, ref: string): 
       dataset.latestVersion === 0
         ? "it has no versions yet; add or import cases to make version 1"
         : `its versions are 1 to ${dataset.latestVersion}`;
-    throw new ApiError(404, "version_not_found", `Version '${ref}' of dataset '${dataset.id}' does not exist: ${detail}.`);
+    throw new ApiError(
+      404,
+      "version_not_found",
+      `Version '${ref}' of dataset '${dataset.id}' does not exist: ${detail}.`,
+    );
   }
   return version;
 }

@@ -51,7 +51,10 @@ export const datasetRoutes = newRouter()
       security: projectSecurity,
       middleware: [requireProject] as const,
       request: { query: z.object({ agent: z.string().optional() }) },
-      responses: { 200: json(z.object({ datasets: z.array(DatasetSchema) }), "Datasets, oldest first"), ...commonErrors },
+      responses: {
+        200: json(z.object({ datasets: z.array(DatasetSchema) }), "Datasets, oldest first"),
+        ...commonErrors,
+      },
     }),
     async (c) => {
       const rows = await listDatasets(c.var.db, c.var.projectId, c.req.valid("query").agent);
@@ -81,7 +84,12 @@ export const datasetRoutes = newRouter()
         agent: body.agent ?? null,
         description: body.description ?? null,
       });
-      if (!row) throw new ApiError(409, "dataset_exists", `The project already has a dataset named '${body.name}'; pick another name.`);
+      if (!row)
+        throw new ApiError(
+          409,
+          "dataset_exists",
+          `The project already has a dataset named '${body.name}'; pick another name.`,
+        );
       const { projectId: _p, ...dataset } = row;
       return c.json({ ...dataset, caseCount: 0 }, 201);
     },
@@ -98,11 +106,19 @@ export const datasetRoutes = newRouter()
         params: DatasetParams,
         query: z.object({
           limit: z.coerce.number().int().min(1).max(1000).default(100),
-          cursor: z.coerce.number().int().min(1).optional().openapi({ description: "`nextCursor` of the previous page" }),
+          cursor: z.coerce
+            .number()
+            .int()
+            .min(1)
+            .optional()
+            .openapi({ description: "`nextCursor` of the previous page" }),
         }),
       },
       responses: {
-        200: json(z.object({ datasetId: z.string(), versions: z.array(VersionSchema), nextCursor: z.number().nullable() }), "Versions"),
+        200: json(
+          z.object({ datasetId: z.string(), versions: z.array(VersionSchema), nextCursor: z.number().nullable() }),
+          "Versions",
+        ),
         ...commonErrors,
         ...notFoundError,
       },
@@ -112,7 +128,14 @@ export const datasetRoutes = newRouter()
       const { limit, cursor } = c.req.valid("query");
       const rows = await listVersions(c.var.db, dataset.id, { limit, beforeVersion: cursor });
       const last = rows.length === limit ? rows[rows.length - 1] : undefined;
-      return c.json({ datasetId: dataset.id, versions: rows.map(toVersionJson), nextCursor: last && last.version > 1 ? last.version : null }, 200);
+      return c.json(
+        {
+          datasetId: dataset.id,
+          versions: rows.map(toVersionJson),
+          nextCursor: last && last.version > 1 ? last.version : null,
+        },
+        200,
+      );
     },
   )
   .openapi(
@@ -126,7 +149,12 @@ export const datasetRoutes = newRouter()
       request: { params: VersionParams, query: casesQuery },
       responses: {
         200: json(
-          z.object({ datasetId: z.string(), version: z.number().int(), cases: z.array(CaseWithStatsSchema), nextCursor: z.string().nullable() }),
+          z.object({
+            datasetId: z.string(),
+            version: z.number().int(),
+            cases: z.array(CaseWithStatsSchema),
+            nextCursor: z.string().nullable(),
+          }),
           "A page of cases; pass `nextCursor` back as `cursor` for the next one.",
         ),
         ...commonErrors,
@@ -139,7 +167,11 @@ export const datasetRoutes = newRouter()
       const dataset = await resolveDataset(c.var.db, c.var.projectId, params.dataset);
       const version = await resolveVersion(c.var.db, dataset, params.version);
       const cases = await readCasePage(c.var.db, dataset.id, version.version, { afterCaseId: cursor, limit });
-      const stats = await readCaseStats(c.var.db, dataset.id, cases.map((k) => k.fingerprint));
+      const stats = await readCaseStats(
+        c.var.db,
+        dataset.id,
+        cases.map((k) => k.fingerprint),
+      );
       const noStats = { occurrences: 0, lastTraceId: null, lastSeenAt: null };
       return c.json(
         {
@@ -208,7 +240,8 @@ const immutableRoute = (method: "put" | "patch" | "delete" | "post") =>
     request: { params: VersionParams },
     responses: { 409: errorResponse("`version_immutable`"), ...commonErrors, ...notFoundError },
   });
-for (const method of ["put", "patch", "delete", "post"] as const) datasetRoutes.openAPIRegistry.registerPath(immutableRoute(method));
+for (const method of ["put", "patch", "delete", "post"] as const)
+  datasetRoutes.openAPIRegistry.registerPath(immutableRoute(method));
 
 datasetRoutes.on(
   ["PUT", "PATCH", "DELETE", "POST"],

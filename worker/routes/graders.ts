@@ -8,7 +8,12 @@ import { ApiError, notFound } from "../errors";
 import { graderDefinitionSchema, graderFilterSchema } from "../grading";
 import { requireProject } from "../middleware/auth";
 import {
-  addGraderVersion, createGrader, findGrader, listGraders, listGraderVersions, setGraderEnabled,
+  addGraderVersion,
+  createGrader,
+  findGrader,
+  listGraders,
+  listGraderVersions,
+  setGraderEnabled,
 } from "../storage/grader-store";
 import { agentNameSchema } from "./grading-shared";
 import { commonErrors, errorResponse, jsonResponse as json, newRouter, notFoundError, projectSecurity } from "./router";
@@ -29,7 +34,13 @@ const GraderSchema = z
   .openapi("Grader");
 
 const GraderVersionSchema = z
-  .object({ graderId: z.string(), version: z.number().int(), name: z.string(), definition: z.unknown(), createdAt: z.string() })
+  .object({
+    graderId: z.string(),
+    version: z.number().int(),
+    name: z.string(),
+    definition: z.unknown(),
+    createdAt: z.string(),
+  })
   .openapi("GraderVersion");
 
 const filterDescription = "Which traces the grader applies to; overrides a `filter` inside `definition`.";
@@ -47,7 +58,9 @@ const updateBody = z
   .strictObject({
     name: graderNameSchema.optional(),
     definition: graderDefinitionSchema.optional(),
-    filter: graderFilterSchema.nullable().optional()
+    filter: graderFilterSchema
+      .nullable()
+      .optional()
       .openapi({ description: `${filterDescription} \`null\` removes the filter.` }),
   })
   .refine((b) => b.name !== undefined || b.definition !== undefined || b.filter !== undefined, {
@@ -55,7 +68,13 @@ const updateBody = z
   })
   .openapi("GraderUpdate");
 
-const idParam = z.object({ id: z.string().min(1).max(100).openapi({ param: { name: "id", in: "path" } }) });
+const idParam = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(100)
+    .openapi({ param: { name: "id", in: "path" } }),
+});
 export const graderRoutes = newRouter();
 
 graderRoutes.openapi(
@@ -90,7 +109,10 @@ graderRoutes.openapi(
     security: projectSecurity,
     middleware: [requireProject] as const,
     request: { query: z.object({ agent: agentNameSchema.optional() }) },
-    responses: { 200: json(z.object({ graders: z.array(GraderSchema) }), "Graders, by agent then creation."), ...commonErrors },
+    responses: {
+      200: json(z.object({ graders: z.array(GraderSchema) }), "Graders, by agent then creation."),
+      ...commonErrors,
+    },
   }),
   async (c) => {
     const { agent } = c.req.valid("query");
@@ -126,7 +148,11 @@ graderRoutes.openapi(
     security: projectSecurity,
     middleware: [requireProject] as const,
     request: { params: idParam },
-    responses: { 200: json(z.object({ versions: z.array(GraderVersionSchema) }), "Versions."), ...commonErrors, ...notFoundError },
+    responses: {
+      200: json(z.object({ versions: z.array(GraderVersionSchema) }), "Versions."),
+      ...commonErrors,
+      ...notFoundError,
+    },
   }),
   async (c) => {
     const { id } = c.req.valid("param");
@@ -171,14 +197,22 @@ for (const method of ["patch", "put"] as const) {
     }
     const parsed = graderDefinitionSchema.safeParse(definition);
     if (!parsed.success) {
-      throw new ApiError(400, "invalid_request", `definition: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+      throw new ApiError(
+        400,
+        "invalid_request",
+        `definition: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+      );
     }
     const updated = await addGraderVersion(c.var.db, current, c.var.projectId, {
       name: change.name ?? current.name,
       definition: definition as z.input<typeof graderDefinitionSchema>,
     });
     if (!updated) {
-      throw new ApiError(409, "grader_conflict", `Grader ${id} was edited concurrently; read it again and re-apply your change.`);
+      throw new ApiError(
+        409,
+        "grader_conflict",
+        `Grader ${id} was edited concurrently; read it again and re-apply your change.`,
+      );
     }
     return c.json(updated, 200);
   });

@@ -9,7 +9,10 @@ export const healthRoutes = newRouter().openapi(
     tags: ["meta"],
     summary: "Liveness check",
     responses: {
-      200: { description: "The Worker is serving", content: { "application/json": { schema: z.object({ ok: z.literal(true) }) } } },
+      200: {
+        description: "The Worker is serving",
+        content: { "application/json": { schema: z.object({ ok: z.literal(true) }) } },
+      },
     },
   }),
   (c) => c.json({ ok: true as const }, 200),

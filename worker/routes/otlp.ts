@@ -21,7 +21,6 @@ import {
   otlpContentType,
   otlpFormatOf,
   partialSuccessOf,
-  type OtlpFormat,
 } from "../otlp";
 import { TraceStore } from "../storage/r2";
 import { errorResponse, newRouter, projectSecurity } from "./router";
@@ -39,7 +38,9 @@ const statusBody = {
       .object({
         code: z.number().int().openapi({ description: "google.rpc.Code" }),
         message: z.string(),
-        error: z.object({ code: z.string(), message: z.string() }).openapi({ description: "Flywheel's error, as on every route" }),
+        error: z
+          .object({ code: z.string(), message: z.string() })
+          .openapi({ description: "Flywheel's error, as on every route" }),
       })
       .openapi("RpcStatus"),
   },
@@ -63,8 +64,12 @@ const exportRoute = (path: string) =>
       body: {
         required: true,
         content: {
-          "application/x-protobuf": { schema: z.string().openapi({ format: "binary", description: "ExportTraceServiceRequest" }) },
-          "application/json": { schema: z.looseObject({ resourceSpans: z.array(z.unknown()) }).openapi("ExportTraceServiceRequest") },
+          "application/x-protobuf": {
+            schema: z.string().openapi({ format: "binary", description: "ExportTraceServiceRequest" }),
+          },
+          "application/json": {
+            schema: z.looseObject({ resourceSpans: z.array(z.unknown()) }).openapi("ExportTraceServiceRequest"),
+          },
         },
       },
     },
@@ -73,7 +78,9 @@ const exportRoute = (path: string) =>
         description:
           "Stored. Empty ExportTraceServiceResponse, or `partialSuccess {rejectedSpans, errorMessage}` when some spans were rejected (the others are stored).",
         content: {
-          "application/x-protobuf": { schema: z.string().openapi({ format: "binary", description: "ExportTraceServiceResponse" }) },
+          "application/x-protobuf": {
+            schema: z.string().openapi({ format: "binary", description: "ExportTraceServiceResponse" }),
+          },
           "application/json": {
             schema: z
               .object({ partialSuccess: z.object({ rejectedSpans: z.string(), errorMessage: z.string() }).optional() })
@@ -84,7 +91,9 @@ const exportRoute = (path: string) =>
       400: statusResponse("The body is not an ExportTraceServiceRequest (or not valid gzip); do not retry."),
       401: statusResponse("Missing, unknown or revoked credentials."),
       413: statusResponse("The body (decompressed) is over MAX_BODY_BYTES; split the batch."),
-      415: errorResponse("Content-Type is neither application/x-protobuf nor application/json, or the Content-Encoding is not gzip."),
+      415: errorResponse(
+        "Content-Type is neither application/x-protobuf nor application/json, or the Content-Encoding is not gzip.",
+      ),
       503: statusResponse("A dependency is unavailable or overloaded; retry after Retry-After seconds."),
     },
   });
@@ -139,7 +148,8 @@ function renderOtlpError(err: Error, c: Context<AppEnv>): Response {
 
 function describe(err: Error): { status: number; code: string; message: string; headers: Record<string, string> } {
   if (err instanceof OtlpDecodeError) return { status: 400, code: err.code, message: err.message, headers: {} };
-  if (err instanceof ApiError) return { status: err.status, code: err.code, message: err.message, headers: err.headers ?? {} };
+  if (err instanceof ApiError)
+    return { status: err.status, code: err.code, message: err.message, headers: err.headers ?? {} };
   // A Durable Object that sheds load says so; either way the request is safe to retry.
   const overloaded = (err as { overloaded?: boolean }).overloaded === true;
   console.error("OTLP export failed", err);

@@ -8,9 +8,7 @@ import { requireAdmin, requireProject } from "../middleware/auth";
 import { createKey, createProject, findProject, listKeys, listProjects, revokeKey } from "../storage/api-keys";
 import { adminSecurity, commonErrors, jsonResponse as json, newRouter, notFoundError, projectSecurity } from "./router";
 
-const ProjectSchema = z
-  .object({ id: z.string(), name: z.string(), createdAt: z.string() })
-  .openapi("Project");
+const ProjectSchema = z.object({ id: z.string(), name: z.string(), createdAt: z.string() }).openapi("Project");
 const CreatedProjectSchema = ProjectSchema.extend({
   apiKey: z.string().openapi({ description: "Shown once. Only its SHA-256 is stored." }),
   keyId: z.string(),

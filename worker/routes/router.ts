@@ -22,7 +22,9 @@ export const ErrorSchema = z
   .object({
     error: z.object({
       code: z.string().openapi({ example: "invalid_trace" }),
-      message: z.string().openapi({ example: "spans[0].type: Invalid option: expected one of llm|tool|retrieval|step|agent" }),
+      message: z
+        .string()
+        .openapi({ example: "spans[0].type: Invalid option: expected one of llm|tool|retrieval|step|agent" }),
       details: z.unknown().optional(),
     }),
   })

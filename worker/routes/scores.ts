@@ -38,7 +38,10 @@ const DistributionSchema = z
     error: z.number(),
     skipped: z.number(),
     passRate: z.number().nullable(),
-    ci: z.object({ low: z.number(), high: z.number() }).nullable().openapi({ description: "Wilson 95% interval of the pass rate." }),
+    ci: z
+      .object({ low: z.number(), high: z.number() })
+      .nullable()
+      .openapi({ description: "Wilson 95% interval of the pass rate." }),
     insufficient: z.boolean(),
     insufficientReason: z.string().nullable(),
     meanScore: z.number().nullable(),
@@ -56,9 +59,19 @@ scoreRoutes.openapi(
     summary: "Scores of one trace, per grader version",
     security: projectSecurity,
     middleware: [requireProject] as const,
-    request: { params: z.object({ id: z.string().max(128).openapi({ param: { name: "id", in: "path" } }) }) },
+    request: {
+      params: z.object({
+        id: z
+          .string()
+          .max(128)
+          .openapi({ param: { name: "id", in: "path" } }),
+      }),
+    },
     responses: {
-      200: json(z.object({ traceId: z.string(), state: z.string().nullable(), scores: z.array(ScoreSchema) }), "Newest window first."),
+      200: json(
+        z.object({ traceId: z.string(), state: z.string().nullable(), scores: z.array(ScoreSchema) }),
+        "Newest window first.",
+      ),
       ...commonErrors,
       ...notFoundError,
     },
@@ -102,7 +115,12 @@ scoreRoutes.openapi(
     request: { params: agentParam, query: timeRangeQuery },
     responses: {
       200: json(
-        z.object({ agent: z.string(), minGraded: z.number(), scoreCount: z.number(), graders: z.array(DistributionSchema) }),
+        z.object({
+          agent: z.string(),
+          minGraded: z.number(),
+          scoreCount: z.number(),
+          graders: z.array(DistributionSchema),
+        }),
         "One entry per grader version; scores graded within the range.",
       ),
       ...commonErrors,

@@ -29,7 +29,10 @@ const IngestResponseSchema = z
   .object({
     id: z.string().optional().openapi({ description: "For a single trace: its id (generated when absent)." }),
     status: z.enum(["created", "duplicate"]).optional(),
-    results: z.array(ItemResultSchema).optional().openapi({ description: "For an array: one result per item, by index." }),
+    results: z
+      .array(ItemResultSchema)
+      .optional()
+      .openapi({ description: "For an array: one result per item, by index." }),
     accepted: z.number().int(),
     duplicates: z.number().int(),
     rejected: z.number().int(),
@@ -46,7 +49,10 @@ const ingestRoute = createRoute({
   security: projectSecurity,
   request: {
     headers: z.object({
-      "content-digest": z.string().optional().openapi({ example: "sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:" }),
+      "content-digest": z
+        .string()
+        .optional()
+        .openapi({ example: "sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:" }),
     }),
     body: {
       required: true,
@@ -54,9 +60,15 @@ const ingestRoute = createRoute({
     },
   },
   responses: {
-    200: { description: "Every trace was already stored (duplicates).", content: { "application/json": { schema: IngestResponseSchema } } },
+    200: {
+      description: "Every trace was already stored (duplicates).",
+      content: { "application/json": { schema: IngestResponseSchema } },
+    },
     201: { description: "Stored.", content: { "application/json": { schema: IngestResponseSchema } } },
-    207: { description: "An array where some items were rejected; see `results`.", content: { "application/json": { schema: IngestResponseSchema } } },
+    207: {
+      description: "An array where some items were rejected; see `results`.",
+      content: { "application/json": { schema: IngestResponseSchema } },
+    },
     409: errorResponse("A different trace with this id is already stored (`trace_conflict`)."),
     413: errorResponse("The body, a trace, or the batch is over its limit; the message names the limit."),
     415: errorResponse("Unsupported Content-Encoding."),
@@ -204,5 +216,9 @@ function decodeCursor(cursor: string | undefined): { receivedAt: string; id: str
   } catch {
     // fall through to the error below
   }
-  throw new ApiError(400, "invalid_cursor", "cursor is not a value returned as nextCursor; omit it to start from the newest trace.");
+  throw new ApiError(
+    400,
+    "invalid_cursor",
+    "cursor is not a value returned as nextCursor; omit it to start from the newest trace.",
+  );
 }

@@ -17,17 +17,24 @@ const WindowStatusSchema = z
     settings: z.object({ maxTraces: z.number(), maxAgeMs: z.number(), sampleRate: z.number(), minGraded: z.number() }),
     custom: z.unknown().openapi({ description: "The values set through the API; null when all are server defaults." }),
     open: z
-      .object({ windowId: z.string(), traceCount: z.number(), oldestAt: z.string().nullable(), dueAt: z.string().nullable() })
-      .nullable(),
-    pending: z.array(
-      z.object({
+      .object({
         windowId: z.string(),
-        state: z.string(),
-        attempts: z.number(),
-        lastError: z.string().nullable(),
-        nextAttemptAt: z.string().nullable(),
-      }),
-    ).openapi({ description: "Closed windows whose grading or dataset hand-off is still being retried." }),
+        traceCount: z.number(),
+        oldestAt: z.string().nullable(),
+        dueAt: z.string().nullable(),
+      })
+      .nullable(),
+    pending: z
+      .array(
+        z.object({
+          windowId: z.string(),
+          state: z.string(),
+          attempts: z.number(),
+          lastError: z.string().nullable(),
+          nextAttemptAt: z.string().nullable(),
+        }),
+      )
+      .openapi({ description: "Closed windows whose grading or dataset hand-off is still being retried." }),
   })
   .openapi("WindowStatus");
 
@@ -44,10 +51,12 @@ const GradeWindowSchema = z
     passCount: z.number().nullable(),
     passRate: z.number().nullable(),
     insufficient: z.boolean().nullable().openapi({
-      description: "Too few pass/fail traces for the pass rate to count; `rollup.insufficientReason` says why. Plot it as such, not as a trend point.",
+      description:
+        "Too few pass/fail traces for the pass rate to count; `rollup.insufficientReason` says why. Plot it as such, not as a trend point.",
     }),
     rollup: z.unknown().openapi({
-      description: "Counts, pass rate with Wilson 95% CI (`passRateCI`), `insufficient` + `insufficientReason`, per grader *version* distribution (`perGraderVersion`), latency percentiles, window-level scores.",
+      description:
+        "Counts, pass rate with Wilson 95% CI (`passRateCI`), `insufficient` + `insufficientReason`, per grader *version* distribution (`perGraderVersion`), latency percentiles, window-level scores.",
     }),
   })
   .openapi("GradeWindow");
@@ -107,8 +116,14 @@ windowRoutes.openapi(
     middleware: [requireProject] as const,
     request: { params: agentParam },
     responses: {
-      200: json(WindowStatusSchema.extend({ closedWindowId: z.string().nullable() }), "Closed and graded (null: nothing was open)."),
-      202: json(WindowStatusSchema.extend({ closedWindowId: z.string().nullable() }), "Closed; grading is being retried."),
+      200: json(
+        WindowStatusSchema.extend({ closedWindowId: z.string().nullable() }),
+        "Closed and graded (null: nothing was open).",
+      ),
+      202: json(
+        WindowStatusSchema.extend({ closedWindowId: z.string().nullable() }),
+        "Closed; grading is being retried.",
+      ),
       ...commonErrors,
     },
   }),
@@ -132,7 +147,10 @@ windowRoutes.openapi(
       params: agentParam,
       query: pagedTimeRangeQuery,
     },
-    responses: { 200: json(z.object({ windows: z.array(GradeWindowSchema) }), "Windows closed within the range."), ...commonErrors },
+    responses: {
+      200: json(z.object({ windows: z.array(GradeWindowSchema) }), "Windows closed within the range."),
+      ...commonErrors,
+    },
   }),
   async (c) => {
     const { agent } = c.req.valid("param");

@@ -53,7 +53,11 @@ export async function readLiveCases(
 }
 
 /** Occurrence statistics by input fingerprint (unversioned: always the current counts). */
-export async function readCaseStats(db: Db, datasetId: string, fingerprints: readonly string[]): Promise<Map<string, CaseStats>> {
+export async function readCaseStats(
+  db: Db,
+  datasetId: string,
+  fingerprints: readonly string[],
+): Promise<Map<string, CaseStats>> {
   const unique = [...new Set(fingerprints)];
   const stats = new Map<string, CaseStats>();
   if (unique.length === 0) return stats;
@@ -68,7 +72,11 @@ export async function readCaseStats(db: Db, datasetId: string, fingerprints: rea
   type Row = { fingerprint: string; occurrences: number; last_trace_id: string; last_seen_at: string };
   for (const result of await db.$client.batch<Row>(statements)) {
     for (const row of result.results) {
-      stats.set(row.fingerprint, { occurrences: row.occurrences, lastTraceId: row.last_trace_id, lastSeenAt: row.last_seen_at });
+      stats.set(row.fingerprint, {
+        occurrences: row.occurrences,
+        lastTraceId: row.last_trace_id,
+        lastSeenAt: row.last_seen_at,
+      });
     }
   }
   return stats;
@@ -104,7 +112,8 @@ export async function readDiffPage(
   const pageIds = ids.slice(0, page.limit);
   const fromStatements = buildAsOfByIdsStatements(datasetId, from, pageIds);
   const toStatements = buildAsOfByIdsStatements(datasetId, to, pageIds);
-  const results = pageIds.length === 0 ? [] : await db.$client.batch<CaseRow>(prepareAll(db, [...fromStatements, ...toStatements]));
+  const results =
+    pageIds.length === 0 ? [] : await db.$client.batch<CaseRow>(prepareAll(db, [...fromStatements, ...toStatements]));
   const rowsOf = (start: number, end: number) => results.slice(start, end).flatMap((r) => r.results.map(caseFromRow));
   const diff = diffVersions(rowsOf(0, fromStatements.length), rowsOf(fromStatements.length, results.length));
   return { ...diff, lastCaseId: pageIds[pageIds.length - 1] ?? null, truncated };

@@ -38,10 +38,19 @@ export async function changeDataset(
   const planned = await planCaseChanges(prepared, live, newCaseId);
   if (!planned.ok) return planned;
   const { plan } = planned;
-  const caseIds = [...plan.added.map((c) => c.id), ...plan.edited.map((e) => e.after.id), ...plan.removed.map((c) => c.id)];
+  const caseIds = [
+    ...plan.added.map((c) => c.id),
+    ...plan.edited.map((e) => e.after.id),
+    ...plan.removed.map((c) => c.id),
+  ];
   if (isEmptyPlan(plan)) return { ok: true, version: undefined, caseIds };
   try {
-    const version = await applyDatasetChange(db, { datasetId, plan, now: new Date().toISOString(), summary: summary ?? null });
+    const version = await applyDatasetChange(db, {
+      datasetId,
+      plan,
+      now: new Date().toISOString(),
+      summary: summary ?? null,
+    });
     return { ok: true, version, caseIds };
   } catch (error) {
     // Live inputs are unique (a partial unique index). An edit planned before a racing

@@ -64,7 +64,12 @@ export async function createCustomDataset(
  * The agent's regression dataset, created on first use. The partial unique index on
  * (project, agent) for regression datasets makes racing first uses create one dataset.
  */
-export async function ensureRegressionDataset(db: Db, projectId: string, agent: string, name: string): Promise<DatasetRow> {
+export async function ensureRegressionDataset(
+  db: Db,
+  projectId: string,
+  agent: string,
+  name: string,
+): Promise<DatasetRow> {
   await db
     .insert(datasets)
     .values({
@@ -120,7 +125,11 @@ export async function listDatasets(db: Db, projectId: string, agent?: string): P
 }
 
 /** Versions newest first, below `beforeVersion` when given. */
-export function listVersions(db: Db, datasetId: string, page: { limit: number; beforeVersion?: number }): Promise<VersionRow[]> {
+export function listVersions(
+  db: Db,
+  datasetId: string,
+  page: { limit: number; beforeVersion?: number },
+): Promise<VersionRow[]> {
   const conditions = [eq(datasetVersions.datasetId, datasetId)];
   if (page.beforeVersion !== undefined) conditions.push(lt(datasetVersions.version, page.beforeVersion));
   return db

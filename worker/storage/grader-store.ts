@@ -130,7 +130,13 @@ export async function addGraderVersion(
       db
         .update(graders)
         .set({ currentVersion: next, name: change.name, updatedAt: now })
-        .where(and(eq(graders.projectId, projectId), eq(graders.id, current.id), eq(graders.currentVersion, current.version)))
+        .where(
+          and(
+            eq(graders.projectId, projectId),
+            eq(graders.id, current.id),
+            eq(graders.currentVersion, current.version),
+          ),
+        )
         .returning({ id: graders.id }),
     ]);
     if (updated.length === 0) return undefined;
@@ -175,6 +181,11 @@ export async function loadGraderVersions(db: Db, projectId: string, refs: Grader
   return refs.map((ref) => {
     const row = byKey.get(`${ref.graderId}\u0000${ref.version}`);
     if (!row) throw new Error(`grader ${ref.graderId} version ${ref.version} is missing from D1`);
-    return { graderId: row.graderId, version: row.version, name: row.name, definition: row.definition as GraderDefinitionInput };
+    return {
+      graderId: row.graderId,
+      version: row.version,
+      name: row.name,
+      definition: row.definition as GraderDefinitionInput,
+    };
   });
 }

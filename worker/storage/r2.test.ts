@@ -9,7 +9,9 @@ function bucketWith(key: string, bytes: Uint8Array): R2Bucket {
       if (k !== key) return null;
       const range = options?.range as { offset: number; length: number } | undefined;
       const body = range ? bytes.slice(range.offset, range.offset + range.length) : bytes;
-      return { arrayBuffer: async () => body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) } as R2ObjectBody;
+      return {
+        arrayBuffer: async () => body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength),
+      } as R2ObjectBody;
     },
   } as unknown as R2Bucket;
 }
@@ -18,7 +20,9 @@ describe("trace refs", () => {
   it("round-trips a segment slice and leaves whole-object keys alone", () => {
     const key = "traces/prj_1/segments/ab12/1700000000000-3.jsonl";
     expect(parseTraceRef(sliceRef(key, 120, 33_000))).toEqual({ key, range: { offset: 120, length: 33_000 } });
-    expect(parseTraceRef("traces/prj_1/support-bot/run%2342.json")).toEqual({ key: "traces/prj_1/support-bot/run%2342.json" });
+    expect(parseTraceRef("traces/prj_1/support-bot/run%2342.json")).toEqual({
+      key: "traces/prj_1/support-bot/run%2342.json",
+    });
   });
 
   it("verifies a slice against its own SHA-256, so damage elsewhere in the segment does not matter", async () => {
@@ -39,7 +43,9 @@ describe("trace refs", () => {
     const a = new TextEncoder().encode('{"id":"a"}');
     const key = "traces/p/segments/s/1-2.jsonl";
     const store = new TraceStore(bucketWith(key, a.slice(0, 4)));
-    await expect(store.getVerified(sliceRef(key, 0, a.byteLength), await sha256Hex(a))).rejects.toBeInstanceOf(TraceCorruptedError);
+    await expect(store.getVerified(sliceRef(key, 0, a.byteLength), await sha256Hex(a))).rejects.toBeInstanceOf(
+      TraceCorruptedError,
+    );
   });
 
   it("verifies a compressed slice as stored, then decompresses it to the trace's own bytes", async () => {
@@ -56,6 +62,8 @@ describe("trace refs", () => {
     const junk = new TextEncoder().encode("not brotli at all");
     const key = "traces/p/segments/s/1-4.jsonl.br";
     const store = new TraceStore(bucketWith(key, junk));
-    await expect(store.getVerified(sliceRef(key, 0, junk.byteLength), await sha256Hex(junk))).rejects.toThrow(/does not decompress/);
+    await expect(store.getVerified(sliceRef(key, 0, junk.byteLength), await sha256Hex(junk))).rejects.toThrow(
+      /does not decompress/,
+    );
   });
 });

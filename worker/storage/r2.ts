@@ -81,14 +81,27 @@ export class TraceStore {
    * and fails the put on a mismatch. When the key exists, the stored checksum tells a
    * harmless retry ("same") from a conflicting write ("different").
    */
-  async putCreateOnly(key: string, bytes: Uint8Array, sha256: string, contentType = "application/json"): Promise<PutOutcome> {
-    const existing = await this.putIfAbsent(key, bytes, { sha256, httpMetadata: { contentType }, customMetadata: { sha256 } });
+  async putCreateOnly(
+    key: string,
+    bytes: Uint8Array,
+    sha256: string,
+    contentType = "application/json",
+  ): Promise<PutOutcome> {
+    const existing = await this.putIfAbsent(key, bytes, {
+      sha256,
+      httpMetadata: { contentType },
+      customMetadata: { sha256 },
+    });
     if (!existing) return "created";
     return storedSha256(existing) === sha256 ? "same" : "different";
   }
 
   /** A create-only put (R2 checks `options.sha256`): null when it created the object, else the object already there. */
-  private async putIfAbsent(key: string, bytes: Uint8Array, options: R2PutOptions & { sha256: string }): Promise<R2Object | null> {
+  private async putIfAbsent(
+    key: string,
+    bytes: Uint8Array,
+    options: R2PutOptions & { sha256: string },
+  ): Promise<R2Object | null> {
     const created = await this.bucket.put(key, bytes, { ...options, onlyIf: new Headers({ "If-None-Match": "*" }) });
     if (created) return null;
     const existing = await this.bucket.head(key);
@@ -120,8 +133,10 @@ export class TraceStore {
     if (!existing) return { outcome: "created", sha256 };
     const existingSha256 = storedSha256(existing);
     // An object written before requests were stored compressed holds the content itself, so its own hash names it.
-    const existingContent = existing.customMetadata?.contentSha256 ?? (existing.customMetadata?.contentEncoding ? undefined : existingSha256);
-    if (existingContent !== contentSha256 || existingSha256 === undefined) return { outcome: "different", sha256: existingSha256 ?? "" };
+    const existingContent =
+      existing.customMetadata?.contentSha256 ?? (existing.customMetadata?.contentEncoding ? undefined : existingSha256);
+    if (existingContent !== contentSha256 || existingSha256 === undefined)
+      return { outcome: "different", sha256: existingSha256 ?? "" };
     return { outcome: "same", sha256: existingSha256 };
   }
 
@@ -138,7 +153,8 @@ export class TraceStore {
       object = await this.bucket.get(key, range ? { range } : undefined);
     } catch (err) {
       // R2 answers 416 when the range starts past the object's end: the segment is not what was written.
-      if (range && err instanceof Error && /range is not satisfiable/i.test(err.message)) throw new TraceCorruptedError(ref, expectedSha256, "");
+      if (range && err instanceof Error && /range is not satisfiable/i.test(err.message))
+        throw new TraceCorruptedError(ref, expectedSha256, "");
       throw err;
     }
     if (!object) return null;
@@ -159,10 +175,20 @@ export class TraceStore {
     if (!object) return null;
     const encoding = object.customMetadata?.contentEncoding;
     const bytes = new Uint8Array(await object.arrayBuffer());
-    const { content, actual } = await verifiedContent(key, bytes, storedSha256, encoding === "br" || encoding === "gzip" ? encoding : null);
+    const { content, actual } = await verifiedContent(
+      key,
+      bytes,
+      storedSha256,
+      encoding === "br" || encoding === "gzip" ? encoding : null,
+    );
     const contentSha256 = object.customMetadata?.contentSha256;
     if (contentSha256 !== undefined && (await sha256Hex(content)) !== contentSha256) {
-      throw new TraceCorruptedError(key, storedSha256, actual, `decompresses to content that is not the content it was stored as (${contentSha256})`);
+      throw new TraceCorruptedError(
+        key,
+        storedSha256,
+        actual,
+        `decompresses to content that is not the content it was stored as (${contentSha256})`,
+      );
     }
     return content;
   }
@@ -196,7 +222,12 @@ async function verifiedContent(
     return { content: decompressStored(bytes, encoding), actual };
   } catch {
     // The hash matched what was written, so the writer stored bad data; it is unreadable all the same.
-    throw new TraceCorruptedError(name, expectedSha256, actual, `passes its SHA-256 check but does not decompress (${encoding})`);
+    throw new TraceCorruptedError(
+      name,
+      expectedSha256,
+      actual,
+      `passes its SHA-256 check but does not decompress (${encoding})`,
+    );
   }
 }
 

@@ -23,7 +23,10 @@ export const scoreId = (windowId: string, traceId: string | null, graderId: stri
   `${windowId}|${traceId ?? "*window*"}|${graderId}|${version}`;
 
 export interface WindowWrite {
-  window: Omit<GradeWindowRow, "gradedAt" | "traceCount" | "gradedCount" | "passCount" | "passRate" | "insufficient" | "rollup">;
+  window: Omit<
+    GradeWindowRow,
+    "gradedAt" | "traceCount" | "gradedCount" | "passCount" | "passRate" | "insufficient" | "rollup"
+  >;
   /** Trace-level scores by trace id, and the window-level scores. */
   traceScores: Map<string, ScoreResult[]>;
   windowScores: ScoreResult[];
@@ -111,7 +114,15 @@ export async function windowScoreRows(db: Db, windowId: string): Promise<ScoreRo
 export async function saveRollup(
   db: Db,
   windowId: string,
-  r: { gradedAt: string; traceCount: number; gradedCount: number; passCount: number; passRate: number | null; insufficient: boolean; rollup: unknown },
+  r: {
+    gradedAt: string;
+    traceCount: number;
+    gradedCount: number;
+    passCount: number;
+    passRate: number | null;
+    insufficient: boolean;
+    rollup: unknown;
+  },
 ): Promise<void> {
   await db.update(gradeWindows).set(r).where(eq(gradeWindows.id, windowId));
 }
@@ -131,8 +142,18 @@ export interface TimeRange {
   to?: string;
 }
 
-export async function listWindowRows(db: Db, projectId: string, agent: string, range: TimeRange, limit: number): Promise<GradeWindowRow[]> {
-  const conditions = [eq(gradeWindows.projectId, projectId), eq(gradeWindows.agent, agent), isNotNull(gradeWindows.rollup)];
+export async function listWindowRows(
+  db: Db,
+  projectId: string,
+  agent: string,
+  range: TimeRange,
+  limit: number,
+): Promise<GradeWindowRow[]> {
+  const conditions = [
+    eq(gradeWindows.projectId, projectId),
+    eq(gradeWindows.agent, agent),
+    isNotNull(gradeWindows.rollup),
+  ];
   if (range.from) conditions.push(gte(gradeWindows.closedAt, range.from));
   if (range.to) conditions.push(lte(gradeWindows.closedAt, range.to));
   return db
@@ -158,12 +179,19 @@ export interface DistributionRow {
 }
 
 /** Counts per grader id *and* version (never mixed), over scores that still count. */
-export async function scoreDistribution(db: Db, projectId: string, agent: string, range: TimeRange): Promise<DistributionRow[]> {
+export async function scoreDistribution(
+  db: Db,
+  projectId: string,
+  agent: string,
+  range: TimeRange,
+): Promise<DistributionRow[]> {
   const conditions = [eq(scores.projectId, projectId), eq(scores.agent, agent), isNull(scores.supersededBy)];
   if (range.from) conditions.push(gte(scores.gradedAt, range.from));
   if (range.to) conditions.push(lte(scores.gradedAt, range.to));
   const level = sql<"trace" | "window">`CASE WHEN ${scores.traceId} IS NULL THEN 'window' ELSE 'trace' END`;
-  const bin = sql<number | null>`CASE WHEN ${scores.score} IS NULL THEN NULL ELSE min(9, max(0, CAST(${scores.score} * 10 AS INTEGER))) END`;
+  const bin = sql<
+    number | null
+  >`CASE WHEN ${scores.score} IS NULL THEN NULL ELSE min(9, max(0, CAST(${scores.score} * 10 AS INTEGER))) END`;
   const rows = await db
     .select({
       graderId: scores.graderId,
@@ -183,7 +211,20 @@ export async function scoreDistribution(db: Db, projectId: string, agent: string
     const key = `${r.graderId}\u0000${r.graderVersion}\u0000${r.level}`;
     let d = out.get(key);
     if (!d) {
-      d = { graderId: r.graderId, graderVersion: r.graderVersion, level: r.level, count: 0, pass: 0, fail: 0, error: 0, skipped: 0, meanScore: null, histogram: new Array(10).fill(0), scored: 0, sum: 0 };
+      d = {
+        graderId: r.graderId,
+        graderVersion: r.graderVersion,
+        level: r.level,
+        count: 0,
+        pass: 0,
+        fail: 0,
+        error: 0,
+        skipped: 0,
+        meanScore: null,
+        histogram: new Array(10).fill(0),
+        scored: 0,
+        sum: 0,
+      };
       out.set(key, d);
     }
     d.count += r.n;

@@ -9,7 +9,6 @@ import { traces } from "./schema";
 export type TraceRow = typeof traces.$inferSelect;
 export type TraceState = "assembling" | "finished" | "graded" | "quarantined";
 
-
 /** Inserts rows, leaving rows that already exist untouched: re-delivery is harmless. */
 export async function insertTraceRows(db: Db, rows: TraceRow[]): Promise<void> {
   await writeRowsAsJson(db, INSERT_TRACE_ROWS, rows);
@@ -37,14 +36,40 @@ async function writeRowsAsJson(db: Db, sqlText: string, rows: TraceRow[]): Promi
 }
 
 const UPSERT_COLUMNS = [
-  "project_id", "id", "agent", "version", "source", "start_time", "end_time", "latency_ms",
-  "status", "span_count", "sha256", "size_bytes", "r2_key", "state", "received_at",
+  "project_id",
+  "id",
+  "agent",
+  "version",
+  "source",
+  "start_time",
+  "end_time",
+  "latency_ms",
+  "status",
+  "span_count",
+  "sha256",
+  "size_bytes",
+  "r2_key",
+  "state",
+  "received_at",
 ] as const;
 
 const rowTuple = (row: TraceRow): string =>
   JSON.stringify([
-    row.projectId, row.id, row.agent, row.version, row.source, row.startTime, row.endTime, row.latencyMs,
-    row.status, row.spanCount, row.sha256, row.sizeBytes, row.r2Key, row.state, row.receivedAt,
+    row.projectId,
+    row.id,
+    row.agent,
+    row.version,
+    row.source,
+    row.startTime,
+    row.endTime,
+    row.latencyMs,
+    row.status,
+    row.spanCount,
+    row.sha256,
+    row.sizeBytes,
+    row.r2Key,
+    row.state,
+    row.receivedAt,
   ]);
 
 const INSERT_TRACE_ROWS = `

@@ -25,9 +25,7 @@ export const datasets = sqliteTable(
   (t) => [
     index("datasets_project_agent").on(t.projectId, t.agent),
     // One auto-created regression dataset per agent, even when two windows race to create it.
-    uniqueIndex("datasets_regression_per_agent")
-      .on(t.projectId, t.agent)
-      .where(sql`kind = 'regression'`),
+    uniqueIndex("datasets_regression_per_agent").on(t.projectId, t.agent).where(sql`kind = 'regression'`),
   ],
 );
 
@@ -73,9 +71,7 @@ export const datasetCases = sqliteTable(
     index("dataset_cases_valid_from").on(t.datasetId, t.validFromVersion),
     index("dataset_cases_valid_to").on(t.datasetId, t.validToVersion),
     // Live cases have distinct inputs: the backstop of dedup when two changes race.
-    uniqueIndex("dataset_cases_live_fingerprint")
-      .on(t.datasetId, t.fingerprint)
-      .where(sql`valid_to_version IS NULL`),
+    uniqueIndex("dataset_cases_live_fingerprint").on(t.datasetId, t.fingerprint).where(sql`valid_to_version IS NULL`),
   ],
 );
 
