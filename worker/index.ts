@@ -1,7 +1,7 @@
 /** @module The Worker entry point: the HTTP handler and the Durable Object classes. */
 import { createApp } from "./app";
 
-export { AgentWindow } from "../durable-objects/agent-window";
+export { AgentWindow } from "../durable-objects/agent-window/agent-window";
 export { TraceShard } from "../durable-objects/trace-shard";
 
 const app = createApp();

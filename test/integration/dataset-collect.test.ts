@@ -5,7 +5,8 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { type CollectedTrace, type WindowCollection, collectWindowIntoDataset } from "../../worker/dataset-collect";
+import { collectWindowIntoDataset } from "../../durable-objects/agent-window/collect-window";
+import type { CollectedTrace, WindowCollection } from "../../worker/dataset";
 import { countRows, createProject } from "./helpers";
 import { allCases, api, expectJson } from "./dataset-helpers";
 

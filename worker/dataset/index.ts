@@ -85,3 +85,4 @@ export {
   type SqlStatement,
   type SqlValue,
 } from "./version-statements";
+export type { CollectedTrace, WindowCollection } from "./window-collection";

@@ -4,7 +4,7 @@
  * Settings and the open window live in the agent's AgentWindow Durable Object.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { windowSettingsInputSchema } from "../grading-run/window-settings";
+import { windowSettingsInputSchema } from "../grading/window-settings";
 import { requireProject } from "../middleware/auth";
 import { agentWindow } from "../storage/durable-objects";
 import { listWindowRows } from "../storage/score-store";

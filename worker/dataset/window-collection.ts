@@ -1,10 +1,8 @@
 /**
- * @module The hand-off from a graded window to the agent's regression dataset. The
- * AgentWindow calls {@link handOffToDataset} after a window's scores and rollup are in
- * D1, and retries it (window state graded -> collected) until it succeeds, so the
- * receiver must be idempotent by `windowId`.
+ * @module What a graded window hands to its agent's regression dataset: each graded
+ * trace with its final verdict and failing scores. The receiver deduplicates on
+ * `windowId`, because grading is at-least-once and the same window may be delivered again.
  */
-import { collectWindowIntoDataset } from "../dataset-collect";
 
 /** One graded trace offered to the dataset: failing ones become cases, passing ones may become guards. */
 export interface CollectedTrace {
@@ -28,13 +26,4 @@ export interface WindowCollection {
   /** Stable across retries: the receiver deduplicates on it. */
   windowId: string;
   traces: CollectedTrace[];
-}
-
-/**
- * Where the dataset's `collectWindowIntoDataset(env, collection)` is called. Until the
- * dataset store exposes it, a graded window is marked collected with nothing to do.
- * Throwing here leaves the window in `graded` and the AgentWindow retries it.
- */
-export async function handOffToDataset(env: Env, collection: WindowCollection): Promise<void> {
-  await collectWindowIntoDataset(env, collection);
 }

@@ -5,24 +5,28 @@
  * cases. Idempotent by window id: grading is at-least-once, so the same window may be
  * delivered again, and its change must count once.
  */
-import type { CollectedTrace, WindowCollection } from "../grading-run/dataset-hook";
-import { loadConfig } from "../config";
+import { loadConfig } from "../../worker/config";
 import {
   type CaseFailure,
   type DatasetCase,
   type Observation,
   buildCase,
+  type CollectedTrace,
+  type WindowCollection,
   fingerprintObservations,
   isAlreadyAppliedError,
   isGuardSample,
   planCollection,
   regressionDatasetName,
-} from "../dataset";
-import { readLiveCases } from "../storage/dataset-cases";
-import { type VersionRow, applyDatasetChange, ensureRegressionDataset, newCaseId } from "../storage/dataset-store";
-import { createDb } from "../storage/db";
-
-export type { CollectedTrace, WindowCollection };
+} from "../../worker/dataset";
+import { readLiveCases } from "../../worker/storage/dataset-cases";
+import {
+  type VersionRow,
+  applyDatasetChange,
+  ensureRegressionDataset,
+  newCaseId,
+} from "../../worker/storage/dataset-store";
+import { createDb } from "../../worker/storage/db";
 
 export interface CollectionResult {
   datasetId: string | null;

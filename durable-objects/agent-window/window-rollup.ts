@@ -3,9 +3,9 @@
  * from what one attempt held in memory), so retries and late supersessions converge on
  * the same numbers. Traces whose scores were superseded by a later window drop out.
  */
-import { summariseWindow, type ScoreResult } from "../grading";
-import type { Db } from "../storage/db";
-import { findWindowRow, saveRollup, windowScoreRows, type ScoreRow } from "../storage/score-store";
+import { summariseWindow, type ScoreResult } from "../../worker/grading";
+import type { Db } from "../../worker/storage/db";
+import { findWindowRow, saveRollup, windowScoreRows, type ScoreRow } from "../../worker/storage/score-store";
 
 const toResult = (r: ScoreRow): ScoreResult => ({
   graderId: r.graderId,

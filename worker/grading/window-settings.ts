@@ -5,7 +5,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import type { Config } from "../config";
-import { windowPolicySchema, type WindowPolicy } from "../grading";
+import { type WindowPolicy, windowPolicySchema } from "./window-policy";
 
 /** Largest window: its member list is kept in one D1 row and one Durable Object batch. */
 export const MAX_WINDOW_TRACES = 5_000;

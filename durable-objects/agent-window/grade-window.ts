@@ -4,7 +4,7 @@
  * scores and the rollup to D1 and build what the dataset receives. Every step is
  * idempotent, so the AgentWindow simply runs this again after any failure.
  */
-import type { Trace } from "../domain/trace";
+import type { Trace } from "../../worker/domain/trace";
 import {
   finalVerdict,
   gradeTrace,
@@ -12,13 +12,13 @@ import {
   latencyOfTrace,
   type GraderVersion,
   type ScoreResult,
-} from "../grading";
-import { createDb } from "../storage/db";
-import { loadGraderVersions, type GraderRef } from "../storage/grader-store";
-import { TraceCorruptedError, TraceStore } from "../storage/r2";
-import { writeWindowScores } from "../storage/score-store";
-import { quarantineTrace } from "../traces/read-trace";
-import type { CollectedTrace, WindowCollection } from "./dataset-hook";
+} from "../../worker/grading";
+import { createDb } from "../../worker/storage/db";
+import { loadGraderVersions, type GraderRef } from "../../worker/storage/grader-store";
+import { TraceCorruptedError, TraceStore } from "../../worker/storage/r2";
+import { writeWindowScores } from "../../worker/storage/score-store";
+import { quarantineTrace } from "../../worker/traces/read-trace";
+import type { CollectedTrace, WindowCollection } from "../../worker/dataset";
 import { recomputeRollup } from "./window-rollup";
 
 export interface MemberRef {

@@ -14,18 +14,18 @@
  * supersede the earlier ones.
  */
 import { DurableObject } from "cloudflare:workers";
-import { loadConfig } from "../worker/config";
-import { isSampledIn, nextAlarmAt, retryDelayMs, shouldCloseWindow } from "../worker/grading";
-import { handOffToDataset } from "../worker/grading-run/dataset-hook";
-import { gradeClosedWindow, type ClosedWindow } from "../worker/grading-run/grade-window";
+import { loadConfig } from "../../worker/config";
+import { isSampledIn, nextAlarmAt, retryDelayMs, shouldCloseWindow } from "../../worker/grading";
+import { collectWindowIntoDataset } from "./collect-window";
+import { gradeClosedWindow, type ClosedWindow } from "./grade-window";
 import {
   policyOf,
   resolveWindowSettings,
   type WindowSettings,
   type WindowSettingsInput,
-} from "../worker/grading-run/window-settings";
-import { createDb } from "../worker/storage/db";
-import { enabledGraderRefs, type GraderRef } from "../worker/storage/grader-store";
+} from "../../worker/grading/window-settings";
+import { createDb } from "../../worker/storage/db";
+import { enabledGraderRefs, type GraderRef } from "../../worker/storage/grader-store";
 
 export interface FinishedTraceRef {
   traceId: string;
@@ -328,7 +328,7 @@ export class AgentWindow extends DurableObject<Env> {
     // Re-grading a graded window only to rebuild its collection writes nothing new.
     const collection = await gradeClosedWindow(this.env, closed);
     if (w.state === "closing") sql.exec("UPDATE windows SET state = 'graded' WHERE seq = ?", w.seq);
-    await handOffToDataset(this.env, collection);
+    await collectWindowIntoDataset(this.env, collection);
     sql.exec("UPDATE windows SET state = 'collected', next_attempt_at = NULL, last_error = NULL WHERE seq = ?", w.seq);
     sql.exec("DELETE FROM window_members WHERE seq = ?", w.seq);
   }
