@@ -7,7 +7,6 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-// @ts-expect-error plain ESM client
 import { FlywheelClient } from "../../client/index.mjs";
 import { api, createProject, eventually, flywheel } from "./client";
 

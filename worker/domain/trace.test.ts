@@ -66,4 +66,10 @@ describe("derived values", () => {
     expect(traceLatencyMs(trace)).toBe(2250);
     expect(totalUsage(trace)).toEqual({ inputTokens: 11, outputTokens: 7, totalTokens: 19, cost: 0.01 });
   });
+
+  it("stores a trace the same whether its id was sent or derived", () => {
+    const sent = normaliseTrace(traceSchema.parse({ id: "t1", ...base }), "t1");
+    const derived = normaliseTrace(traceSchema.parse(base), "t1");
+    expect(JSON.stringify(sent)).toBe(JSON.stringify(derived));
+  });
 });

@@ -140,9 +140,11 @@ function findParentCycle(spans: Span[]): number | undefined {
 export function normaliseTrace(parsed: ParsedTrace, id: string): Trace {
   const spans = parsed.spans ?? [];
   const status = parsed.status ?? (parsed.error ? "error" : "ok");
+  // The id leads whether it was sent or derived, so a trace sent with the id the
+  // server would derive is stored as the same bytes (a duplicate, not a conflict).
   return {
-    ...parsed,
     id,
+    ...parsed,
     status,
     metadata: parsed.metadata ?? {},
     tags: parsed.tags ?? [],

@@ -90,9 +90,7 @@ async function prepareOne(
       error: { code: "invalid_trace", message: describeIssues(parsed.error, batch ? `[${index}]` : "") },
     };
   }
-  // Without a client id, the id is derived from the content, so a retried
-  // request still maps to the same trace instead of creating a second one.
-  const id = parsed.data.id ?? `t-${(await sha256Hex(JSON.stringify(parsed.data))).slice(0, 32)}`;
+  const id = parsed.data.id ?? (await contentDerivedTraceId(parsed.data));
   const trace = normaliseTrace(parsed.data, id);
   const bytes = encoder.encode(JSON.stringify(trace));
   if (bytes.byteLength > limits.maxTraceBytes) {
@@ -107,6 +105,15 @@ async function prepareOne(
     };
   }
   return { index, trace, bytes, sha256: await sha256Hex(bytes) };
+}
+
+/**
+ * Without a client id, the id is derived from the content, so a retried request
+ * still maps to the same trace instead of creating a second one. The client
+ * (client/src/trace-id.ts) derives the same id before sending; a test holds the two together.
+ */
+export async function contentDerivedTraceId(parsed: z.output<typeof traceSchema>): Promise<string> {
+  return `t-${(await sha256Hex(JSON.stringify(parsed))).slice(0, 32)}`;
 }
 
 /** "spans[2].type: expected one of llm|tool|...; agent: required" */

@@ -2,8 +2,8 @@
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
-// @ts-expect-error plain ESM module with a .d.ts beside it
-import { FlywheelClient, FlywheelError } from "./index.mjs";
+import { gunzipSync } from "node:zlib";
+import { FlywheelClient, FlywheelError, retryAfterMs } from "./http-client.js";
 
 let server: Server;
 afterEach(() => new Promise<void>((resolve) => server.close(() => resolve())));
@@ -45,7 +45,7 @@ describe("FlywheelClient", () => {
     expect(seen).toHaveLength(3);
     const bodies = seen.map((s) => s.body.toString());
     expect(new Set(bodies).size).toBe(1);
-    expect(JSON.parse(bodies[0]!).id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(JSON.parse(bodies[0]!).id).toMatch(/^t-[0-9a-f]{32}$/);
     for (const { body, headers } of seen) {
       expect(headers["content-digest"]).toBe(`sha-256=:${createHash("sha256").update(body).digest("base64")}:`);
       expect(headers.authorization).toBe("Bearer fw_test");
@@ -62,6 +62,36 @@ describe("FlywheelClient", () => {
     expect(err).toBeInstanceOf(FlywheelError);
     expect(err).toMatchObject({ status: 400, code: "invalid_trace" });
     expect(seen).toHaveLength(1);
+  });
+
+  it("waits as long as Retry-After asks before the next attempt", async () => {
+    const { baseUrl, seen } = await serve((_req, _body, attempt) =>
+      attempt === 0
+        ? [429, { error: { code: "rate_limited", message: "slow down" } }, { "retry-after": "1" }]
+        : [201, { accepted: 1 }],
+    );
+    const client = new FlywheelClient({ baseUrl, apiKey: "fw_test", backoffMs: 1 });
+    const started = Date.now();
+    await client.sendTraces({ agent: "bot" });
+    expect(seen).toHaveLength(2);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+  });
+
+  it("reads Retry-After as seconds or as an HTTP date", () => {
+    const now = Date.parse("2026-12-01T10:00:00Z");
+    expect(retryAfterMs("3", now)).toBe(3000);
+    expect(retryAfterMs("Tue, 01 Dec 2026 10:00:05 GMT", now)).toBe(5000);
+    expect(retryAfterMs("soon", now)).toBeUndefined();
+  });
+
+  it("gzips large bodies, with the digest over the compressed bytes", async () => {
+    const { baseUrl, seen } = await serve(() => [201, { accepted: 1 }]);
+    const client = new FlywheelClient({ baseUrl, apiKey: "fw_test" });
+    await client.sendTraces({ agent: "bot", input: "x".repeat(5000) });
+    const { body, headers } = seen[0]!;
+    expect(headers["content-encoding"]).toBe("gzip");
+    expect(headers["content-digest"]).toBe(`sha-256=:${createHash("sha256").update(body).digest("base64")}:`);
+    expect(JSON.parse(gunzipSync(body).toString())).toMatchObject({ agent: "bot", input: "x".repeat(5000) });
   });
 
   it("gives up after maxRetries", async () => {

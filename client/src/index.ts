@@ -1,0 +1,15 @@
+/**
+ * @module Flywheel's client: trace an agent (`Flywheel`), or send native traces
+ * yourself (`FlywheelClient`). Runs on Node 20+, Workers, Deno, Bun and browsers.
+ */
+export { Flywheel, type FlywheelOptions, type TraceOptions } from "./flywheel.js";
+export {
+  FlywheelClient,
+  FlywheelError,
+  type FlywheelClientOptions,
+  type IngestResult,
+  type TraceResult,
+} from "./http-client.js";
+export type { DropEvent, DropReason, FlywheelStats } from "./batcher.js";
+export type { RunDetails, Scope, SpanDetails, SpanType, Usage } from "./recorder.js";
+export { canonicalTrace, deriveTraceId } from "./trace-id.js";
