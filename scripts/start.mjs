@@ -5,8 +5,13 @@
  *
  * 1. creates `.dev.vars` with a random ADMIN_TOKEN unless the file exists (never overwritten);
  * 2. prepares the static assets (API reference page);
- * 3. applies the D1 migrations to the local database;
- * 4. runs `wrangler dev` in the foreground.
+ * 3. applies the D1 migrations to the local database (output shown only on failure);
+ * 4. runs `wrangler dev` (warnings and errors only) and, once it answers, prints the
+ *    address, the site, the API reference and how to read the admin token.
+ *
+ * wrangler runs in its own process group with both workerd processes, and a stop
+ * signal to this process (SIGINT, SIGTERM, SIGHUP) stops that whole group, so
+ * stopping `npm start` by its process id leaves nothing serving.
  *
  * Options: `--port N`, `--persist-to DIR` (local state, default .wrangler/state),
  * `--var NAME:VALUE` (repeatable; passed to wrangler dev).
@@ -21,6 +26,9 @@ import { prepareAssets } from "./prepare-assets.mjs";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const args = parseArgs(process.argv.slice(2));
 const wranglerBin = path.join(root, "node_modules", ".bin", "wrangler");
+const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"];
+/** How long wrangler gets to stop workerd cleanly before the group is killed. */
+const GRACE_MS = 5000;
 
 // wrangler must not try to reach Cloudflare: no telemetry, no account lookups, no prompts.
 const wranglerEnv = {
@@ -58,7 +66,7 @@ function ensureDevVars(file) {
   }
   const token = randomBytes(24).toString("base64url");
   writeFileSync(file, `# Local secrets for wrangler dev. Not committed.\nADMIN_TOKEN=${token}\n`, { mode: 0o600 });
-  console.log(`Created ${file} with a random ADMIN_TOKEN (read it from that file to create projects).`);
+  console.log(`Created ${file} with a random ADMIN_TOKEN.`);
 }
 
 function persistArgs() {
@@ -69,12 +77,17 @@ function applyMigrations() {
   const result = spawnSync(wranglerBin, ["d1", "migrations", "apply", "DB", "--local", ...persistArgs()], {
     cwd: root,
     env: wranglerEnv,
-    stdio: ["ignore", "inherit", "inherit"],
+    encoding: "utf8",
   });
   if (result.status !== 0) {
+    process.stderr.write(`${result.stdout ?? ""}${result.stderr ?? ""}`);
     console.error("Applying the local D1 migrations failed; see the output above.");
     process.exit(result.status ?? 1);
   }
+  if (/No migrations to apply/.test(result.stdout)) return console.log("D1 migrations: up to date.");
+  const pending = result.stdout.split("Migrations to be applied:")[1]?.split("└")[0] ?? "";
+  const names = pending.match(/[\w-]+\.sql/g) ?? [];
+  console.log(`D1 migrations: applied ${names.join(", ") || "the pending ones"}.`);
 }
 
 function serve() {
@@ -88,13 +101,79 @@ function serve() {
       "--port",
       args.port,
       "--show-interactive-dev-session=false",
+      // wrangler's banner, bindings table and reload notices are ~100 lines; warnings and errors stay visible.
+      "--log-level",
+      "warn",
       ...persistArgs(),
       ...varArgs,
     ],
-    { cwd: root, env: wranglerEnv, stdio: "inherit" },
+    { cwd: root, env: wranglerEnv, stdio: ["ignore", "inherit", "inherit"], detached: true },
   );
-  const stop = (signal) => child.kill(signal);
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
-  child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  let stopping = false;
+  const stop = async (signal) => {
+    if (stopping) return;
+    stopping = true;
+    signalGroup(child.pid, "SIGTERM");
+    const deadline = Date.now() + GRACE_MS;
+    while (groupAlive(child.pid) && Date.now() < deadline) await sleep(100);
+    signalGroup(child.pid, "SIGKILL");
+    while (groupAlive(child.pid)) await sleep(50);
+    process.exit(signal === "SIGINT" ? 130 : 0);
+  };
+  for (const signal of STOP_SIGNALS) process.on(signal, () => void stop(signal));
+  // If this process ends any other way, do not leave wrangler serving behind it.
+  process.on("exit", () => signalGroup(child.pid, "SIGKILL"));
+  child.on("exit", (code, signal) => {
+    if (stopping) return;
+    signalGroup(child.pid, "SIGKILL");
+    process.exit(code ?? (signal ? 1 : 0));
+  });
+  void announceWhenReady(`http://127.0.0.1:${args.port}`, () => stopping || child.exitCode !== null);
+}
+
+async function announceWhenReady(url, gaveUp) {
+  while (!gaveUp()) {
+    try {
+      if ((await fetch(`${url}/api/health`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    await sleep(250);
+  }
+  if (gaveUp()) return;
+  const tokenFromVar = args.vars.some((v) => v.startsWith("ADMIN_TOKEN:"));
+  console.log(
+    [
+      "",
+      `Flywheel is running at ${url}`,
+      `  site:        ${url}/`,
+      `  reference:   ${url}/reference/`,
+      tokenFromVar
+        ? "  admin token: the one given with --var ADMIN_TOKEN:..."
+        : `  admin token: sed -n 's/^ADMIN_TOKEN=//p' .dev.vars`,
+      "Stop with Ctrl-C, or send SIGTERM to this process.",
+      "",
+    ].join("\n"),
+  );
+}
+
+function signalGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is already gone
+  }
+}
+
+function groupAlive(pid) {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

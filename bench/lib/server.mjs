@@ -1,9 +1,10 @@
 /**
  * @module Starts Flywheel the way a user does (`scripts/start.mjs`, i.e. migrations +
- * wrangler dev) on a free port with a throwaway state directory, in its own process
- * group so stopping it also stops both workerd processes.
+ * wrangler dev) on a free port with a throwaway state directory. `scripts/start.mjs`
+ * runs in its own process group and puts wrangler and both workerd processes in
+ * another; stopping it stops both, and a simulated crash kills both groups.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
@@ -29,9 +30,30 @@ export async function freePort() {
  */
 const liveGroups = new Set();
 function killLiveGroups() {
-  for (const pid of liveGroups) {
+  for (const pid of liveGroups) killTree(pid);
+}
+
+/** The process groups of `pid` and of every process below it (wrangler runs in a group of its own). */
+export function processGroupsUnder(pid) {
+  const table = spawnSync("ps", ["-A", "-o", "pid=,ppid=,pgid="], { encoding: "utf8" }).stdout ?? "";
+  const rows = table
+    .trim()
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/).map(Number));
+  const tree = new Set([pid]);
+  let size = 0;
+  while (tree.size > size) {
+    size = tree.size;
+    for (const [child, parent] of rows) if (tree.has(parent)) tree.add(child);
+  }
+  return new Set([pid, ...rows.filter(([p]) => tree.has(p)).map(([, , group]) => group)]);
+}
+
+/** SIGKILL every group of the server's process tree: a crash, not a shutdown. */
+function killTree(pid, groups = processGroupsUnder(pid)) {
+  for (const group of groups) {
     try {
-      process.kill(-pid, "SIGKILL");
+      process.kill(-group, "SIGKILL");
     } catch {}
   }
 }
@@ -84,28 +106,27 @@ export async function startServer(options = {}) {
     if (Date.now() > deadline) throw new Error("server did not become ready in 120 s");
     await new Promise((r) => setTimeout(r, 250));
   }
+  // wrangler and both workerd processes share a group of their own, below `npm start`.
+  const serverGroup = [...processGroupsUnder(child.pid)].find((group) => group !== child.pid) ?? child.pid;
   return {
     url,
     port,
     adminToken,
     stateDir,
-    pid: child.pid,
-    /** SIGKILL the whole process group: a crash, not a shutdown. */
+    /** The process group of wrangler and workerd, whose CPU and memory the benchmarks measure. */
+    pid: serverGroup,
+    /** SIGKILL every process the server started: a crash, not a shutdown. */
     kill: async () => {
-      try {
-        process.kill(-child.pid, "SIGKILL");
-      } catch {}
+      killTree(child.pid);
       await exited;
     },
+    /** SIGTERM to `npm start`, which stops wrangler and workerd; SIGKILL if that takes too long. */
     stop: async () => {
+      const groups = processGroupsUnder(child.pid);
       try {
         process.kill(-child.pid, "SIGTERM");
       } catch {}
-      const timer = setTimeout(() => {
-        try {
-          process.kill(-child.pid, "SIGKILL");
-        } catch {}
-      }, 5000);
+      const timer = setTimeout(() => killTree(child.pid, groups), 10_000);
       await exited;
       clearTimeout(timer);
       if (ownsState) rmSync(stateDir, { recursive: true, force: true });
