@@ -1,4 +1,5 @@
 /** Tracing an agent with `Flywheel`, against a local HTTP server that stands in for Flywheel. */
+import { execFile } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import { gunzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
@@ -182,5 +183,22 @@ describe("when Flywheel is down", () => {
     await expect(flywheel.flush()).resolves.toBeUndefined();
     expect(flywheel.stats().dropped).toBe(1);
     expect(drops[0]?.reason).toBe("send_failed");
+  });
+});
+
+describe("when Node exits", () => {
+  it("sends what is still buffered before the process ends", async () => {
+    const fake = await fakeFlywheel();
+    const entry = new URL("../index.mjs", import.meta.url).href;
+    // A script that records one run and ends without calling flush().
+    const script = `
+      import { Flywheel } from ${JSON.stringify(entry)};
+      const flywheel = new Flywheel({ url: ${JSON.stringify(fake.url)}, apiKey: "fw_test", flushIntervalMs: 60000 });
+      await flywheel.trace("support-bot", (q) => "answer to " + q)("last question");
+    `;
+    await new Promise<void>((resolve, reject) =>
+      execFile(process.execPath, ["--input-type=module", "-e", script], (error) => (error ? reject(error) : resolve())),
+    );
+    expect(fake.traces()).toMatchObject([{ input: "last question", output: "answer to last question" }]);
   });
 });
