@@ -61,7 +61,7 @@ export declare class Flywheel {
     send(trace: Record<string, unknown>): void;
     /** Sends everything buffered; resolves when it is stored or dropped (never rejects). */
     flush(): Promise<void>;
-    /** Flushes and stops the background timer; later traces are still accepted and sent on `flush()`. */
+    /** Sends everything buffered and clears the pending send timer: call it when a process or isolate ends. */
     shutdown(): Promise<void>;
     /** Counts of what was sent, refused and dropped so far. */
     stats(): FlywheelStats;

@@ -530,7 +530,7 @@ var Flywheel = class {
   flush() {
     return this.#batcher.flush().catch(() => void 0);
   }
-  /** Flushes and stops the background timer; later traces are still accepted and sent on `flush()`. */
+  /** Sends everything buffered and clears the pending send timer: call it when a process or isolate ends. */
   async shutdown() {
     await this.flush();
     this.#batcher.stop();

@@ -113,7 +113,7 @@ export class Flywheel {
     return this.#batcher.flush().catch(() => undefined);
   }
 
-  /** Flushes and stops the background timer; later traces are still accepted and sent on `flush()`. */
+  /** Sends everything buffered and clears the pending send timer: call it when a process or isolate ends. */
   async shutdown(): Promise<void> {
     await this.flush();
     this.#batcher.stop();
