@@ -5,6 +5,7 @@
 import { loadConfig } from "./config";
 import { notFound } from "./errors";
 import { renderError } from "./middleware/errors";
+import { agentRoutes } from "./routes/agents";
 import { benchRoutes } from "./routes/bench";
 import { datasetRoutes } from "./routes/datasets";
 import { healthRoutes } from "./routes/health";
@@ -43,6 +44,7 @@ export function createApp() {
   app.route("/api", graderRoutes).route("/api", windowRoutes).route("/api", scoreRoutes);
   app.route("/", otlpRoutes);
   app.route("/api", datasetRoutes);
+  app.route("/api", agentRoutes);
   app.route("/__bench", benchRoutes);
 
   app.doc31("/api/openapi.json", {
