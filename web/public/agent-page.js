@@ -1,75 +1,37 @@
+// @ts-check
 /**
- * @module The trend page: asks for the project API key (kept in localStorage), lists the
- * project's agents and, for the chosen one, fetches its graded windows, graders and
- * regression dataset, shapes them with `trend-model.js` and draws them with `trend-charts.js`.
+ * @module The agent page: pass rate per window per grader version (a version change starts
+ * a new series, never pooled), window-level metric graders, the agent version of each
+ * window and where it changed, final verdicts and latency percentiles over time, the
+ * regression dataset and the latest traces. Data from the windows API (window rollups),
+ * shaped by `trend-model.js` and `site-model.js`.
  */
+import { api, emptyState, enc, h } from "./dom.js";
+import { latencyChart, verdictsChart, windowMetricChart } from "./site-charts.js";
+import {
+  agentVersionRuns,
+  formatMs,
+  latencySeries,
+  routeHref,
+  verdictsOverTime,
+  versionText,
+  windowAgentVersion,
+  windowMetricSeries,
+} from "./site-model.js";
 import { datasetChart, passRateChart, scoreHistogram } from "./trend-charts.js";
 import {
   WINDOW_LIMIT,
-  agentNames,
   buildTrend,
   datasetSizes,
   formatPercent,
-  fragmentWithoutKey,
+  graderLabel,
   latestDistribution,
-  parseFragment,
+  orderWindows,
   regressionDataset,
   seriesKey,
   shortTime,
   trendVerdict,
 } from "./trend-model.js";
-
-const KEY_STORAGE = "flywheel.apiKey";
-const AGENT_STORAGE = "flywheel.agent";
-
-const $ = (id) => document.getElementById(id);
-
-class KeyRejected extends Error {}
-
-function h(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") node.className = v;
-    else if (v !== undefined && v !== null && v !== false) node.setAttribute(k, v === true ? "" : String(v));
-  }
-  for (const child of children.flat()) if (child !== null && child !== undefined && child !== false) node.append(child);
-  return node;
-}
-
-async function api(key, path) {
-  const res = await fetch(path, { headers: { authorization: `Bearer ${key}` } });
-  if (res.status === 401)
-    throw new KeyRejected("The server did not accept this API key (missing, mistyped or revoked).");
-  const body = await res.json().catch(() => null);
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${body?.error?.message ?? res.statusText}`);
-  return body;
-}
-
-const enc = encodeURIComponent;
-
-function setStatus(message, isError = false) {
-  const status = $("status");
-  status.textContent = message;
-  status.classList.toggle("error", isError);
-}
-
-function rejectKey(error) {
-  // A key the server refuses is not worth keeping: the next visit asks again.
-  localStorage.removeItem(KEY_STORAGE);
-  showKeyForm(error.message);
-}
-
-function showKeyForm(message) {
-  $("project-panel").hidden = true;
-  $("key-panel").hidden = false;
-  $("key-error").hidden = !message;
-  $("key-error").textContent = message ?? "";
-  $("key-input").focus();
-}
-
-function emptyState(strong, ...rest) {
-  return h("div", { class: "empty" }, h("strong", {}, strong), " ", ...rest);
-}
 
 /** Names of every version of the agent's graders, so a series is labelled with the name its version had. */
 async function graderLabels(key, graders) {
@@ -84,18 +46,20 @@ async function graderLabels(key, graders) {
 }
 
 async function loadAgentData(key, agent) {
-  const [{ windows }, { graders }, { datasets }] = await Promise.all([
+  const [windowList, { graders }, { datasets }, { traces }] = await Promise.all([
     api(key, `/api/agents/${enc(agent)}/windows?limit=${WINDOW_LIMIT}`),
     api(key, `/api/graders?agent=${enc(agent)}`),
     api(key, `/api/datasets?agent=${enc(agent)}`),
+    api(key, `/api/traces?agent=${enc(agent)}&limit=20`),
   ]);
+  const { windows } = windowList;
   const labels = await graderLabels(key, graders);
   const dataset = regressionDataset(datasets, agent);
   const versions =
     dataset && dataset.latestVersion > 0
       ? (await api(key, `/api/datasets/${enc(dataset.id)}/versions?limit=1000`)).versions
       : [];
-  return { windows, graders, labels, dataset, versions };
+  return { windows, ungraded: windowList.ungraded ?? null, graders, labels, dataset, versions, traces };
 }
 
 function legend(trend) {
@@ -174,7 +138,8 @@ function histograms(distribution) {
   );
 }
 
-function windowTable(trend) {
+/** @param {any} trend @param {any[]} ordered the raw windows, in the same order as `trend.windows` */
+function windowTable(trend, ordered) {
   const rows = trend.windows.slice().reverse().slice(0, 30);
   const bySeries = new Map(trend.series.map((s) => [s.key, new Map(s.points.map((p) => [p.windowIndex, p]))]));
   const labels = new Map(trend.series.map((s) => [s.key, s.label]));
@@ -192,6 +157,7 @@ function windowTable(trend) {
           "closed (UTC)",
           "traces",
           "graded",
+          "agent version",
           "per grader version: pass rate [95% CI]",
           "p50 / p95 latency",
         ].map((c) => h("th", {}, c)),
@@ -208,6 +174,7 @@ function windowTable(trend) {
           h("td", {}, shortTime(w.closedAt)),
           h("td", { class: "num" }, String(w.traceCount)),
           h("td", { class: "num" }, String(w.gradedCount)),
+          h("td", {}, agentVersionCell(ordered[w.index])),
           h(
             "td",
             {},
@@ -235,19 +202,127 @@ function windowTable(trend) {
   );
 }
 
-const ms = (value) =>
-  value === null || value === undefined
-    ? "–"
-    : value >= 1000
-      ? `${(value / 1000).toFixed(1)} s`
-      : `${Math.round(value)} ms`;
+const ms = formatMs;
 
-function renderAgent(agent, data) {
-  const view = $("agent-view");
-  view.replaceChildren();
+/** @param {any} window */
+function agentVersionCell(window) {
+  const v = windowAgentVersion(window);
+  if (v.label === null) return h("span", { class: "dim" }, "–");
+  const parts = Object.entries(v.counts).map(([label, n]) => `${versionText(label)} (${n})`);
+  return v.mixed ? parts.join(", ") : versionText(v.label);
+}
+
+/** @param {any[]} traces */
+function traceTable(traces) {
+  if (traces.length === 0) return emptyState("No traces yet.", "Send one with POST /api/traces.");
+  return h(
+    "table",
+    { class: "traces" },
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        ["trace", "received (UTC)", "version", "status", "state", "latency"].map((c) => h("th", {}, c)),
+      ),
+    ),
+    h(
+      "tbody",
+      {},
+      traces.map((t) =>
+        h(
+          "tr",
+          {},
+          h("td", {}, h("a", { href: routeHref({ page: "trace", traceId: t.id }) }, t.id)),
+          h("td", {}, shortTime(t.receivedAt)),
+          h("td", {}, t.version ?? "–"),
+          h("td", { class: t.status === "error" ? "verdict-worse" : "" }, t.status),
+          h("td", {}, t.state),
+          h("td", { class: "num" }, ms(t.latencyMs)),
+        ),
+      ),
+    ),
+  );
+}
+
+/** @param {any[]} ordered oldest first @param {any} labels */
+function windowMetrics(ordered, labels) {
+  const series = windowMetricSeries(ordered, (id, v) => graderLabel(id, v, labels));
+  if (series.length === 0)
+    return emptyState(
+      "No window-level graders.",
+      "A metric grader scoped to the window (for example a p95 latency budget) scores each window as a whole.",
+    );
+  return h(
+    "div",
+    {},
+    h(
+      "ul",
+      { class: "verdicts" },
+      series.map((s) =>
+        h(
+          "li",
+          { class: "metric-summary" },
+          `${s.label}: `,
+          s.failing === 0
+            ? h("span", { class: "verdict-better" }, `passed all ${s.points.length} windows`)
+            : h(
+                "span",
+                { class: "verdict-worse" },
+                `failed ${s.failing} of ${s.points.length} windows` +
+                  (s.currentFailingRun > 0 ? `, including the last ${s.currentFailingRun}` : ""),
+              ),
+          s.points.length > 0
+            ? h("span", { class: "dim" }, ` — latest: ${s.points[s.points.length - 1]?.reason}`)
+            : null,
+        ),
+      ),
+    ),
+    windowMetricChart(series, ordered),
+  );
+}
+
+/** @param {{ count: number, reason: string | null } | null} ungraded */
+function ungradedNote(ungraded) {
+  if (!ungraded?.count) return null;
+  const why =
+    ungraded.reason === "no_enabled_graders"
+      ? "no enabled grader: add or enable one with POST /api/graders"
+      : (ungraded.reason ?? "waiting for the open window to close");
+  return h("p", { class: "notice" }, `${ungraded.count} trace${ungraded.count === 1 ? "" : "s"} not graded: ${why}.`);
+}
+
+/**
+ * Fetches and draws the agent page into `view`.
+ * @param {{ key: string, view: HTMLElement, setStatus: (message: string, isError?: boolean) => void }} ctx
+ * @param {string} agent
+ */
+export async function renderAgentPage(ctx, agent) {
+  const { key, view } = ctx;
+  const data = await loadAgentData(key, agent);
   const trend = buildTrend(data.windows, data.labels);
-
+  const ordered = orderWindows(data.windows);
+  view.replaceChildren(
+    h(
+      "nav",
+      { class: "crumbs" },
+      h("a", { href: routeHref({ page: "overview" }) }, "All agents"),
+      " / ",
+      h("strong", {}, agent),
+      " · ",
+      h("a", { href: routeHref({ page: "review", agent }) }, "review queue"),
+      " · ",
+      h("a", { href: routeHref({ page: "iterations", agent }) }, "iterations"),
+      data.dataset ? " · " : null,
+      data.dataset
+        ? h("a", { href: routeHref({ page: "dataset", dataset: data.dataset.id, from: null, to: null }) }, "dataset")
+        : null,
+    ),
+  );
   view.append(h("h2", {}, `Pass rate per window: ${agent}`));
+  const waiting = ungradedNote(data.ungraded);
+  if (waiting) view.append(waiting);
   if (trend.windows.length === 0) {
     view.append(
       emptyState(
@@ -274,23 +349,41 @@ function renderAgent(agent, data) {
       ),
     );
   } else {
-    view.append(verdicts(trend), legend(trend), passRateChart(trend));
+    const agentRuns = agentVersionRuns(ordered);
+    view.append(verdicts(trend), legend(trend), passRateChart(trend, { agentRuns }));
+    const changes = agentRuns.slice(1);
     view.append(
       h(
         "p",
         { class: "note" },
         "Each grader version is its own series: scores of different versions are never pooled, so editing a grader starts a new line. ",
+        "The strip under the axis is the agent version each window graded",
+        changes.length
+          ? `; it changed at ${changes.map((r) => `#${r.fromSeq} (to ${versionText(r.label)})`).join(", ")}. `
+          : ". ",
         "Hover a point for its counts and interval.",
       ),
     );
   }
 
   if (trend.windows.length > 0) {
-    const distribution = latestDistribution(data.windows, data.labels);
+    view.append(h("h2", {}, "Window-level graders"), windowMetrics(ordered, data.labels));
     view.append(
-      h("h2", {}, `Grade distribution of the latest window (#${distribution.seq}, ${distribution.traceCount} traces)`),
-      histograms(distribution),
+      h("h2", {}, "Final verdicts per window"),
+      h("p", { class: "note" }, "Green pass, orange fail, pink grader error, grey skipped (no grader applied)."),
+      verdictsChart(verdictsOverTime(ordered)),
     );
+    view.append(h("h2", {}, "Latency percentiles per window"), latencyChart(latencySeries(ordered)));
+    const distribution = latestDistribution(data.windows, data.labels);
+    if (distribution)
+      view.append(
+        h(
+          "h2",
+          {},
+          `Grade distribution of the latest window (#${distribution.seq}, ${distribution.traceCount} traces)`,
+        ),
+        histograms(distribution),
+      );
   }
 
   view.append(h("h2", {}, "Regression dataset"));
@@ -310,111 +403,18 @@ function renderAgent(agent, data) {
         "p",
         { class: "note" },
         `${data.dataset.name}: ${data.dataset.caseCount} cases in version ${data.dataset.latestVersion}. `,
-        "Bars: cases per version; the orange top is what that version added.",
+        "Bars: cases per version; the orange top is what that version added. ",
+        h(
+          "a",
+          { href: routeHref({ page: "dataset", dataset: data.dataset.id, from: null, to: null }) },
+          "Open the dataset",
+        ),
+        ".",
       ),
       datasetChart(sizes),
     );
   }
 
-  if (trend.windows.length > 0) view.append(h("h2", {}, "Windows (newest first)"), windowTable(trend));
+  view.append(h("h2", {}, "Latest traces"), traceTable(data.traces));
+  if (trend.windows.length > 0) view.append(h("h2", {}, "Windows (newest first)"), windowTable(trend, ordered));
 }
-
-async function showAgent(key, agent) {
-  localStorage.setItem(AGENT_STORAGE, agent);
-  setStatus(`Loading ${agent}…`);
-  try {
-    const data = await loadAgentData(key, agent);
-    renderAgent(agent, data);
-    setStatus(`Updated ${new Date().toLocaleTimeString()}.`);
-  } catch (error) {
-    if (error instanceof KeyRejected) return rejectKey(error);
-    setStatus(error.message, true);
-  }
-}
-
-async function showProject(key, preferredAgent) {
-  $("key-panel").hidden = true;
-  $("project-panel").hidden = false;
-  setStatus("Loading the project…");
-  let project, graders, traces, datasets;
-  try {
-    [project, { graders }, { traces }, { datasets }] = await Promise.all([
-      api(key, "/api/project"),
-      api(key, "/api/graders"),
-      api(key, "/api/traces?limit=500"),
-      api(key, "/api/datasets"),
-    ]);
-  } catch (error) {
-    if (error instanceof KeyRejected) return rejectKey(error);
-    return setStatus(error.message, true);
-  }
-  $("project-name").textContent = `Project ${project.name ?? project.id ?? ""}`;
-  const agents = agentNames({ graders, traces, datasets });
-  const select = $("agent-select");
-  select.replaceChildren(...agents.map((a) => h("option", { value: a }, a)));
-  select.disabled = agents.length === 0;
-  if (agents.length === 0) {
-    setStatus("");
-    $("agent-view").replaceChildren(
-      emptyState(
-        "No agents yet — send traces and add a grader.",
-        "Send a trace with ",
-        h("code", {}, "POST /api/traces"),
-        " (or OTLP to ",
-        h("code", {}, "/v1/traces"),
-        "), then create a grader with ",
-        h("code", {}, "POST /api/graders"),
-        ". See the ",
-        h("a", { href: "/reference/" }, "API reference"),
-        ".",
-      ),
-    );
-    return;
-  }
-  const withGraders = new Set(graders.map((g) => g.agent));
-  const remembered = localStorage.getItem(AGENT_STORAGE);
-  const agent =
-    [preferredAgent, remembered].find((a) => a && agents.includes(a)) ??
-    agents.find((a) => withGraders.has(a)) ??
-    agents[0];
-  select.value = agent;
-  await showAgent(key, agent);
-}
-
-function start() {
-  const fragment = parseFragment(location.hash);
-  if (fragment.key) {
-    localStorage.setItem(KEY_STORAGE, fragment.key);
-    history.replaceState(null, "", `${location.pathname}${location.search}${fragmentWithoutKey(location.hash)}`);
-  }
-  const currentKey = () => localStorage.getItem(KEY_STORAGE);
-
-  $("key-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    const key = $("key-input").value.trim();
-    if (!key) return;
-    localStorage.setItem(KEY_STORAGE, key);
-    $("key-input").value = "";
-    showProject(key, null);
-  });
-  $("forget-key").addEventListener("click", () => {
-    localStorage.removeItem(KEY_STORAGE);
-    localStorage.removeItem(AGENT_STORAGE);
-    $("agent-view").replaceChildren();
-    showKeyForm("Key forgotten: it is no longer stored in this browser.");
-  });
-  $("agent-select").addEventListener("change", (event) => {
-    const key = currentKey();
-    if (key) showAgent(key, event.target.value);
-  });
-  $("refresh").addEventListener("click", () => {
-    const key = currentKey();
-    if (key) showAgent(key, $("agent-select").value);
-  });
-
-  const key = currentKey();
-  if (key) showProject(key, fragment.agent);
-  else showKeyForm(null);
-}
-
-start();
