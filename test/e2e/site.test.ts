@@ -16,8 +16,19 @@ import {
   IDLE_AGENT,
   seedSiteDemo,
   WINDOWS,
+  // @ts-expect-error plain ESM helper shared with scripts/site-screenshots.mjs
 } from "../../scripts/lib/site-demo.mjs";
 import { createProject, flywheel } from "./client";
+
+// The callbacks given to page.evaluate run in the browser; this tsconfig has no DOM lib.
+declare const document: {
+  body: { dataset: Record<string, string | undefined> };
+  querySelectorAll(selector: string): { length: number };
+};
+declare const location: { hash: string; href: string };
+declare const sessionStorage: { getItem(key: string): string | null };
+declare const localStorage: { getItem(key: string): string | null };
+declare const window: { __flywheelXss?: string };
 
 const SHOTS = path.resolve(import.meta.dirname, "../../test-output");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -77,7 +88,7 @@ describe("the site", () => {
 
   it("shows every agent on the overview, with why traces wait", async () => {
     const agents = await page.$$eval("table.overview tbody tr", (rows) =>
-      rows.map((r) => (r as HTMLElement).dataset.agent),
+      rows.map((r) => r.getAttribute("data-agent")),
     );
     expect(agents).toEqual([IDLE_AGENT, AGENT]);
     const support = page.locator(`tr[data-agent="${AGENT}"]`);
@@ -94,7 +105,7 @@ describe("the site", () => {
     await page.waitForSelector("body[data-ready=true][data-page=agent]");
     const series = await page.$$eval("svg.chart g.series", (groups) =>
       groups.map((g) => ({
-        key: (g as SVGGElement).dataset.series,
+        key: g.getAttribute("data-series"),
         points: g.querySelectorAll("g.point").length,
         hollow: g.querySelectorAll("g.point.insufficient").length,
       })),
@@ -107,7 +118,9 @@ describe("the site", () => {
     // One "too few" label per small window, however many series it holds.
     expect(await page.locator("svg.chart .too-few-row text").count()).toBe(1);
     // The p95 budget failed the three slow windows, and the page says so.
-    expect(await page.locator("rect.metric-mark.verdict-fail").count()).toBe(WINDOWS.filter((w) => w.slow).length);
+    expect(await page.locator("rect.metric-mark.verdict-fail").count()).toBe(
+      WINDOWS.filter((w: { slow: boolean }) => w.slow).length,
+    );
     expect(await page.locator("li.metric-summary").textContent()).toContain("including the last 3");
     // The prompt change is drawn where it happened.
     expect(await page.locator("svg.chart line.agent-version-line").count()).toBe(1);
@@ -120,7 +133,7 @@ describe("the site", () => {
     expect(await page.locator("pre.trace-output").textContent()).toBe(HOSTILE_OUTPUT);
     await page.click("li.span[data-span=s3] summary");
     const ran = await page.evaluate(() => ({
-      xss: (window as unknown as { __flywheelXss?: string }).__flywheelXss ?? null,
+      xss: window.__flywheelXss ?? null,
       images: document.querySelectorAll("#page img").length,
       scripts: document.querySelectorAll("#page script").length,
     }));
