@@ -7,6 +7,7 @@ import { notFound } from "./errors";
 import { renderError } from "./middleware/errors";
 import { agentRoutes } from "./routes/agents";
 import { benchRoutes } from "./routes/bench";
+import { benchTrendRoutes } from "./routes/bench-trend";
 import { datasetRoutes } from "./routes/datasets";
 import { healthRoutes } from "./routes/health";
 import { projectRoutes } from "./routes/projects";
@@ -46,6 +47,7 @@ export function createApp() {
   app.route("/api", datasetRoutes);
   app.route("/api", agentRoutes);
   app.route("/__bench", benchRoutes);
+  app.route("/__bench", benchTrendRoutes);
 
   app.doc31("/api/openapi.json", {
     openapi: "3.1.0",
