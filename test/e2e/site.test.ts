@@ -150,6 +150,12 @@ describe("the site", () => {
     expect(versions).toBeGreaterThanOrEqual(2);
     expect(await page.locator("p.note").textContent()).toMatch(/^From v\d+ to v\d+: \d+ added/);
     expect(await page.locator("table.versions button[data-format]").count()).toBe(versions * 3);
+    // The export needs the key in a header; the page fetches it and hands the browser a file.
+    const [file] = await Promise.all([
+      page.waitForEvent("download"),
+      page.click("table.versions tbody tr:first-child button[data-format=jsonl]"),
+    ]);
+    expect(file.suggestedFilename()).toMatch(/^support-bot-regressions-v\d+\.jsonl$/);
     await shot("dataset");
   });
 
