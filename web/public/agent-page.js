@@ -6,16 +6,15 @@
  * regression dataset and the latest traces. Data from the windows API (window rollups),
  * shaped by `trend-model.js` and `site-model.js`.
  */
+import { failureModes, traceTable, windowTable } from "./agent-tables.js";
 import { api, emptyState, enc, h } from "./dom.js";
 import { latencyChart, verdictsChart, windowMetricChart } from "./site-charts.js";
 import {
   agentVersionRuns,
-  formatMs,
   latencySeries,
   routeHref,
   verdictsOverTime,
   versionText,
-  windowAgentVersion,
   windowMetricSeries,
 } from "./site-model.js";
 import { datasetChart, passRateChart, scoreHistogram } from "./trend-charts.js";
@@ -29,7 +28,6 @@ import {
   orderWindows,
   regressionDataset,
   seriesKey,
-  shortTime,
   trendVerdict,
 } from "./trend-model.js";
 
@@ -135,114 +133,6 @@ function histograms(distribution) {
         g.scored > 0 ? scoreHistogram(g) : h("p", { class: "dim" }, "no numeric scores"),
       );
     }),
-  );
-}
-
-/** @param {any} trend @param {any[]} ordered the raw windows, in the same order as `trend.windows` */
-function windowTable(trend, ordered) {
-  const rows = trend.windows.slice().reverse().slice(0, 30);
-  const bySeries = new Map(trend.series.map((s) => [s.key, new Map(s.points.map((p) => [p.windowIndex, p]))]));
-  const labels = new Map(trend.series.map((s) => [s.key, s.label]));
-  return h(
-    "table",
-    {},
-    h(
-      "thead",
-      {},
-      h(
-        "tr",
-        {},
-        [
-          "window",
-          "closed (UTC)",
-          "traces",
-          "graded",
-          "agent version",
-          "per grader version: pass rate [95% CI]",
-          "p50 / p95 latency",
-        ].map((c) => h("th", {}, c)),
-      ),
-    ),
-    h(
-      "tbody",
-      {},
-      rows.map((w) =>
-        h(
-          "tr",
-          {},
-          h("td", {}, `#${w.seq}`),
-          h("td", {}, shortTime(w.closedAt)),
-          h("td", { class: "num" }, String(w.traceCount)),
-          h("td", { class: "num" }, String(w.gradedCount)),
-          h("td", {}, agentVersionCell(ordered[w.index])),
-          h(
-            "td",
-            {},
-            w.graderVersions.length === 0
-              ? h("span", { class: "dim" }, "no grader applied")
-              : w.graderVersions.map((key) => {
-                  const p = bySeries.get(key)?.get(w.index);
-                  if (!p) return null;
-                  const value =
-                    p.passRate === null
-                      ? "–"
-                      : `${formatPercent(p.passRate)} [${formatPercent(p.ci?.low)}–${formatPercent(p.ci?.high)}] (${p.pass}/${p.decided})`;
-                  return h(
-                    "div",
-                    {},
-                    `${labels.get(key)}: ${value}`,
-                    p.insufficient ? h("span", { class: "dim" }, ` — ${p.reason}`) : null,
-                  );
-                }),
-          ),
-          h("td", { class: "num" }, w.latencyMs ? `${ms(w.latencyMs.p50)} / ${ms(w.latencyMs.p95)}` : "–"),
-        ),
-      ),
-    ),
-  );
-}
-
-const ms = formatMs;
-
-/** @param {any} window */
-function agentVersionCell(window) {
-  const v = windowAgentVersion(window);
-  if (v.label === null) return h("span", { class: "dim" }, "–");
-  const parts = Object.entries(v.counts).map(([label, n]) => `${versionText(label)} (${n})`);
-  return v.mixed ? parts.join(", ") : versionText(v.label);
-}
-
-/** @param {any[]} traces */
-function traceTable(traces) {
-  if (traces.length === 0) return emptyState("No traces yet.", "Send one with POST /api/traces.");
-  return h(
-    "table",
-    { class: "traces" },
-    h(
-      "thead",
-      {},
-      h(
-        "tr",
-        {},
-        ["trace", "received (UTC)", "version", "status", "state", "latency"].map((c) => h("th", {}, c)),
-      ),
-    ),
-    h(
-      "tbody",
-      {},
-      traces.map((t) =>
-        h(
-          "tr",
-          {},
-          h("td", {}, h("a", { href: routeHref({ page: "trace", traceId: t.id }) }, t.id)),
-          h("td", {}, shortTime(t.receivedAt)),
-          h("td", {}, t.version ?? "–"),
-          h("td", { class: t.status === "error" ? "verdict-worse" : "" }, t.status),
-          h("td", {}, t.state),
-          h("td", { class: "num" }, ms(t.latencyMs)),
-        ),
-      ),
-    ),
   );
 }
 
@@ -415,6 +305,7 @@ export async function renderAgentPage(ctx, agent) {
     );
   }
 
+  view.append(h("h2", {}, "Failure modes"), await failureModes(key, agent));
   view.append(h("h2", {}, "Latest traces"), traceTable(data.traces));
   if (trend.windows.length > 0) view.append(h("h2", {}, "Windows (newest first)"), windowTable(trend, ordered));
 }

@@ -89,3 +89,19 @@ export function evalRunView(run) {
     flaky: list("flaky"),
   };
 }
+
+/**
+ * Failure modes of `GET /api/agents/{agent}/failure-modes`: a label, how many traces, and
+ * example trace ids.
+ * @param {any} body
+ */
+export function failureModesView(body) {
+  const list = Array.isArray(body) ? body : (body?.failureModes ?? body?.modes ?? body?.clusters ?? []);
+  return (Array.isArray(list) ? list : []).map((m) => ({
+    label: String(m?.label ?? m?.name ?? m?.summary ?? m?.id ?? "unnamed"),
+    count: typeof m?.count === "number" ? m.count : typeof m?.traceCount === "number" ? m.traceCount : null,
+    examples: (Array.isArray(m?.exampleTraceIds) ? m.exampleTraceIds : Array.isArray(m?.examples) ? m.examples : [])
+      .map((e) => (typeof e === "string" ? e : e?.traceId))
+      .filter((id) => typeof id === "string"),
+  }));
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { evalRunView, openItemsByAgent, verdictBody } from "./queue-model.js";
+import { evalRunView, failureModesView, openItemsByAgent, verdictBody } from "./queue-model.js";
 import {
   agentVersionRuns,
   displayValue,
@@ -160,5 +160,12 @@ describe("review queue and eval runs", () => {
       regressionCount: 2,
       flakyCount: 1,
     });
+  });
+
+  it("reads failure modes with counts and example traces", () => {
+    const modes = failureModesView({
+      failureModes: [{ label: "wrong order id", count: 12, examples: [{ traceId: "t1" }, "t2", { nothing: 1 }] }],
+    });
+    expect(modes).toEqual([{ label: "wrong order id", count: 12, examples: ["t1", "t2"] }]);
   });
 });
