@@ -171,6 +171,21 @@ describe("the site", () => {
     await shot("review");
   });
 
+  it("forgets the key on request, and keeps it across visits only when asked to", async () => {
+    await page.click("#forget-key");
+    await page.waitForSelector("#key-panel:not([hidden])");
+    expect(
+      await page.evaluate(() => [sessionStorage.getItem("flywheel.apiKey"), localStorage.getItem("flywheel.apiKey")]),
+    ).toEqual([null, null]);
+    await page.fill("#key-input", apiKey);
+    await page.check("#key-remember");
+    await page.evaluate(() => delete document.body.dataset.ready);
+    await page.click("#key-form button[type=submit]");
+    await page.waitForSelector("body[data-ready=true]");
+    expect(await page.evaluate(() => localStorage.getItem("flywheel.apiKey"))).toBe(apiKey);
+    await page.click("#forget-key");
+  });
+
   it("ran no script and raised no error", () => {
     expect(pageErrors).toEqual([]);
   });
