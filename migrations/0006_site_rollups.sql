@@ -12,6 +12,7 @@ CREATE TABLE `agent_trace_days` (
 	PRIMARY KEY(`project_id`, `agent`, `day`)
 );
 --> statement-breakpoint
+CREATE INDEX `agent_trace_days_project_day` ON `agent_trace_days` (`project_id`,`day`);--> statement-breakpoint
 CREATE TABLE `agent_trace_states` (
 	`project_id` text NOT NULL,
 	`agent` text NOT NULL,

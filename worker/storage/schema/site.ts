@@ -3,7 +3,7 @@
  * triggers on `traces` (migrations/0006_site_rollups.sql) keep them exact, so they are
  * read-only here.
  */
-import { integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /** Traces received per agent and UTC day (`YYYY-MM-DD` of `received_at`). */
 export const agentTraceDays = sqliteTable(
@@ -14,7 +14,11 @@ export const agentTraceDays = sqliteTable(
     day: text("day").notNull(),
     traces: integer("traces").notNull(),
   },
-  (t) => [primaryKey({ columns: [t.projectId, t.agent, t.day] })],
+  // The overview reads the last N days of every agent: by (project, day), not a walk over every day ever.
+  (t) => [
+    primaryKey({ columns: [t.projectId, t.agent, t.day] }),
+    index("agent_trace_days_project_day").on(t.projectId, t.day),
+  ],
 );
 
 /** Traces per agent and state: how many wait for grading, are graded or quarantined. */
