@@ -5,7 +5,9 @@
 import { loadConfig } from "./config";
 import { notFound } from "./errors";
 import { renderError } from "./middleware/errors";
+import { agentRoutes } from "./routes/agents";
 import { benchRoutes } from "./routes/bench";
+import { benchTrendRoutes } from "./routes/bench-trend";
 import { datasetRoutes } from "./routes/datasets";
 import { healthRoutes } from "./routes/health";
 import { projectRoutes } from "./routes/projects";
@@ -43,7 +45,9 @@ export function createApp() {
   app.route("/api", graderRoutes).route("/api", windowRoutes).route("/api", scoreRoutes);
   app.route("/", otlpRoutes);
   app.route("/api", datasetRoutes);
+  app.route("/api", agentRoutes);
   app.route("/__bench", benchRoutes);
+  app.route("/__bench", benchTrendRoutes);
 
   app.doc31("/api/openapi.json", {
     openapi: "3.1.0",

@@ -6,6 +6,7 @@
 import { summariseWindow, type ScoreResult } from "../../worker/grading";
 import type { Db } from "../../worker/storage/db";
 import { findWindowRow, saveRollup, windowScoreRows, type ScoreRow } from "../../worker/storage/score-store";
+import { countTraceVersions } from "../../worker/storage/trace-versions";
 
 const toResult = (r: ScoreRow): ScoreResult => ({
   graderId: r.graderId,
@@ -33,6 +34,8 @@ export async function recomputeRollup(db: Db, windowId: string, gradedAt: string
     else if (row.supersededBy === null) byTrace.get(row.traceId)?.push(toResult(row));
   }
   const summary = summariseWindow(byTrace, latencies, { minGraded: window.minGraded });
+  // Which agent version(s) the window graded, so the site can mark where a new prompt starts.
+  const agentVersions = await countTraceVersions(db, window.projectId, [...byTrace.keys()]);
   const insufficientReason = summary.insufficient
     ? `only ${summary.gradedCount} of ${summary.traceCount} traces got a pass or fail verdict; at least ${window.minGraded} are needed for a pass rate worth plotting`
     : null;
@@ -50,6 +53,7 @@ export async function recomputeRollup(db: Db, windowId: string, gradedAt: string
       quarantinedCount: window.quarantined,
       supersededCount: superseded.size,
       windowScores,
+      agentVersions,
     },
   });
 }

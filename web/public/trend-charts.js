@@ -13,29 +13,30 @@ import {
   seriesPerWindow,
   shortTime,
 } from "./trend-model.js";
+import { tooFewLabelPlan, versionText } from "./site-model.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 
-function el(name, attrs = {}, children = []) {
+export function el(name, attrs = {}, children = []) {
   const node = document.createElementNS(SVG, name);
   for (const [k, v] of Object.entries(attrs)) if (v !== undefined && v !== null) node.setAttribute(k, String(v));
   for (const child of children) node.append(child);
   return node;
 }
 
-const text = (x, y, content, attrs = {}) => {
+export const text = (x, y, content, attrs = {}) => {
   const node = el("text", { x, y, ...attrs });
   node.textContent = content;
   return node;
 };
 
-const title = (content) => {
+export const title = (content) => {
   const node = el("title");
   node.textContent = content;
   return node;
 };
 
-function svgRoot(width, height, label) {
+export function svgRoot(width, height, label) {
   return el("svg", {
     viewBox: `0 0 ${width} ${height}`,
     width: "100%",
@@ -57,9 +58,15 @@ function pointTooltip(series, p) {
   return `${head}\n${p.insufficient ? `${p.reason}: not a trend point\n` : ""}${rate}${ci}${extra}`;
 }
 
-/** Pass rate per window with Wilson 95% error bars, one series per grader version. */
-export function passRateChart(trend, { width = 960, height = 350 } = {}) {
-  const m = { top: 34, right: 20, bottom: 58, left: 52 };
+/**
+ * Pass rate per window with Wilson 95% error bars, one series per grader version. Below
+ * the axis: the agent version of each window (`agentRuns`, from `agentVersionRuns`) and
+ * one "too few" label per window with too few graded traces, thinned so none overlap.
+ * @param {any} trend from `buildTrend`
+ * @param {{ width?: number, height?: number, agentRuns?: { label: string | null, fromIndex: number, toIndex: number }[] }} [options]
+ */
+export function passRateChart(trend, { width = 960, height = 380, agentRuns = [] } = {}) {
+  const m = { top: 34, right: 20, bottom: 88, left: 52 };
   const svg = svgRoot(width, height, "Pass rate per window, per grader version, with 95% intervals");
   const left = m.left;
   const right = width - m.right;
@@ -157,10 +164,6 @@ export function passRateChart(trend, { width = 960, height = 350 } = {}) {
           "stroke-width": 2,
         }),
       );
-      if (p.insufficient) {
-        const top = p.ci ? y(p.ci.high) : y(p.passRate);
-        mark.append(text(x, Math.max(m.top + 8, top - 6), "too few", { "text-anchor": "middle", class: "too-few" }));
-      }
       // A wide invisible target so the tooltip is easy to reach.
       mark.append(
         el("rect", {
@@ -175,6 +178,48 @@ export function passRateChart(trend, { width = 960, height = 350 } = {}) {
     }
     svg.append(g);
   }
+
+  // Where the agent (prompt) version changes: a strip of runs under the axis, and a dotted line.
+  const versions = el("g", { class: "agent-versions" });
+  const stripY = height - m.bottom + 52;
+  agentRuns.forEach((run, n) => {
+    const x0 = xOf(run.fromIndex) - band / 2;
+    const x1 = xOf(run.toIndex) + band / 2;
+    const label = `agent ${versionText(run.label)}`;
+    const tip = title(`${label}: windows #${trend.windows[run.fromIndex]?.seq} to #${trend.windows[run.toIndex]?.seq}`);
+    versions.append(
+      el(
+        "rect",
+        { x: x0 + 1, y: stripY - 10, width: Math.max(1, x1 - x0 - 2), height: 14, class: `agent-run run-${n % 2}` },
+        [tip],
+      ),
+    );
+    if (x1 - x0 > label.length * 6.2) versions.append(text(x0 + 4, stripY, label, { class: "agent-run-label" }));
+    if (n > 0)
+      versions.append(
+        el("line", { x1: x0, x2: x0, y1: m.top, y2: height - m.bottom, class: "agent-version-line" }, [
+          title(`agent version changed to ${versionText(run.label)} at window #${trend.windows[run.fromIndex]?.seq}`),
+        ]),
+      );
+  });
+  svg.append(versions);
+
+  // One "too few" per window, never one per series, thinned so labels never overlap.
+  const insufficientWindows = trend.series.flatMap((s) =>
+    s.points.filter((p) => p.insufficient).map((p) => p.windowIndex),
+  );
+  const plan = tooFewLabelPlan(insufficientWindows, xOf, 52);
+  const tooFewY = height - m.bottom + 70;
+  const tooFew = el("g", { class: "too-few-row" });
+  for (const i of plan.labelled)
+    tooFew.append(text(xOf(i), tooFewY, "too few", { "text-anchor": "middle", class: "too-few" }));
+  for (const i of plan.marked)
+    tooFew.append(
+      el("circle", { cx: xOf(i), cy: tooFewY - 4, r: 3, class: "too-few-mark" }, [
+        title(`window #${trend.windows[i]?.seq}: too few graded traces`),
+      ]),
+    );
+  svg.append(tooFew);
   return svg;
 }
 

@@ -11,31 +11,6 @@ export const WINDOW_LIMIT = 200;
 /** Distinct series colours (colour-blind-safe Okabe–Ito order, black left out). */
 export const SERIES_COLORS = ["#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#7a5195", "#8c6d31"];
 
-/** The key and agent a URL fragment may carry (`#key=fw_...&agent=support-bot`); the fragment never reaches a server. */
-export function parseFragment(hash) {
-  const params = new URLSearchParams(String(hash ?? "").replace(/^#/, ""));
-  const key = params.get("key")?.trim() || null;
-  const agent = params.get("agent")?.trim() || null;
-  return { key, agent };
-}
-
-/** The fragment with `key` taken out, so a key given in the URL does not linger in the address bar or history. */
-export function fragmentWithoutKey(hash) {
-  const params = new URLSearchParams(String(hash ?? "").replace(/^#/, ""));
-  params.delete("key");
-  const rest = params.toString();
-  return rest ? `#${rest}` : "";
-}
-
-/** Every agent the project has graders, traces or datasets for, sorted, each once. */
-export function agentNames({ graders = [], traces = [], datasets = [] } = {}) {
-  const names = new Set();
-  for (const item of [...graders, ...traces, ...datasets]) {
-    if (typeof item?.agent === "string" && item.agent !== "") names.add(item.agent);
-  }
-  return [...names].sort((a, b) => a.localeCompare(b));
-}
-
 /** Graded windows in time order (oldest first); the API lists them newest first. Ungraded rows are left out. */
 export function orderWindows(windows) {
   return windows

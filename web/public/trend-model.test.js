@@ -4,20 +4,17 @@
  */
 import { describe, expect, it } from "vitest";
 import {
-  agentNames,
   bandCentre,
   buildTrend,
   countTicks,
   datasetSizes,
   dodgeOffsets,
   formatPercent,
-  fragmentWithoutKey,
   insufficientReason,
   labelledWindowIndexes,
   latestDistribution,
   linearScale,
   orderWindows,
-  parseFragment,
   regressionDataset,
   seriesPerWindow,
   trendSegments,
@@ -78,30 +75,6 @@ function window(seq, minute, graders, { minGraded = 20 } = {}) {
     },
   };
 }
-
-describe("parseFragment / fragmentWithoutKey", () => {
-  it("reads the key and agent from the fragment", () => {
-    expect(parseFragment("#key=fw_abc&agent=support-bot")).toEqual({ key: "fw_abc", agent: "support-bot" });
-    expect(parseFragment("")).toEqual({ key: null, agent: null });
-    expect(parseFragment("#agent=a%20b")).toEqual({ key: null, agent: "a b" });
-  });
-  it("drops the key and keeps the rest", () => {
-    expect(fragmentWithoutKey("#key=fw_abc&agent=bot")).toBe("#agent=bot");
-    expect(fragmentWithoutKey("#key=fw_abc")).toBe("");
-  });
-});
-
-describe("agentNames", () => {
-  it("unions graders, traces and datasets, sorted, once each, skipping null agents", () => {
-    const names = agentNames({
-      graders: [{ agent: "b" }],
-      traces: [{ agent: "a" }, { agent: "b" }],
-      datasets: [{ agent: null }, { agent: "c" }],
-    });
-    expect(names).toEqual(["a", "b", "c"]);
-    expect(agentNames()).toEqual([]);
-  });
-});
 
 describe("orderWindows", () => {
   it("puts windows oldest first and leaves out ungraded ones", () => {

@@ -1,0 +1,107 @@
+// @ts-check
+/**
+ * @module Pure shaping of the review queue and eval run APIs for the site, kept apart so
+ * the pages adapt to those responses in one place. Reads defensively: fields that are
+ * missing are shown as unknown, never guessed.
+ */
+
+/**
+ * Items of a `GET /api/review-queue` answer, whatever it calls the list.
+ * @param {any} body
+ * @returns {any[]}
+ */
+export function queueItems(body) {
+  const list = Array.isArray(body) ? body : (body?.items ?? body?.queue ?? body?.reviewItems ?? []);
+  return Array.isArray(list) ? list : [];
+}
+
+/**
+ * Open (pending) review items per agent.
+ * @param {any} body
+ */
+export function openItemsByAgent(body) {
+  /** @type {Map<string, number>} */
+  const counts = new Map();
+  for (const item of queueItems(body)) {
+    const state = item?.state ?? item?.status ?? "pending";
+    if (state !== "pending" && state !== "open") continue;
+    const agent = typeof item?.agent === "string" ? item.agent : "";
+    counts.set(agent, (counts.get(agent) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/**
+ * One review item as the page shows it.
+ * @param {any} item
+ */
+export function reviewItemView(item) {
+  return {
+    id: String(item?.id ?? item?.itemId ?? ""),
+    agent: typeof item?.agent === "string" ? item.agent : null,
+    traceId: typeof item?.traceId === "string" ? item.traceId : null,
+    reason: String(item?.reason ?? "unknown"),
+    createdAt: typeof item?.createdAt === "string" ? item.createdAt : null,
+    scores: Array.isArray(item?.scores) ? item.scores : [],
+  };
+}
+
+/**
+ * The body of `POST /api/review-queue/{itemId}/verdict`, or an error message saying what to fix.
+ * @param {{ verdict: string, score: string, note: string, reviewer: string }} form
+ * @returns {{ body: { verdict: string, score?: number, note?: string, reviewer: string } } | { error: string }}
+ */
+export function verdictBody(form) {
+  if (form.verdict !== "pass" && form.verdict !== "fail") return { error: "Choose pass or fail." };
+  const reviewer = form.reviewer.trim();
+  if (!reviewer) return { error: "Say who you are (reviewer)." };
+  /** @type {{ verdict: string, score?: number, note?: string, reviewer: string }} */
+  const body = { verdict: form.verdict, reviewer };
+  if (form.score.trim() !== "") {
+    const score = Number(form.score);
+    if (!Number.isFinite(score) || score < 0 || score > 1) return { error: "Score must be a number from 0 to 1." };
+    body.score = score;
+  }
+  if (form.note.trim()) body.note = form.note.trim();
+  return { body };
+}
+
+/**
+ * An eval run (or one row of `GET /api/agents/{agent}/iterations`) as the page shows it.
+ * @param {any} run
+ */
+export function evalRunView(run) {
+  const num = (/** @type {unknown} */ v) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+  const cases = run?.cases ?? {};
+  const list = (/** @type {string} */ name) =>
+    Array.isArray(run?.[name]) ? run[name] : Array.isArray(cases?.[name]) ? cases[name] : [];
+  return {
+    id: String(run?.id ?? run?.runId ?? ""),
+    candidate: run?.candidate ?? run?.version ?? null,
+    datasetVersion: num(run?.datasetVersion ?? run?.dataset?.version),
+    state: String(run?.state ?? run?.status ?? "unknown"),
+    improvementRate: num(run?.improvementRate ?? run?.metrics?.improvementRate),
+    regressionCount: num(run?.regressionCount ?? run?.metrics?.regressionCount),
+    flakyCount: num(run?.flakyCount ?? run?.metrics?.flakyCount) ?? (list("flaky").length || null),
+    createdAt: typeof run?.createdAt === "string" ? run.createdAt : null,
+    improved: list("improved"),
+    regressed: list("regressed"),
+    flaky: list("flaky"),
+  };
+}
+
+/**
+ * Failure modes of `GET /api/agents/{agent}/failure-modes`: a label, how many traces, and
+ * example trace ids.
+ * @param {any} body
+ */
+export function failureModesView(body) {
+  const list = Array.isArray(body) ? body : (body?.failureModes ?? body?.modes ?? body?.clusters ?? []);
+  return (Array.isArray(list) ? list : []).map((m) => ({
+    label: String(m?.label ?? m?.name ?? m?.summary ?? m?.id ?? "unnamed"),
+    count: typeof m?.count === "number" ? m.count : typeof m?.traceCount === "number" ? m.traceCount : null,
+    examples: (Array.isArray(m?.exampleTraceIds) ? m.exampleTraceIds : Array.isArray(m?.examples) ? m.examples : [])
+      .map((e) => (typeof e === "string" ? e : e?.traceId))
+      .filter((id) => typeof id === "string"),
+  }));
+}

@@ -1,0 +1,171 @@
+import { describe, expect, it } from "vitest";
+import { evalRunView, failureModesView, openItemsByAgent, verdictBody } from "./queue-model.js";
+import {
+  agentVersionRuns,
+  displayValue,
+  legacyFragment,
+  parseRoute,
+  routeHref,
+  spanTree,
+  tooFewLabelPlan,
+  windowMetricSeries,
+} from "./site-model.js";
+
+describe("routes", () => {
+  it("round-trips every page through its fragment, names with slashes and spaces included", () => {
+    const routes = [
+      { page: "overview" },
+      { page: "agent", agent: "support bot/eu" },
+      { page: "trace", traceId: "run-42" },
+      { page: "dataset", dataset: "agent:support-bot", from: 2, to: 5 },
+      { page: "review", agent: "support-bot" },
+      { page: "iterations", agent: "support-bot" },
+      { page: "eval-run", runId: "run_1" },
+    ];
+    for (const route of routes) expect(parseRoute(routeHref(route))).toEqual(route);
+  });
+
+  it("never carries the key: an old #key=... link gives the key to the tab and a route without it", () => {
+    expect(legacyFragment("#key=fw_secret&agent=support-bot")).toEqual({
+      key: "fw_secret",
+      route: "#/agent/support-bot",
+    });
+    expect(legacyFragment("#/agent/support-bot")).toEqual({ key: null, route: null });
+    expect(routeHref(parseRoute("#/agent/x?key=fw_secret"))).not.toContain("fw_secret");
+  });
+
+  it("names an unknown path instead of guessing", () => {
+    expect(parseRoute("#/nope")).toEqual({ page: "not-found", path: "nope" });
+  });
+});
+
+const window = (seq, extra = {}) => ({ seq, closedAt: `2026-12-0${seq}T00:00:00Z`, rollup: { ...extra } });
+
+describe("agent versions", () => {
+  it("marks where the agent version changed, by the version most traces of a window had", () => {
+    const runs = agentVersionRuns([
+      window(1, { agentVersions: { v1: 10 } }),
+      window(2, { agentVersions: { v1: 8, v2: 1 } }),
+      window(3, { agentVersions: { v2: 9 } }),
+    ]);
+    expect(runs.map((r) => [r.label, r.fromSeq])).toEqual([
+      ["v1", 1],
+      ["v2", 3],
+    ]);
+  });
+});
+
+describe("window-level graders", () => {
+  it("counts a p95 budget failing three windows in a row, per grader version", () => {
+    const p95 = (verdict) => ({
+      windowScores: [{ graderId: "g1", graderVersion: 1, verdict, score: 0.5, reason: "p95" }],
+    });
+    const series = windowMetricSeries(
+      [window(1, p95("pass")), window(2, p95("fail")), window(3, p95("fail")), window(4, p95("fail"))],
+      (id, v) => `${id} v${v}`,
+    );
+    expect(series).toHaveLength(1);
+    expect(series[0]).toMatchObject({ failing: 3, longestFailingRun: 3, currentFailingRun: 3 });
+  });
+});
+
+describe("too few labels", () => {
+  it("labels windows far enough apart and only marks the rest, one per window", () => {
+    const plan = tooFewLabelPlan([3, 1, 2, 2, 9], (i) => i * 20, 48);
+    expect(plan).toEqual({ labelled: [1, 9], marked: [2, 3] });
+  });
+});
+
+describe("span tree", () => {
+  it("nests spans under their parents in start order, with offsets and durations", () => {
+    const rows = spanTree(
+      [
+        {
+          id: "tool",
+          parentId: "llm",
+          type: "tool",
+          name: "lookup",
+          startTime: "2026-01-01T00:00:00.600Z",
+          endTime: "2026-01-01T00:00:00.900Z",
+        },
+        {
+          id: "llm",
+          parentId: null,
+          type: "llm",
+          name: "chat",
+          startTime: "2026-01-01T00:00:00.100Z",
+          endTime: "2026-01-01T00:00:01.000Z",
+        },
+        { id: "orphan", parentId: "gone", type: "step", name: "late" },
+      ],
+      "2026-01-01T00:00:00.000Z",
+    );
+    expect(rows.map((r) => [r.id, r.depth, r.startMs, r.durationMs])).toEqual([
+      ["orphan", 0, null, null],
+      ["llm", 0, 100, 900],
+      ["tool", 1, 600, 300],
+    ]);
+  });
+
+  it("keeps spans whose parents form a cycle", () => {
+    const rows = spanTree(
+      [
+        { id: "a", parentId: "b" },
+        { id: "b", parentId: "a" },
+      ],
+      null,
+    );
+    expect(rows.map((r) => r.id).sort()).toEqual(["a", "b"]);
+  });
+});
+
+describe("values shown as text", () => {
+  it("shows strings as they are, markup included, and JSON pretty-printed", () => {
+    expect(displayValue("<img src=x onerror=alert(1)>")).toBe("<img src=x onerror=alert(1)>");
+    expect(displayValue({ a: 1 })).toBe('{\n  "a": 1\n}');
+  });
+});
+
+describe("review queue and eval runs", () => {
+  it("counts pending items per agent", () => {
+    const counts = openItemsByAgent({
+      items: [
+        { id: "1", agent: "a", state: "pending" },
+        { id: "2", agent: "a", state: "resolved" },
+        { id: "3", agent: "b" },
+      ],
+    });
+    expect([...counts]).toEqual([
+      ["a", 1],
+      ["b", 1],
+    ]);
+  });
+
+  it("builds a verdict body, or says what to fix", () => {
+    expect(verdictBody({ verdict: "fail", score: "0.2", note: " wrong order ", reviewer: "ana" })).toEqual({
+      body: { verdict: "fail", score: 0.2, note: "wrong order", reviewer: "ana" },
+    });
+    expect(verdictBody({ verdict: "", score: "", note: "", reviewer: "ana" })).toEqual({
+      error: "Choose pass or fail.",
+    });
+    expect(verdictBody({ verdict: "pass", score: "7", note: "", reviewer: "ana" })).toHaveProperty("error");
+  });
+
+  it("reads an eval run's improvement rate, regressions and flaky cases", () => {
+    const run = evalRunView({ id: "er_1", datasetVersion: 3, improvementRate: 0.8, regressionCount: 2, flaky: ["c1"] });
+    expect(run).toMatchObject({
+      id: "er_1",
+      datasetVersion: 3,
+      improvementRate: 0.8,
+      regressionCount: 2,
+      flakyCount: 1,
+    });
+  });
+
+  it("reads failure modes with counts and example traces", () => {
+    const modes = failureModesView({
+      failureModes: [{ label: "wrong order id", count: 12, examples: [{ traceId: "t1" }, "t2", { nothing: 1 }] }],
+    });
+    expect(modes).toEqual([{ label: "wrong order id", count: 12, examples: ["t1", "t2"] }]);
+  });
+});
