@@ -20,15 +20,15 @@ import {
   COMMIT_REVISIONS_SQL,
   FINISH_TRACES_SQL,
   KNOWN_TRACES_SQL,
-  migrateLegacySpans,
   OtlpSpanStore,
   PRUNE_PIECES_SQL,
   PRUNED_REQUESTS_SQL,
   STORED_PIECES_SQL,
   STORED_REQUESTS_SQL,
-} from "../../worker/ingest/otlp-span-store";
-import { DUE_FOR_INDEX_SQL, NEXT_INDEX_AT_SQL, type TraceRecord } from "../../durable-objects/trace-shard";
-import { jsonBody, jsonRequest, protobufRequest, type SpanSpec } from "../../worker/otlp/test-fixtures";
+} from "../../durable-objects/trace-shard/span-store";
+import type { TraceRecord } from "../../durable-objects/trace-shard/contract";
+import { DUE_FOR_INDEX_SQL, NEXT_INDEX_AT_SQL } from "../../durable-objects/trace-shard/trace-shard";
+import { jsonBody, jsonRequest, protobufRequest, type SpanSpec } from "../fixtures/otlp";
 import { BASE, call, countRows, createProject, flushShards, getJson, postTraces, sampleTrace } from "./helpers";
 
 let project: { id: string; apiKey: string };
@@ -687,47 +687,6 @@ describe("OTLP trace assembly", () => {
     );
     expect(plan.filter((step) => /^SEARCH [ot] USING .*\(project_id=\? AND id=\?\)/.test(step))).toHaveLength(2);
     expect(plan.filter((step) => /^SCAN (o|t|otlp_traces|traces)\b/.test(step))).toEqual([]);
-  });
-
-  it("moves the span ids of a shard written with the per-span key table into their traces, so a retry still counts once", async () => {
-    const run = agentRun();
-    const shard = traceShard(env, project.id, run.traceId);
-    expect((await exportRequest(run.spans)).status).toBe(200);
-    const counts = await runInDurableObject(shard, (_instance, state) => {
-      const sql = state.storage.sql;
-      // The earlier layout: span ids in their own table, none in the trace's row.
-      sql.exec(
-        "CREATE TABLE otlp_span_ids (project_id TEXT NOT NULL, trace_id TEXT NOT NULL, span_id TEXT NOT NULL, PRIMARY KEY (project_id, trace_id, span_id)) WITHOUT ROWID",
-      );
-      for (const span of run.spans)
-        sql.exec("INSERT INTO otlp_span_ids VALUES (?, ?, ?)", project.id, run.traceId, span.spanId);
-      sql.exec("ALTER TABLE otlp_traces DROP COLUMN span_ids");
-      migrateLegacySpans(sql);
-      const spanIds = sql
-        .exec<{ span_ids: string }>("SELECT span_ids FROM otlp_traces WHERE id = ?", run.traceId)
-        .one().span_ids;
-      const keyTables = sql
-        .exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE name = 'otlp_span_ids'")
-        .one().n;
-      return { spanIds, keyTables };
-    });
-    expect(counts.keyTables).toBe(0);
-    expect(counts.spanIds.match(/.{16}/g)!.sort()).toEqual(run.spans.map((span) => span.spanId).sort());
-
-    const late: SpanSpec = {
-      traceId: run.traceId,
-      spanId: hex(8),
-      parentSpanId: run.root,
-      name: "execute_tool refund",
-      start: 1400,
-      end: 1450,
-    };
-    expect((await exportRequest([...run.spans, late])).status).toBe(200);
-    const trace = await untilState(run.traceId, "finished");
-    expect(trace.spans.map((span: { id: string }) => span.id).sort()).toEqual(
-      [...run.spans.map((span) => span.spanId), late.spanId].sort(),
-    );
-    expect(await shardSpanCount(run.traceId)).toBe(3);
   });
 
   it("refuses spans whose trace id is taken by a native trace, and changes nothing", async () => {

@@ -9,7 +9,7 @@ import { brotliDecompressSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { StatusSchema } from "../../worker/otlp/gen/google/rpc/status_pb";
 import { ExportTraceServiceResponseSchema } from "../../worker/otlp/gen/opentelemetry/proto/collector/trace/v1/trace_service_pb";
-import { jsonBody, jsonRequest, protobufRequest, type SpanSpec } from "../../worker/otlp/test-fixtures";
+import { jsonBody, jsonRequest, protobufRequest, type SpanSpec } from "../fixtures/otlp";
 import { call, createProject, getJson } from "./helpers";
 
 let project: { id: string; apiKey: string };

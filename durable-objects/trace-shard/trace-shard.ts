@@ -16,48 +16,27 @@
  * (an index flush or a trace falling quiet).
  */
 import { DurableObject } from "cloudflare:workers";
-import { loadConfig } from "../worker/config";
-import { traceLatencyMs } from "../worker/domain/trace";
-import { otlpSegmentKey, type RecordSpansRequest, type RecordSpansResult } from "../worker/ingest/otlp-objects";
-import { PrunedSpanReader, PrunedSpansUnreadableError } from "../worker/ingest/otlp-pruned";
-import {
-  migrateLegacySpans,
-  OTLP_SHARD_SCHEMA,
-  OtlpSpanStore,
-  type DueTrace,
-  type OtlpTraceView,
-  type StoredSpans,
-} from "../worker/ingest/otlp-span-store";
-import { assembleTrace } from "../worker/otlp";
-import { createDb } from "../worker/storage/db";
-import { agentWindow } from "../worker/storage/durable-objects";
-import { sha256Hex } from "../worker/storage/hash";
-import { compressForStorage, sliceRef, TraceStore, type PutOutcome } from "../worker/storage/r2";
-import { insertTraceRows, upsertTraceRows, type TraceRow, type TraceState } from "../worker/storage/trace-index";
-
-/** What ingest knows about a trace once its bytes are stored. */
-export interface TraceRecord {
-  projectId: string;
-  id: string;
-  agent: string;
-  version: string | null;
-  source: "native" | "otlp";
-  startTime: string | null;
-  endTime: string | null;
-  latencyMs: number | null;
-  status: "ok" | "error";
-  spanCount: number;
-  sha256: string;
-  sizeBytes: number;
-  r2Key: string;
-  receivedAt: string;
-}
-
-export type RecordOutcome = "new" | "duplicate" | "conflict";
-
-export interface RecordedTrace extends TraceRecord {
-  state: TraceState;
-}
+import { loadConfig } from "../../worker/config";
+import { traceLatencyMs } from "../../worker/domain/trace";
+import { assembleTrace } from "../../worker/otlp";
+import { retryDelayMs } from "../../worker/retry-delay";
+import { createDb } from "../../worker/storage/db";
+import { agentWindow } from "../../worker/storage/durable-objects";
+import { sha256Hex } from "../../worker/storage/hash";
+import { otlpSegmentKey } from "../../worker/storage/otlp-keys";
+import { compressForStorage, type PutOutcome, sliceRef, TraceStore } from "../../worker/storage/r2";
+import { insertTraceRows, type TraceRow, type TraceState, upsertTraceRows } from "../../worker/storage/trace-index";
+import type {
+  OtlpTraceView,
+  RecordedTrace,
+  RecordOutcome,
+  RecordSpansRequest,
+  RecordSpansResult,
+  TraceRecord,
+} from "./contract";
+import { PrunedSpanReader, PrunedSpansUnreadableError } from "./pruned-spans";
+import { TRACE_SHARD_SCHEMA } from "./schema";
+import { type DueTrace, OtlpSpanStore, type StoredSpans } from "./span-store";
 
 /**
  * Rows not yet in the D1 index that may go in now: those never held, then those whose
@@ -96,30 +75,7 @@ export class TraceShard extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
-      ctx.storage.sql.exec(`
-        CREATE TABLE IF NOT EXISTS traces (
-          project_id TEXT NOT NULL,
-          id TEXT NOT NULL,
-          record TEXT NOT NULL,
-          sha256 TEXT NOT NULL,
-          agent TEXT NOT NULL,
-          state TEXT NOT NULL,
-          indexed INTEGER NOT NULL DEFAULT 0,
-          forwarded INTEGER NOT NULL DEFAULT 0,
-          index_after INTEGER,
-          PRIMARY KEY (project_id, id)
-        );
-        CREATE INDEX IF NOT EXISTS traces_pending ON traces (indexed, forwarded);
-      `);
-      // Shards created before rows could be held from the index.
-      const columns = ctx.storage.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('traces')").toArray();
-      if (!columns.some((column) => column.name === "index_after"))
-        ctx.storage.sql.exec("ALTER TABLE traces ADD COLUMN index_after INTEGER");
-      // The flush looks for rows due now among those not yet indexed, which include every OTLP
-      // trace held for its quiet period: by this index it seeks to them instead of visiting each.
-      ctx.storage.sql.exec("CREATE INDEX IF NOT EXISTS traces_unindexed ON traces (indexed, index_after)");
-      ctx.storage.sql.exec(OTLP_SHARD_SCHEMA);
-      migrateLegacySpans(ctx.storage.sql);
+      ctx.storage.sql.exec(TRACE_SHARD_SCHEMA);
       this.alarmAt = await ctx.storage.getAlarm();
     });
     this.otlp = new OtlpSpanStore(ctx.storage.sql);
@@ -244,7 +200,7 @@ export class TraceShard extends DurableObject<Env> {
     if (failure) {
       const attempt = ++this.consecutiveFailures;
       console.error(`TraceShard alarm failed (attempt ${attempt}); retrying`, failure);
-      await this.armAlarm(Date.now() + Math.min(60_000, 250 * 2 ** Math.min(attempt, 8)));
+      await this.armAlarm(Date.now() + retryDelayMs(attempt, 250, 60_000));
       return;
     }
     this.consecutiveFailures = 0;

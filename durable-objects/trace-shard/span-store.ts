@@ -1,5 +1,5 @@
 /**
- * @module The TraceShard's SQLite side of OTLP: spans (idempotent on project, trace
+ * @module The TraceShard's store of OTLP spans (its tables are in schema.ts): spans (idempotent on project, trace
  * and span id; stored per trace and request as protobuf, or as a JSON array of
  * records for OTLP/JSON), the assembly state of each trace (when it falls
  * quiet, which revision was stored last) and the trace's row in the shard's
@@ -14,112 +14,8 @@
  * Runs inside the Durable Object only; every method is synchronous SQL, so a
  * caller wrapping it in `transactionSync` gets all-or-nothing.
  */
-import type { TraceRecord } from "../../durable-objects/trace-shard";
-import type { OtlpSpanRecord } from "../otlp";
-import type { OtlpTraceSpans, RecordSpansRequest, RecordSpansResult } from "./otlp-objects";
-import { decodeProtobufTracesFast } from "./otlp-wire";
-
-/**
- * Spans are stored compactly: rows per (trace, request) holding that request's spans of
- * the trace (a trace is read whole, never span by span), with the raw request's R2 key
- * and SHA-256 (null in rows written before pieces were pruned). Each trace's row lists
- * the ids of its stored spans (`span_ids`, 16 hex characters each, back to back), which
- * is what makes every (trace id, span id) count once: a new trace needs no lookup per
- * span. `otlp_span_requests` names, per finished trace, the raw requests its pruned
- * pieces came from, in arrival order.
- */
-export const OTLP_SHARD_SCHEMA = `
-  CREATE TABLE IF NOT EXISTS otlp_span_sets (
-    project_id TEXT NOT NULL,
-    trace_id TEXT NOT NULL,
-    spans TEXT NOT NULL,
-    request_key TEXT,
-    request_sha256 TEXT
-  );
-  CREATE TABLE IF NOT EXISTS otlp_span_requests (
-    project_id TEXT NOT NULL,
-    trace_id TEXT NOT NULL,
-    request_key TEXT NOT NULL,
-    request_sha256 TEXT NOT NULL,
-    UNIQUE (project_id, trace_id, request_key)
-  );
-  CREATE INDEX IF NOT EXISTS otlp_span_sets_trace ON otlp_span_sets (project_id, trace_id);
-  CREATE TABLE IF NOT EXISTS otlp_traces (
-    project_id TEXT NOT NULL,
-    id TEXT NOT NULL,
-    has_root INTEGER NOT NULL,
-    span_count INTEGER NOT NULL,
-    last_span_at INTEGER NOT NULL,
-    change_seq INTEGER NOT NULL,
-    due_at INTEGER,
-    revision INTEGER NOT NULL DEFAULT 0,
-    received_at TEXT NOT NULL,
-    span_ids TEXT NOT NULL DEFAULT '',
-    PRIMARY KEY (project_id, id)
-  );
-  CREATE TABLE IF NOT EXISTS otlp_resources (
-    project_id TEXT NOT NULL,
-    hash TEXT NOT NULL,
-    json TEXT NOT NULL,
-    PRIMARY KEY (project_id, hash)
-  );
-  CREATE INDEX IF NOT EXISTS otlp_traces_due ON otlp_traces (due_at) WHERE due_at IS NOT NULL;
-`;
-
-/**
- * Brings a shard written by an earlier version to the current layout, so no
- * acknowledged span is lost and none counts twice:
- * - one row per span in `otlp_spans` (the first layout) moves to the compact tables;
- * - the span ids of the per-span key table `otlp_span_ids` (the second layout) move
- *   into their trace's `span_ids`.
- * Runs inside the object's `blockConcurrencyWhile`, before any request.
- */
-export function migrateLegacySpans(sql: SqlStorage): void {
-  const tables = new Set(
-    sql
-      .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
-      .toArray()
-      .map((row) => row.name),
-  );
-  const columns = sql
-    .exec<{ name: string }>("SELECT name FROM pragma_table_info('otlp_traces')")
-    .toArray()
-    .map((row) => row.name);
-  if (!columns.includes("span_ids")) sql.exec("ALTER TABLE otlp_traces ADD COLUMN span_ids TEXT NOT NULL DEFAULT ''");
-  // Pieces written before they named their request keep null there, and are never pruned.
-  const pieceColumns = sql
-    .exec<{ name: string }>("SELECT name FROM pragma_table_info('otlp_span_sets')")
-    .toArray()
-    .map((row) => row.name);
-  if (!pieceColumns.includes("request_key"))
-    sql.exec(
-      "ALTER TABLE otlp_span_sets ADD COLUMN request_key TEXT; ALTER TABLE otlp_span_sets ADD COLUMN request_sha256 TEXT",
-    );
-  if (tables.has("otlp_spans")) {
-    sql.exec(`
-      CREATE TABLE IF NOT EXISTS otlp_span_ids (project_id TEXT NOT NULL, trace_id TEXT NOT NULL, span_id TEXT NOT NULL, PRIMARY KEY (project_id, trace_id, span_id)) WITHOUT ROWID;
-      INSERT OR IGNORE INTO otlp_span_ids (project_id, trace_id, span_id) SELECT project_id, trace_id, span_id FROM otlp_spans;
-      INSERT INTO otlp_span_sets (project_id, trace_id, spans)
-        SELECT project_id, trace_id, '[' || group_concat(record, ',') || ']' FROM otlp_spans
-        GROUP BY project_id, trace_id HAVING sum(length(record)) <= ${MAX_CHUNK_CHARS};
-      INSERT INTO otlp_span_sets (project_id, trace_id, spans)
-        SELECT project_id, trace_id, '[' || record || ']' FROM otlp_spans
-        WHERE (project_id, trace_id) IN (
-          SELECT project_id, trace_id FROM otlp_spans GROUP BY project_id, trace_id HAVING sum(length(record)) > ${MAX_CHUNK_CHARS}
-        );
-      DROP TABLE otlp_spans;
-    `);
-    tables.add("otlp_span_ids");
-  }
-  if (tables.has("otlp_span_ids")) {
-    sql.exec(`
-      UPDATE otlp_traces SET span_ids = otlp_traces.span_ids || ids.span_ids
-        FROM (SELECT project_id, trace_id, group_concat(span_id, '') AS span_ids FROM otlp_span_ids GROUP BY project_id, trace_id) AS ids
-        WHERE otlp_traces.project_id = ids.project_id AND otlp_traces.id = ids.trace_id;
-      DROP TABLE otlp_span_ids;
-    `);
-  }
-}
+import { decodeOtlpTraces, type OtlpSpanRecord } from "../../worker/otlp";
+import type { OtlpTraceSpans, OtlpTraceView, RecordSpansRequest, RecordSpansResult, TraceRecord } from "./contract";
 
 export interface QuietPeriods {
   quietMs: number;
@@ -152,15 +48,6 @@ interface StoredRequest {
 interface StoredPiece {
   seq: number;
   spans: string | ArrayBuffer;
-}
-
-export interface OtlpTraceView {
-  record: TraceRecord;
-  state: string;
-  revision: number;
-  spanCount: number;
-  /** True while spans may still come: not yet assembled, or reopened by a late span. */
-  assembling: boolean;
 }
 
 /**
@@ -465,7 +352,7 @@ export class OtlpSpanStore {
       const stored =
         typeof piece.spans === "string"
           ? (JSON.parse(piece.spans) as OtlpSpanRecord[])
-          : decodeProtobufTracesFast(new Uint8Array(piece.spans)).spans;
+          : decodeOtlpTraces(new Uint8Array(piece.spans), "protobuf").spans;
       for (const record of stored) records.push(record);
     }
     const refs = [...new Set(records.map((r) => r.resourceRef).filter((ref) => ref !== undefined))];

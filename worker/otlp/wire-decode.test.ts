@@ -1,9 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeProtobufTraces, OtlpDecodeError } from "../otlp";
-import { sdkAgentRuns } from "../otlp/sdk-fixtures";
-import { protobufRequest, TRACE_ID } from "../otlp/test-fixtures";
-import { decodeProtobufTracesFast } from "./otlp-wire";
+import { decodeProtobufTraces } from "./decode-protobuf";
+import { OtlpDecodeError } from "./errors";
+import { sdkAgentRuns } from "../../test/fixtures/otlp-sdk";
+import { protobufRequest, TRACE_ID } from "../../test/fixtures/otlp";
+import { decodeProtobufTracesFast } from "./wire-decode";
 
 const sdkPayload = (): Uint8Array => sdkAgentRuns(["sdk-bot"], 1);
 

@@ -6,6 +6,7 @@
  * is one string that V8 has already internalized as a property name.
  */
 import { BinaryReader } from "@bufbuild/protobuf/wire";
+import { fnv1aBytes } from "../fnv1a";
 
 const HEX_CODES = new TextEncoder().encode("0123456789abcdef");
 /** Keys longer than this are decoded every time (they are rarely repeated). */
@@ -101,8 +102,7 @@ export class OtlpReader extends BinaryReader {
     const start = stop - length;
     const data = this.data;
     if (length > MAX_CACHED_KEY) return utf8.decode(data.subarray(start, stop));
-    let hash = length;
-    for (let i = start; i < stop; i++) hash = Math.imul(hash ^ data[i]!, 0x01000193);
+    const hash = fnv1aBytes(data, start, stop, length);
     const cached = keyCache.get(hash);
     if (cached && this.holds(start, length, cached.bytes)) return cached.key;
     const bytes = data.slice(start, stop);

@@ -1,10 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { OtlpDecodeError, type OtlpSpanRecord } from "../otlp";
-import { sdkAgentRuns } from "../otlp/sdk-fixtures";
-import { protobufRequest, TRACE_ID } from "../otlp/test-fixtures";
-import { provisionalAgent, scanProtobufTraces, traceRequests } from "./otlp-scan";
-import { decodeProtobufTracesFast } from "./otlp-wire";
+import { OtlpDecodeError, type OtlpSpanRecord } from ".";
+import { sdkAgentRuns } from "../../test/fixtures/otlp-sdk";
+import { protobufRequest, TRACE_ID } from "../../test/fixtures/otlp";
+import { provisionalAgent } from "./trace-pieces";
+import { traceRequests } from "./trace-requests";
+import { scanProtobufTraces } from "./wire-scan";
+import { decodeProtobufTracesFast } from "./wire-decode";
 
 /** Two agent runs (two traces) from the real SDK, with events, an error status and every attribute kind. */
 const sdkPayload = (): Uint8Array => sdkAgentRuns(["planner", "writer"], 3);

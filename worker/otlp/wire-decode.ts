@@ -3,13 +3,11 @@
  * path. It reads the wire format straight into the raw spans that `otlp/` validates
  * and maps, skipping the generic, reflection-driven message objects of `fromBinary`,
  * which cost about as much as everything else a request does. Its output is the same
- * as `decodeProtobufTraces` (otlp-wire.test.ts checks that on the same payloads).
+ * as `decodeProtobufTraces` (wire-decode.test.ts checks that on the same payloads).
  */
 import { WireType, base64Encode } from "@bufbuild/protobuf/wire";
-import type { OtlpDecodeResult, OtlpSpanRecord } from "../otlp";
-import { undecodableProtobuf } from "../otlp/errors";
-import { int64ToJson, setKey } from "../otlp/attributes";
-import { OtlpReader } from "./otlp-reader";
+import { int64ToJson, setKey } from "./attributes";
+import { undecodableProtobuf } from "./errors";
 import {
   emptyRawSpan,
   NO_TIME,
@@ -20,7 +18,10 @@ import {
   type OtlpScope,
   type RawSpan,
   type UnixNanos,
-} from "../otlp/span-record";
+  type OtlpDecodeResult,
+  type OtlpSpanRecord,
+} from "./span-record";
+import { OtlpReader } from "./wire-reader";
 
 /** Nesting of AnyValue arrays/kvlists accepted before the body is called malformed (as protobuf-es limits recursion). */
 export const MAX_DEPTH = 100;
