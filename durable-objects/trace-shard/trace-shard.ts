@@ -199,7 +199,8 @@ export class TraceShard extends DurableObject<Env> {
     }
     if (failure) {
       const attempt = ++this.consecutiveFailures;
-      console.error(`TraceShard alarm failed (attempt ${attempt}); retrying`, failure);
+      // One line: a failing dependency is retried here, and a stack per retry would only bury the message.
+      console.error(`TraceShard alarm failed (attempt ${attempt}); retrying: ${messageOf(failure)}`);
       await this.armAlarm(Date.now() + retryDelayMs(attempt, 250, 60_000));
       return;
     }
@@ -341,7 +342,7 @@ export class TraceShard extends DurableObject<Env> {
   /** Quarantines the trace when `err` says its pruned spans cannot be read back; true when it did. */
   private quarantinedFor(err: unknown, projectId: string, id: string): boolean {
     if (!(err instanceof PrunedSpansUnreadableError)) return false;
-    console.error(`TraceShard quarantines OTLP trace ${id}`, err);
+    console.error(`TraceShard quarantines OTLP trace ${id}: ${err.message}`);
     this.otlp.quarantine(projectId, id);
     return true;
   }
@@ -420,4 +421,8 @@ function toIndexRow(rec: RecordedTrace): TraceRow {
     receivedAt: rec.receivedAt,
     updatedAt: rec.receivedAt,
   };
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }

@@ -29,7 +29,18 @@ import {
 import type { TraceRecord } from "../../durable-objects/trace-shard/contract";
 import { DUE_FOR_INDEX_SQL, NEXT_INDEX_AT_SQL } from "../../durable-objects/trace-shard/trace-shard";
 import { jsonBody, jsonRequest, protobufRequest, type SpanSpec } from "../fixtures/otlp";
-import { BASE, call, countRows, createProject, flushShards, getJson, postTraces, sampleTrace } from "./helpers";
+import {
+  BASE,
+  call,
+  countRows,
+  createProject,
+  failingShards,
+  flushShards,
+  getJson,
+  postTraces,
+  sampleTrace,
+  silenceExpectedErrors,
+} from "./helpers";
 
 let project: { id: string; apiKey: string };
 /** An assembled revision is a byte range of its shard's segment: `key#offset+length`. */
@@ -379,6 +390,7 @@ describe("OTLP trace assembly", () => {
   });
 
   it("quarantines a reopened trace whose pruned raw request is gone or altered, instead of re-assembling it without its spans", async () => {
+    const logged = silenceExpectedErrors();
     for (const damage of ["delete", "alter"] as const) {
       const run = await finishedRun();
       const [key] = (await storedSpans(run.traceId)).requests;
@@ -401,9 +413,11 @@ describe("OTLP trace assembly", () => {
       await flushShards();
       expect(await indexRow(run.traceId)).toMatchObject({ state: "quarantined" });
     }
+    expect(logged).toHaveBeenCalledWith(expect.stringMatching(/^TraceShard quarantines OTLP trace .* is gone$/));
   });
 
   it("puts a trace quarantined by a read into the index, even when no alarm was left to run", async () => {
+    const logged = silenceExpectedErrors();
     const run = await finishedRun();
     const shard = traceShard(env, project.id, run.traceId);
     await env.TRACES.delete((await storedSpans(run.traceId)).requests[0]!);
@@ -418,6 +432,7 @@ describe("OTLP trace assembly", () => {
     expect((await getJson(project.apiKey, `/api/traces/${run.traceId}`)).status).toBe(409);
     await flushShards();
     expect(await indexRow(run.traceId)).toMatchObject({ state: "quarantined" });
+    expect(logged).toHaveBeenCalledWith(expect.stringMatching(/^TraceShard quarantines OTLP trace /));
   });
 
   it("runs its alarm again when a row changed while the flush wrote it to D1, so the index catches up", async () => {
@@ -465,6 +480,7 @@ describe("OTLP trace assembly", () => {
   });
 
   it("quarantines from the alarm too: a reopened trace with an unreadable pruned request is never committed", async () => {
+    const logged = silenceExpectedErrors();
     const run = agentRun();
     expect((await exportRequest(run.spans)).status).toBe(200);
     const first = await untilState(run.traceId, "finished");
@@ -488,6 +504,7 @@ describe("OTLP trace assembly", () => {
     expect(due).toBeNull();
     await flushShards();
     expect(await indexRow(run.traceId)).toMatchObject({ state: "quarantined" });
+    expect(logged).toHaveBeenCalledWith(expect.stringMatching(/^TraceShard quarantines OTLP trace /));
   });
 
   it("keeps pieces written before they named their request, and assembles them with newer ones", async () => {
@@ -709,31 +726,11 @@ describe("OTLP trace assembly", () => {
   });
 });
 
-/** A TRACE_SHARD namespace whose stubs fail `recordSpans` the next `remaining` times. */
-function failingShards(failures: { remaining: number }): Env["TRACE_SHARD"] {
-  return new Proxy(env.TRACE_SHARD, {
-    get(target, prop) {
-      if (prop !== "get") return Reflect.get(target, prop).bind(target);
-      return (id: DurableObjectId) =>
-        new Proxy(target.get(id), {
-          get(stub, p) {
-            if (p === "recordSpans" && failures.remaining > 0) {
-              return async () => {
-                failures.remaining--;
-                throw new Error("injected: the Durable Object is unreachable");
-              };
-            }
-            return Reflect.get(stub, p);
-          },
-        });
-    },
-  });
-}
-
 describe("OTLP failures on the write path", () => {
   it("an unreachable shard gives 503 with Retry-After; the retry stores every span once", async () => {
+    const logged = silenceExpectedErrors();
     const run = agentRun();
-    const res = await exportRequest(run.spans, { ...env, TRACE_SHARD: failingShards({ remaining: 1 }) });
+    const res = await exportRequest(run.spans, { ...env, TRACE_SHARD: failingShards("recordSpans", { remaining: 1 }) });
     expect(res.status).toBe(503);
     expect(res.headers.get("retry-after")).toBeTruthy();
     expect(res.headers.get("content-type")).toBe(PROTOBUF);
@@ -745,9 +742,11 @@ describe("OTLP failures on the write path", () => {
     expect(trace.spans).toHaveLength(2);
     await flushShards();
     expect(await countRows("traces", "project_id = ? AND id = ?", project.id, run.traceId)).toBe(1);
+    expect(logged).toHaveBeenCalledWith("OTLP export failed", expect.any(Error));
   });
 
   it("an R2 failure gives 503 and records nothing", async () => {
+    const logged = silenceExpectedErrors();
     const run = agentRun();
     const bucket = new Proxy(env.TRACES, {
       get(target, prop) {
@@ -765,5 +764,6 @@ describe("OTLP failures on the write path", () => {
     expect((await getJson(project.apiKey, `/api/traces/${run.traceId}`)).status).toBe(404);
     expect((await exportRequest(run.spans)).status).toBe(200);
     expect((await readTrace(run.traceId)).spans).toHaveLength(2);
+    expect(logged).toHaveBeenCalledWith("OTLP export failed", expect.any(Error));
   });
 });
