@@ -1,25 +1,26 @@
 /**
- * @module A direct protobuf reader for ExportTraceServiceRequest on the ingest hot
- * path. It reads the wire format straight into the raw spans that `otlp/` validates
- * and maps, skipping the generic, reflection-driven message objects of `fromBinary`,
- * which cost about as much as everything else a request does. Its output is the same
- * as `decodeProtobufTraces` (wire-decode.test.ts checks that on the same payloads).
+ * @module A direct protobuf reader for ExportTraceServiceRequest, what decode.ts runs
+ * for protobuf. It reads the wire format straight into the raw spans that span-record.ts
+ * validates and maps, skipping the generic, reflection-driven message objects of
+ * `fromBinary`, which cost about as much as everything else a request does. Its output
+ * is the same as the generated `decodeProtobufTraces` (wire-decode.test.ts checks that
+ * on the same payloads). The scan (wire-scan.ts) shares its span header and scalar reads.
  */
-import { WireType, base64Encode } from "@bufbuild/protobuf/wire";
+import { base64Encode, WireType } from "@bufbuild/protobuf/wire";
 import { int64ToJson, setKey } from "./attributes";
 import { undecodableProtobuf } from "./errors";
 import {
   emptyRawSpan,
   NO_TIME,
+  type OtlpDecodeResult,
+  type OtlpScope,
+  type OtlpSpanRecord,
+  type RawSpan,
   RejectionLog,
   spanProblem,
   toSpanRecord,
-  unixNanosOfFixed64,
-  type OtlpScope,
-  type RawSpan,
   type UnixNanos,
-  type OtlpDecodeResult,
-  type OtlpSpanRecord,
+  unixNanosOfFixed64,
 } from "./span-record";
 import { OtlpReader } from "./wire-reader";
 
@@ -32,30 +33,11 @@ export function decodeProtobufTracesFast(body: Uint8Array): OtlpDecodeResult {
   try {
     const reader = new OtlpReader(body);
     let r = 0;
-    while (reader.pos < reader.len) {
-      const tag = reader.tagNumber();
-      const field = tag >>> 3;
-      const wire: WireType = tag & 7;
-      if (field === 1 && wire === WireType.LengthDelimited)
-        readResourceSpans(reader, end(reader), r++, spans, rejections);
-      else reader.skip(wire, field);
-    }
+    reader.eachMessage(reader.len, (stop) => readResourceSpans(reader, stop, r++, spans, rejections));
   } catch (error) {
     throw undecodableProtobuf(error);
   }
   return { spans, rejected: rejections.toJSON() };
-}
-
-/** Reads a length prefix and returns where the embedded message ends. */
-export function end(reader: OtlpReader): number {
-  const length = reader.uint32();
-  const at = reader.pos + length;
-  if (at > reader.len) throw new RangeError("premature EOF");
-  return at;
-}
-
-export function expectWire(actual: WireType, expected: WireType, field: number): void {
-  if (actual !== expected) throw new Error(`field ${field} has wire type ${actual}, expected ${expected}`);
 }
 
 function readResourceSpans(
@@ -69,18 +51,10 @@ function readResourceSpans(
   const resource: Record<string, unknown> = {};
   const scopes: { scope: OtlpScope; spans: RawSpan[] }[] = [];
   while (reader.pos < stop) {
-    const tag = reader.tagNumber();
-    const field = tag >>> 3;
-    const wire: WireType = tag & 7;
-    if (field === 1) {
-      expectWire(wire, WireType.LengthDelimited, field);
-      readResource(reader, end(reader), resource);
-    } else if (field === 2) {
-      expectWire(wire, WireType.LengthDelimited, field);
-      scopes.push(readScopeSpans(reader, end(reader)));
-    } else {
-      reader.skip(wire, field);
-    }
+    const field = reader.nextField();
+    if (field === 1) readResource(reader, reader.message(field), resource);
+    else if (field === 2) scopes.push(readScopeSpans(reader, reader.message(field)));
+    else reader.skipValue(field);
   }
   scopes.forEach(({ scope, spans }, s) => {
     spans.forEach((raw, i) => {
@@ -92,43 +66,28 @@ function readResourceSpans(
 }
 
 export function readResource(reader: OtlpReader, stop: number, into: Record<string, unknown>): void {
-  while (reader.pos < stop) {
-    const tag = reader.tagNumber();
-    const field = tag >>> 3;
-    const wire: WireType = tag & 7;
-    if (field === 1 && wire === WireType.LengthDelimited) readKeyValue(reader, end(reader), into, 0);
-    else reader.skip(wire, field);
-  }
+  reader.eachMessage(stop, (end) => readKeyValue(reader, end, into, 0));
 }
 
 function readScopeSpans(reader: OtlpReader, stop: number): { scope: OtlpScope; spans: RawSpan[] } {
   const scope: OtlpScope = { name: "", version: "" };
   const spans: RawSpan[] = [];
   while (reader.pos < stop) {
-    const tag = reader.tagNumber();
-    const field = tag >>> 3;
-    const wire: WireType = tag & 7;
-    if (field === 1) {
-      expectWire(wire, WireType.LengthDelimited, field);
-      readScope(reader, end(reader), scope);
-    } else if (field === 2) {
-      expectWire(wire, WireType.LengthDelimited, field);
-      spans.push(readSpan(reader, end(reader)));
-    } else {
-      reader.skip(wire, field);
-    }
+    const field = reader.nextField();
+    if (field === 1) readScope(reader, reader.message(field), scope);
+    else if (field === 2) spans.push(readSpan(reader, reader.message(field)));
+    else reader.skipValue(field);
   }
   return { scope, spans };
 }
 
 export function readScope(reader: OtlpReader, stop: number, scope: OtlpScope): void {
   while (reader.pos < stop) {
-    const tag = reader.tagNumber();
-    const field = tag >>> 3;
-    const wire: WireType = tag & 7;
+    const field = reader.nextField();
+    const wire = reader.wire;
     if (field === 1 && wire === WireType.LengthDelimited) scope.name = reader.string();
     else if (field === 2 && wire === WireType.LengthDelimited) scope.version = reader.string();
-    else reader.skip(wire, field);
+    else reader.skipValue(field);
   }
 }
 
@@ -140,56 +99,53 @@ export function readUnixNanos(reader: OtlpReader): UnixNanos {
   return unixNanosOfFixed64(lo, reader.fixed32());
 }
 
+/**
+ * Reads `field` of a Span when it is one of those `spanProblem` checks (ids, kind,
+ * times) into `span`, as the decoder and the scan both read them; false for any other.
+ */
+export function readSpanHeaderField(reader: OtlpReader, field: number, span: RawSpan): boolean {
+  switch (field) {
+    case 1:
+      reader.expect(WireType.LengthDelimited, field);
+      span.traceId = reader.repeatedHex();
+      return true;
+    case 2:
+      reader.expect(WireType.LengthDelimited, field);
+      span.spanId = reader.hex();
+      return true;
+    case 4:
+      reader.expect(WireType.LengthDelimited, field);
+      span.parentSpanId = reader.hex();
+      return true;
+    case 6:
+      reader.expect(WireType.Varint, field);
+      span.kind = reader.int32();
+      return true;
+    case 7:
+    case 8: {
+      reader.expect(WireType.Bit64, field);
+      const time = readUnixNanos(reader);
+      if (field === 7) span.startTimeUnixNano = time;
+      else span.endTimeUnixNano = time;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 function readSpan(reader: OtlpReader, stop: number): RawSpan {
   const span: RawSpan = emptyRawSpan();
   while (reader.pos < stop) {
-    const tag = reader.tagNumber();
-    const field = tag >>> 3;
-    const wire: WireType = tag & 7;
-    switch (field) {
-      case 1:
-        expectWire(wire, WireType.LengthDelimited, field);
-        span.traceId = reader.repeatedHex();
-        break;
-      case 2:
-        expectWire(wire, WireType.LengthDelimited, field);
-        span.spanId = reader.hex();
-        break;
-      case 4:
-        expectWire(wire, WireType.LengthDelimited, field);
-        span.parentSpanId = reader.hex();
-        break;
-      case 5:
-        expectWire(wire, WireType.LengthDelimited, field);
-        span.name = reader.string();
-        break;
-      case 6:
-        expectWire(wire, WireType.Varint, field);
-        span.kind = reader.int32();
-        break;
-      case 7:
-        expectWire(wire, WireType.Bit64, field);
-        span.startTimeUnixNano = readUnixNanos(reader);
-        break;
-      case 8:
-        expectWire(wire, WireType.Bit64, field);
-        span.endTimeUnixNano = readUnixNanos(reader);
-        break;
-      case 9:
-        expectWire(wire, WireType.LengthDelimited, field);
-        readKeyValue(reader, end(reader), span.attributes, 0);
-        break;
-      case 11:
-        expectWire(wire, WireType.LengthDelimited, field);
-        span.events.push(readEvent(reader, end(reader)));
-        break;
-      case 15:
-        expectWire(wire, WireType.LengthDelimited, field);
-        readStatus(reader, end(reader), span.status);
-        break;
-      default:
-        reader.skip(wire, field);
-    }
+    const field = reader.nextField();
+    if (readSpanHeaderField(reader, field, span)) continue;
+    if (field === 5) {
+      reader.expect(WireType.LengthDelimited, field);
+      span.name = reader.string();
+    } else if (field === 9) readKeyValue(reader, reader.message(field), span.attributes, 0);
+    else if (field === 11) span.events.push(readEvent(reader, reader.message(field)));
+    else if (field === 15) readStatus(reader, reader.message(field), span.status);
+    else reader.skipValue(field);
   }
   return span;
 }
@@ -197,25 +153,23 @@ function readSpan(reader: OtlpReader, stop: number): RawSpan {
 function readEvent(reader: OtlpReader, stop: number): RawSpan["events"][number] {
   const event: RawSpan["events"][number] = { name: "", timeUnixNano: NO_TIME, attributes: {} };
   while (reader.pos < stop) {
-    const tag = reader.tagNumber();
-    const field = tag >>> 3;
-    const wire: WireType = tag & 7;
+    const field = reader.nextField();
+    const wire = reader.wire;
     if (field === 1 && wire === WireType.Bit64) event.timeUnixNano = readUnixNanos(reader);
     else if (field === 2 && wire === WireType.LengthDelimited) event.name = reader.string();
-    else if (field === 3 && wire === WireType.LengthDelimited) readKeyValue(reader, end(reader), event.attributes, 0);
-    else reader.skip(wire, field);
+    else if (field === 3 && wire === WireType.LengthDelimited) readKeyValue(reader, reader.end(), event.attributes, 0);
+    else reader.skipValue(field);
   }
   return event;
 }
 
 function readStatus(reader: OtlpReader, stop: number, status: RawSpan["status"]): void {
   while (reader.pos < stop) {
-    const tag = reader.tagNumber();
-    const field = tag >>> 3;
-    const wire: WireType = tag & 7;
+    const field = reader.nextField();
+    const wire = reader.wire;
     if (field === 2 && wire === WireType.LengthDelimited) status.message = reader.string();
     else if (field === 3 && wire === WireType.Varint) status.code = reader.int32();
-    else reader.skip(wire, field);
+    else reader.skipValue(field);
   }
 }
 
@@ -224,14 +178,39 @@ function readKeyValue(reader: OtlpReader, stop: number, into: Record<string, unk
   let key = "";
   let value: unknown = null;
   while (reader.pos < stop) {
-    const tag = reader.tagNumber();
-    const field = tag >>> 3;
-    const wire: WireType = tag & 7;
+    const field = reader.nextField();
+    const wire = reader.wire;
     if (field === 1 && wire === WireType.LengthDelimited) key = reader.key();
-    else if (field === 2 && wire === WireType.LengthDelimited) value = readAnyValue(reader, end(reader), depth + 1);
-    else reader.skip(wire, field);
+    else if (field === 2 && wire === WireType.LengthDelimited) value = readAnyValue(reader, reader.end(), depth + 1);
+    else reader.skipValue(field);
   }
   setKey(into, key, value);
+}
+
+/**
+ * AnyValue's bool (2), int (3), double (4) and bytes (7), checked and read as the
+ * generated decoder reads them; converted to their JSON form only when `keep`.
+ */
+export function readAnyScalar(reader: OtlpReader, field: 2 | 3 | 4 | 7, keep: boolean): unknown {
+  switch (field) {
+    case 2:
+      reader.expect(WireType.Varint, field);
+      return reader.bool();
+    case 3: {
+      reader.expect(WireType.Varint, field);
+      const int = reader.int64();
+      return keep ? int64ToJson(toBigInt(int)) : undefined;
+    }
+    case 4: {
+      reader.expect(WireType.Bit64, field);
+      const double = reader.double();
+      return Number.isFinite(double) ? double : String(double);
+    }
+    case 7:
+      reader.expect(WireType.LengthDelimited, field);
+      if (!keep) return void reader.skipField();
+      return base64Encode(reader.bytes());
+  }
 }
 
 function readAnyValue(reader: OtlpReader, stop: number, depth: number): unknown {
@@ -239,65 +218,33 @@ function readAnyValue(reader: OtlpReader, stop: number, depth: number): unknown 
   let value: unknown = null;
   // In a oneof, the last member on the wire wins.
   while (reader.pos < stop) {
-    const tag = reader.tagNumber();
-    const field = tag >>> 3;
-    const wire: WireType = tag & 7;
+    const field = reader.nextField();
     switch (field) {
       case 1:
-        expectWire(wire, WireType.LengthDelimited, field);
+        reader.expect(WireType.LengthDelimited, field);
         value = reader.string();
         break;
       case 2:
-        expectWire(wire, WireType.Varint, field);
-        value = reader.bool();
-        break;
       case 3:
-        expectWire(wire, WireType.Varint, field);
-        value = int64ToJson(toBigInt(reader.int64()));
+      case 4:
+      case 7:
+        value = readAnyScalar(reader, field, true);
         break;
-      case 4: {
-        expectWire(wire, WireType.Bit64, field);
-        const double = reader.double();
-        value = Number.isFinite(double) ? double : String(double);
+      case 5: {
+        const values: unknown[] = [];
+        reader.eachMessage(reader.message(field), (end) => values.push(readAnyValue(reader, end, depth + 1)));
+        value = values;
         break;
       }
-      case 5:
-        expectWire(wire, WireType.LengthDelimited, field);
-        value = readArray(reader, end(reader), depth);
-        break;
       case 6: {
-        expectWire(wire, WireType.LengthDelimited, field);
         const object: Record<string, unknown> = {};
-        const listEnd = end(reader);
-        while (reader.pos < listEnd) {
-          const t = reader.tagNumber();
-          const f = t >>> 3;
-          const w: WireType = t & 7;
-          if (f === 1 && w === WireType.LengthDelimited) readKeyValue(reader, end(reader), object, depth);
-          else reader.skip(w, f);
-        }
+        reader.eachMessage(reader.message(field), (end) => readKeyValue(reader, end, object, depth));
         value = object;
         break;
       }
-      case 7:
-        expectWire(wire, WireType.LengthDelimited, field);
-        value = base64Encode(reader.bytes());
-        break;
       default:
-        reader.skip(wire, field);
+        reader.skipValue(field);
     }
   }
   return value;
-}
-
-function readArray(reader: OtlpReader, stop: number, depth: number): unknown[] {
-  const values: unknown[] = [];
-  while (reader.pos < stop) {
-    const tag = reader.tagNumber();
-    const field = tag >>> 3;
-    const wire: WireType = tag & 7;
-    if (field === 1 && wire === WireType.LengthDelimited) values.push(readAnyValue(reader, end(reader), depth + 1));
-    else reader.skip(wire, field);
-  }
-  return values;
 }

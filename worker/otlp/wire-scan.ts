@@ -16,7 +16,7 @@ import {
   spanProblem,
   type RawSpan,
 } from "./span-record";
-import { end, expectWire, MAX_DEPTH, readResource, readScope, readUnixNanos } from "./wire-decode";
+import { MAX_DEPTH, readAnyScalar, readResource, readScope, readSpanHeaderField, readUnixNanos } from "./wire-decode";
 import { OtlpReader } from "./wire-reader";
 
 export interface ScannedSpan {
@@ -59,14 +59,7 @@ export function scanProtobufTraces(body: Uint8Array): OtlpScan {
   try {
     const reader = new OtlpReader(body);
     let r = 0;
-    while (reader.pos < reader.len) {
-      const tag = reader.tagNumber();
-      const field = tag >>> 3;
-      const wire: WireType = tag & 7;
-      if (field === 1 && wire === WireType.LengthDelimited)
-        scanResourceSpans(reader, end(reader), r++, scan, rejections);
-      else reader.skip(wire, field);
-    }
+    reader.eachMessage(reader.len, (stop) => scanResourceSpans(reader, stop, r++, scan, rejections));
   } catch (error) {
     throw undecodableProtobuf(error);
   }
@@ -83,27 +76,32 @@ function expectEnd(reader: OtlpReader, stop: number): void {
   if (reader.pos !== stop) throw new Error("a nested message's fields run past its declared length");
 }
 
+/**
+ * The embedded message of the field just read, its place kept in `places`, read in
+ * full by the decoder's own `read` (resources and scopes are small and once per group).
+ */
+function readKeepingPlace<T>(
+  reader: OtlpReader,
+  field: number,
+  places: [number, number][],
+  read: (reader: OtlpReader, stop: number, into: T) => void,
+  into: T,
+): void {
+  const stop = reader.message(field);
+  places.push([reader.pos, stop]);
+  read(reader, stop, into);
+  expectEnd(reader, stop);
+}
+
 function scanResourceSpans(reader: OtlpReader, stop: number, r: number, scan: OtlpScan, log: RejectionLog): void {
   const resources: [number, number][] = [];
   const resource: Record<string, unknown> = {};
   const scopes: { group: ScannedGroup; spans: { raw: RawSpan; span: ScannedSpan }[] }[] = [];
   while (reader.pos < stop) {
-    const tag = reader.tagNumber();
-    const field = tag >>> 3;
-    const wire: WireType = tag & 7;
-    if (field === 1) {
-      expectWire(wire, WireType.LengthDelimited, field);
-      const resourceEnd = end(reader);
-      resources.push([reader.pos, resourceEnd]);
-      // Resources are small and once per ResourceSpans: read in full, by the decoder's own code.
-      readResource(reader, resourceEnd, resource);
-      expectEnd(reader, resourceEnd);
-    } else if (field === 2) {
-      expectWire(wire, WireType.LengthDelimited, field);
-      scopes.push(scanScopeSpans(reader, end(reader)));
-    } else {
-      reader.skip(wire, field);
-    }
+    const field = reader.nextField();
+    if (field === 1) readKeepingPlace(reader, field, resources, readResource, resource);
+    else if (field === 2) scopes.push(scanScopeSpans(reader, reader.message(field)));
+    else reader.skipValue(field);
   }
   const serviceName = typeof resource["service.name"] === "string" ? resource["service.name"] : undefined;
   scopes.forEach(({ group, spans }, s) => {
@@ -130,21 +128,10 @@ function scanScopeSpans(
   const group: ScannedGroup = { resources: [], scopes: [], serviceName: undefined };
   const spans: { raw: RawSpan; span: ScannedSpan }[] = [];
   while (reader.pos < stop) {
-    const tag = reader.tagNumber();
-    const field = tag >>> 3;
-    const wire: WireType = tag & 7;
-    if (field === 1) {
-      expectWire(wire, WireType.LengthDelimited, field);
-      const scopeEnd = end(reader);
-      group.scopes.push([reader.pos, scopeEnd]);
-      readScope(reader, scopeEnd, { name: "", version: "" });
-      expectEnd(reader, scopeEnd);
-    } else if (field === 2) {
-      expectWire(wire, WireType.LengthDelimited, field);
-      spans.push(scanSpan(reader, end(reader)));
-    } else {
-      reader.skip(wire, field);
-    }
+    const field = reader.nextField();
+    if (field === 1) readKeepingPlace(reader, field, group.scopes, readScope, { name: "", version: "" });
+    else if (field === 2) spans.push(scanSpan(reader, reader.message(field)));
+    else reader.skipValue(field);
   }
   return { group, spans };
 }
@@ -158,56 +145,18 @@ function scanSpan(reader: OtlpReader, stop: number): { raw: RawSpan; span: Scann
   const raw: RawSpan = emptyRawSpan();
   let agentName: string | undefined;
   while (reader.pos < stop) {
-    const tag = reader.tagNumber();
-    const field = tag >>> 3;
-    const wire: WireType = tag & 7;
-    switch (field) {
-      case 1:
-        expectWire(wire, WireType.LengthDelimited, field);
-        raw.traceId = reader.hex();
-        break;
-      case 2:
-        expectWire(wire, WireType.LengthDelimited, field);
-        raw.spanId = reader.hex();
-        break;
-      case 4:
-        expectWire(wire, WireType.LengthDelimited, field);
-        raw.parentSpanId = reader.hex();
-        break;
-      case 5:
-        expectWire(wire, WireType.LengthDelimited, field);
-        // Any bytes decode to a non-empty string (invalid UTF-8 becomes U+FFFD), so only the length matters.
-        raw.name = reader.skipField() > 0 ? SOME_NAME : "";
-        break;
-      case 6:
-        expectWire(wire, WireType.Varint, field);
-        raw.kind = reader.int32();
-        break;
-      case 7:
-        expectWire(wire, WireType.Bit64, field);
-        raw.startTimeUnixNano = readUnixNanos(reader);
-        break;
-      case 8:
-        expectWire(wire, WireType.Bit64, field);
-        raw.endTimeUnixNano = readUnixNanos(reader);
-        break;
-      case 9: {
-        expectWire(wire, WireType.LengthDelimited, field);
-        const agent = scanKeyValue(reader, end(reader), 0);
-        if (agent !== undefined) agentName = agent;
-        break;
-      }
-      case 11:
-        expectWire(wire, WireType.LengthDelimited, field);
-        scanEvent(reader, end(reader));
-        break;
-      case 15:
-        expectWire(wire, WireType.LengthDelimited, field);
-        scanStatus(reader, end(reader));
-        break;
-      default:
-        reader.skip(wire, field);
-    }
+    const field = reader.nextField();
+    if (readSpanHeaderField(reader, field, raw)) continue;
+    if (field === 5) {
+      reader.expect(WireType.LengthDelimited, field);
+      // Any bytes decode to a non-empty string (invalid UTF-8 becomes U+FFFD), so only the length matters.
+      raw.name = reader.skipField() > 0 ? SOME_NAME : "";
+    } else if (field === 9) {
+      const agent = scanKeyValue(reader, reader.message(field), 0);
+      if (agent !== undefined) agentName = agent;
+    } else if (field === 11) scanEvent(reader, reader.message(field));
+    else if (field === 15) scanStatus(reader, reader.message(field));
+    else reader.skipValue(field);
   }
   expectEnd(reader, stop);
   const span: ScannedSpan = {
@@ -224,24 +173,22 @@ function scanSpan(reader: OtlpReader, stop: number): { raw: RawSpan; span: Scann
 
 function scanEvent(reader: OtlpReader, stop: number): void {
   while (reader.pos < stop) {
-    const tag = reader.tagNumber();
-    const field = tag >>> 3;
-    const wire: WireType = tag & 7;
+    const field = reader.nextField();
+    const wire = reader.wire;
     if (field === 1 && wire === WireType.Bit64) readUnixNanos(reader);
     else if (field === 2 && wire === WireType.LengthDelimited) reader.skipField();
-    else if (field === 3 && wire === WireType.LengthDelimited) scanKeyValue(reader, end(reader), 0);
-    else reader.skip(wire, field);
+    else if (field === 3 && wire === WireType.LengthDelimited) scanKeyValue(reader, reader.end(), 0);
+    else reader.skipValue(field);
   }
 }
 
 function scanStatus(reader: OtlpReader, stop: number): void {
   while (reader.pos < stop) {
-    const tag = reader.tagNumber();
-    const field = tag >>> 3;
-    const wire: WireType = tag & 7;
+    const field = reader.nextField();
+    const wire = reader.wire;
     if (field === 2 && wire === WireType.LengthDelimited) reader.skipField();
     else if (field === 3 && wire === WireType.Varint) reader.int32();
-    else reader.skip(wire, field);
+    else reader.skipValue(field);
   }
 }
 
@@ -254,16 +201,12 @@ function scanKeyValue(reader: OtlpReader, stop: number, depth: number): string |
   let isAgent = false;
   let agent: string | undefined;
   while (reader.pos < stop) {
-    const tag = reader.tagNumber();
-    const field = tag >>> 3;
-    const wire: WireType = tag & 7;
-    if (field === 1 && wire === WireType.LengthDelimited) {
-      isAgent = reader.matches(AGENT_KEY) && depth === 0;
-    } else if (field === 2 && wire === WireType.LengthDelimited) {
-      agent = scanAnyValue(reader, end(reader), depth + 1, isAgent);
-    } else {
-      reader.skip(wire, field);
-    }
+    const field = reader.nextField();
+    const wire = reader.wire;
+    if (field === 1 && wire === WireType.LengthDelimited) isAgent = reader.matches(AGENT_KEY) && depth === 0;
+    else if (field === 2 && wire === WireType.LengthDelimited)
+      agent = scanAnyValue(reader, reader.end(), depth + 1, isAgent);
+    else reader.skipValue(field);
   }
   return isAgent ? agent : undefined;
 }
@@ -273,63 +216,30 @@ function scanAnyValue(reader: OtlpReader, stop: number, depth: number, wantText 
   if (depth > MAX_DEPTH) throw new Error("attribute values are nested too deeply");
   let text: string | undefined;
   while (reader.pos < stop) {
-    const tag = reader.tagNumber();
-    const field = tag >>> 3;
-    const wire: WireType = tag & 7;
+    const field = reader.nextField();
     switch (field) {
       case 1:
-        expectWire(wire, WireType.LengthDelimited, field);
+        reader.expect(WireType.LengthDelimited, field);
         if (wantText) text = utf8.decode(reader.bytes());
         else reader.skipField();
         break;
       case 2:
-        expectWire(wire, WireType.Varint, field);
-        reader.bool();
-        text = undefined;
-        break;
       case 3:
-        expectWire(wire, WireType.Varint, field);
-        reader.int64();
-        text = undefined;
-        break;
       case 4:
-        expectWire(wire, WireType.Bit64, field);
-        reader.double();
-        text = undefined;
-        break;
-      case 5: {
-        expectWire(wire, WireType.LengthDelimited, field);
-        const arrayEnd = end(reader);
-        while (reader.pos < arrayEnd) {
-          const t = reader.tagNumber();
-          const f = t >>> 3;
-          const w: WireType = t & 7;
-          if (f === 1 && w === WireType.LengthDelimited) scanAnyValue(reader, end(reader), depth + 1);
-          else reader.skip(w, f);
-        }
-        text = undefined;
-        break;
-      }
-      case 6: {
-        expectWire(wire, WireType.LengthDelimited, field);
-        const listEnd = end(reader);
-        while (reader.pos < listEnd) {
-          const t = reader.tagNumber();
-          const f = t >>> 3;
-          const w: WireType = t & 7;
-          if (f === 1 && w === WireType.LengthDelimited) scanKeyValue(reader, end(reader), depth);
-          else reader.skip(w, f);
-        }
-        text = undefined;
-        break;
-      }
       case 7:
-        expectWire(wire, WireType.LengthDelimited, field);
-        reader.skipField();
+        readAnyScalar(reader, field, false);
+        text = undefined;
+        break;
+      case 5:
+        reader.eachMessage(reader.message(field), (end) => scanAnyValue(reader, end, depth + 1));
+        text = undefined;
+        break;
+      case 6:
+        reader.eachMessage(reader.message(field), (end) => scanKeyValue(reader, end, depth));
         text = undefined;
         break;
       default:
-        reader.skip(wire, field);
+        reader.skipValue(field);
     }
   }
   return text;
