@@ -20,14 +20,14 @@ import {
   COMMIT_REVISIONS_SQL,
   FINISH_TRACES_SQL,
   KNOWN_TRACES_SQL,
-  OtlpSpanStore,
   PRUNE_PIECES_SQL,
   PRUNED_REQUESTS_SQL,
   STORED_PIECES_SQL,
   STORED_REQUESTS_SQL,
-} from "../../durable-objects/trace-shard/span-store";
+} from "../../durable-objects/trace-shard/span-statements";
+import { OtlpSpanStore } from "../../durable-objects/trace-shard/span-store";
 import type { TraceRecord } from "../../durable-objects/trace-shard/contract";
-import { DUE_FOR_INDEX_SQL, NEXT_INDEX_AT_SQL } from "../../durable-objects/trace-shard/trace-shard";
+import { DUE_FOR_INDEX_SQL, NEXT_INDEX_AT_SQL } from "../../durable-objects/trace-shard/index-flush";
 import { jsonBody, jsonRequest, protobufRequest, type SpanSpec } from "../fixtures/otlp";
 import {
   BASE,
