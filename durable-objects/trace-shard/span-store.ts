@@ -1,9 +1,10 @@
 /**
- * @module The TraceShard's store of OTLP spans (its tables are in schema.ts): spans (idempotent on project, trace
- * and span id; stored per trace and request as protobuf, or as a JSON array of
- * records for OTLP/JSON), the assembly state of each trace (when it falls
- * quiet, which revision was stored last) and the trace's row in the shard's
- * `traces` table, which the index flush and the window hand-off read.
+ * @module The TraceShard's store of OTLP spans (its tables are in schema.ts, its SQL
+ * in span-statements.ts): spans (idempotent on project, trace and span id; stored per
+ * trace and request as protobuf, or as a JSON array of records for OTLP/JSON), the
+ * assembly state of each trace (when it falls quiet, which revision was stored last)
+ * and the trace's row in the shard's `traces` table, which the index flush and the
+ * window hand-off read.
  *
  * Span bytes are kept only while a trace may still be assembled from them: when a
  * revision is committed, the trace's pieces give way to references to the raw requests

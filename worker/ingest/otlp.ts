@@ -1,7 +1,8 @@
 /**
- * @module The OTLP write path: decode a request (already decompressed and under the
- * body limit), store its bytes in R2 (compressed, named by the SHA-256 of the content), then record the spans in
- * the TraceShard that owns each trace id, one call per shard. Only when both steps
+ * @module The OTLP write path: take a request (already decompressed and under the
+ * body limit) apart per trace (otlp/trace-pieces.ts), store its bytes in R2
+ * (compressed, named by the SHA-256 of the content), then record the spans in the
+ * TraceShard that owns each trace id, one call per shard. Only when both steps
  * succeed may the caller answer 200; bad spans are counted for `partialSuccess`.
  *
  * A retry after a failure is safe: the raw object is content-addressed (the same

@@ -1,7 +1,7 @@
 /**
- * @module OTLP/HTTP traces: decoding (protobuf and JSON) into span records,
- * response bodies, and the mapping of a trace's spans into Flywheel's `Trace`.
- * Pure: no bindings, no I/O.
+ * @module OTLP/HTTP traces: decoding (protobuf and JSON) into span records, a
+ * request split per trace for the shards, response bodies, and the mapping of a
+ * trace's spans into Flywheel's `Trace`. Pure: no bindings, no I/O.
  */
 export { decodeOtlpTraces, otlpFormatOf } from "./decode.js";
 export type { OtlpFormat } from "./decode.js";
