@@ -1,5 +1,5 @@
 /** @module Helpers for integration tests that drive the real worker with local D1, R2 and Durable Objects. */
-import { listDurableObjectIds, runDurableObjectAlarm } from "cloudflare:test";
+import { listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { onTestFinished, vi } from "vitest";
 
@@ -125,4 +125,13 @@ export function failingShards(method: "record" | "recordSpans", failures: { rema
         });
     },
   });
+}
+
+/**
+ * Cancels the alarms of every TraceShard, so none fires after a file's tests have
+ * ended (into a torn-down test environment); for `afterAll`.
+ */
+export async function cancelShardAlarms(): Promise<void> {
+  const stubs = (await listDurableObjectIds(env.TRACE_SHARD)).map((id) => env.TRACE_SHARD.get(id));
+  await Promise.all(stubs.map((stub) => runInDurableObject(stub, (_instance, state) => state.storage.deleteAlarm())));
 }

@@ -11,15 +11,12 @@ import { StatusSchema } from "../../worker/otlp/gen/google/rpc/status_pb";
 import { ExportTraceServiceResponseSchema } from "../../worker/otlp/gen/opentelemetry/proto/collector/trace/v1/trace_service_pb";
 import { jsonBody, jsonRequest, protobufRequest, type SpanSpec } from "../fixtures/otlp";
 import { call, createProject, getJson } from "./helpers";
+import { chatSpan, hex, PROTOBUF, resource } from "./otlp-helpers";
 
 let project: { id: string; apiKey: string };
 beforeAll(async () => {
   project = await createProject("otlp");
 });
-
-const PROTOBUF = "application/x-protobuf";
-const hex = (bytes: number) =>
-  [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
 
 /** An agent run: root agent span, an LLM call and a tool call under it. */
 function agentRun(traceId = hex(16)) {
@@ -33,21 +30,7 @@ function agentRun(traceId = hex(16)) {
       end: 1500,
       attributes: { "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "support-bot" },
     },
-    {
-      traceId,
-      spanId: hex(8),
-      parentSpanId: root,
-      name: "chat gpt-4o-mini",
-      kind: 3,
-      start: 100,
-      end: 900,
-      attributes: {
-        "gen_ai.operation.name": "chat",
-        "gen_ai.request.model": "gpt-4o-mini",
-        "gen_ai.usage.input_tokens": 120,
-        "gen_ai.usage.output_tokens": 30,
-      },
-    },
+    chatSpan(traceId, root),
     {
       traceId,
       spanId: hex(8),
@@ -60,8 +43,6 @@ function agentRun(traceId = hex(16)) {
   ];
   return { traceId, spans };
 }
-
-const resource = { "service.name": "support-service" };
 
 function postOtlp(body: BodyInit, contentType: string, headers: Record<string, string> = {}, path = "/v1/traces") {
   return call(path, {
