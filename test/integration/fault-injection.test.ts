@@ -23,23 +23,8 @@ import {
   postTraces,
   sampleTrace,
   silenceExpectedErrors,
+  failing,
 } from "./helpers";
-
-/** An R2 bucket whose puts fail the next `failures` times. */
-function failingBucket(failures: { remaining: number }): R2Bucket {
-  return new Proxy(env.TRACES, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop);
-      if (prop === "put" && failures.remaining > 0) {
-        return async () => {
-          failures.remaining--;
-          throw new Error("injected: R2 put failed");
-        };
-      }
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-}
 
 async function postWithEnv(testEnv: Env, apiKey: string, body: unknown): Promise<Response> {
   const ctx = createExecutionContext();
@@ -86,7 +71,11 @@ describe("failures on the write path", () => {
     const logged = silenceExpectedErrors();
     const project = await createProject();
     const trace = sampleTrace();
-    const res = await postWithEnv({ ...env, TRACES: failingBucket({ remaining: 1 }) }, project.apiKey, trace);
+    const res = await postWithEnv(
+      { ...env, TRACES: failing(env.TRACES, "put", "injected: R2 put failed", { remaining: 1 }) },
+      project.apiKey,
+      trace,
+    );
     expect(res.status).toBe(503);
     expect((await getJson(project.apiKey, `/api/traces/${trace.id}`)).status).toBe(404);
     expect((await postTraces(project.apiKey, trace)).status).toBe(201);
@@ -119,16 +108,7 @@ describe("failures on the write path", () => {
   it("a D1 outage during the index flush is retried by the shard's alarm, without loss or duplicates", async () => {
     const logged = silenceExpectedErrors();
     const project = await createProject();
-    const failingDb = new Proxy(env.DB, {
-      get(target, prop) {
-        if (prop === "batch")
-          return async () => {
-            throw new Error("injected: D1 unavailable");
-          };
-        const value = Reflect.get(target, prop);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
+    const failingDb = failing(env.DB, "batch", "injected: D1 unavailable");
     const stubs = Array.from({ length: Number(env.TRACE_SHARDS) }, (_, n) => traceShardAt(env, project.id, n));
     const setShardEnv = (shardEnv: Env) =>
       Promise.all(

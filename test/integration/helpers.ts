@@ -135,3 +135,27 @@ export async function cancelShardAlarms(): Promise<void> {
   const stubs = (await listDurableObjectIds(env.TRACE_SHARD)).map((id) => env.TRACE_SHARD.get(id));
   await Promise.all(stubs.map((stub) => runInDurableObject(stub, (_instance, state) => state.storage.deleteAlarm())));
 }
+
+/**
+ * `binding` with `method` failing (throwing `message`) the next `failures.remaining`
+ * times, or always when no count is given; everything else passes through.
+ */
+export function failing<T extends object>(
+  binding: T,
+  method: string,
+  message: string,
+  failures = { remaining: Infinity },
+): T {
+  return new Proxy(binding, {
+    get(target, prop) {
+      if (prop === method && failures.remaining > 0) {
+        return async () => {
+          failures.remaining--;
+          throw new Error(message);
+        };
+      }
+      const value = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}

@@ -34,6 +34,16 @@ export const hex = (bytes: number) =>
   [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
 export const resource = { "service.name": "support-service" };
 
+/** The root span of an agent run of support-bot, with its prompt when given. */
+export function agentSpan(traceId: string, spanId: string, prompt?: string): SpanSpec {
+  const attributes: Record<string, unknown> = {
+    "gen_ai.operation.name": "invoke_agent",
+    "gen_ai.agent.name": "support-bot",
+  };
+  if (prompt !== undefined) attributes["gen_ai.prompt"] = prompt;
+  return { traceId, spanId, name: "invoke_agent support-bot", start: 0, end: 1500, attributes };
+}
+
 /** The LLM call of an agent run, under `parentSpanId`. */
 export function chatSpan(traceId: string, parentSpanId: string): SpanSpec {
   return {
@@ -56,21 +66,7 @@ export function chatSpan(traceId: string, parentSpanId: string): SpanSpec {
 /** An agent run of two spans: the root agent span (which names the prompt) and an LLM call. */
 export function agentRun(traceId = hex(16)) {
   const root = hex(8);
-  const spans: SpanSpec[] = [
-    {
-      traceId,
-      spanId: root,
-      name: "invoke_agent support-bot",
-      start: 0,
-      end: 1500,
-      attributes: {
-        "gen_ai.operation.name": "invoke_agent",
-        "gen_ai.agent.name": "support-bot",
-        "gen_ai.prompt": "Where is my order?",
-      },
-    },
-    chatSpan(traceId, root),
-  ];
+  const spans: SpanSpec[] = [agentSpan(traceId, root, "Where is my order?"), chatSpan(traceId, root)];
   return { traceId, root, spans };
 }
 

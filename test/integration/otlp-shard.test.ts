@@ -28,6 +28,7 @@ import {
   sampleTrace,
   silenceExpectedErrors,
   cancelShardAlarms,
+  failing,
 } from "./helpers";
 import { agentRun, exportRequest, hex, PROTOBUF, readTrace, resource, untilState, useProject } from "./otlp-helpers";
 
@@ -162,16 +163,7 @@ describe("OTLP failures on the write path", () => {
   it("an R2 failure gives 503 and records nothing", async () => {
     const logged = silenceExpectedErrors();
     const run = agentRun();
-    const bucket = new Proxy(env.TRACES, {
-      get(target, prop) {
-        if (prop === "put")
-          return async () => {
-            throw new Error("injected: R2 put failed");
-          };
-        const value = Reflect.get(target, prop);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
+    const bucket = failing(env.TRACES, "put", "injected: R2 put failed");
     const res = await exportRequest(run.spans, { ...env, TRACES: bucket });
     expect(res.status).toBe(503);
     expect(res.headers.get("retry-after")).toBeTruthy();

@@ -11,7 +11,7 @@ import { StatusSchema } from "../../worker/otlp/gen/google/rpc/status_pb";
 import { ExportTraceServiceResponseSchema } from "../../worker/otlp/gen/opentelemetry/proto/collector/trace/v1/trace_service_pb";
 import { jsonBody, jsonRequest, protobufRequest, type SpanSpec } from "../fixtures/otlp";
 import { call, createProject, getJson } from "./helpers";
-import { chatSpan, hex, PROTOBUF, resource } from "./otlp-helpers";
+import { agentSpan, chatSpan, hex, PROTOBUF, resource } from "./otlp-helpers";
 
 let project: { id: string; apiKey: string };
 beforeAll(async () => {
@@ -22,14 +22,7 @@ beforeAll(async () => {
 function agentRun(traceId = hex(16)) {
   const root = hex(8);
   const spans: SpanSpec[] = [
-    {
-      traceId,
-      spanId: root,
-      name: "invoke_agent support-bot",
-      start: 0,
-      end: 1500,
-      attributes: { "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "support-bot" },
-    },
+    agentSpan(traceId, root),
     chatSpan(traceId, root),
     {
       traceId,
