@@ -48,6 +48,24 @@ function postOtlp(body: BodyInit, contentType: string, headers: Record<string, s
 const protobufOf = (spans: SpanSpec[]) => protobufRequest([{ resource, spans }]);
 const jsonOf = (spans: SpanSpec[]) => jsonBody(jsonRequest([{ resource, spans }]));
 
+/** Exports `spans` as protobuf, then as JSON; each answer must be 200, and its partialSuccess is returned. */
+async function partialSuccesses(spans: SpanSpec[]) {
+  const partials: ({ rejectedSpans?: string | number | bigint; errorMessage?: string } | undefined)[] = [];
+  for (const [body, type] of [
+    [protobufOf(spans), PROTOBUF],
+    [jsonOf(spans), "application/json"],
+  ] as const) {
+    const res = await postOtlp(body, type);
+    expect(res.status).toBe(200);
+    partials.push(
+      type === PROTOBUF
+        ? fromBinary(ExportTraceServiceResponseSchema, new Uint8Array(await res.arrayBuffer())).partialSuccess
+        : (await res.json<{ partialSuccess?: { rejectedSpans?: string; errorMessage?: string } }>()).partialSuccess,
+    );
+  }
+  return partials;
+}
+
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))]
     .map((b) => b.toString(16).padStart(2, "0"))
@@ -158,17 +176,7 @@ describe("POST /v1/traces", () => {
       end: 1100,
       attributes: { "gen_ai.tool.call.result": "x".repeat(Number(env.MAX_TRACE_BYTES) + 10) },
     };
-    for (const [body, type] of [
-      [protobufOf([...run.spans, huge]), PROTOBUF],
-      [jsonOf([...run.spans, huge]), "application/json"],
-    ] as const) {
-      const res = await postOtlp(body, type);
-      expect(res.status).toBe(200);
-      const partial =
-        type === PROTOBUF
-          ? fromBinary(ExportTraceServiceResponseSchema, new Uint8Array(await res.arrayBuffer())).partialSuccess
-          : ((await res.json()) as { partialSuccess?: { rejectedSpans?: string | number; errorMessage?: string } })
-              .partialSuccess;
+    for (const partial of await partialSuccesses([...run.spans, huge])) {
       expect(Number(partial?.rejectedSpans)).toBe(1);
       expect(partial?.errorMessage).toContain(`span ${huge.spanId}`);
       expect(partial?.errorMessage).toContain("MAX_TRACE_BYTES");
@@ -194,18 +202,9 @@ describe("POST /v1/traces", () => {
   it("stores the good spans and reports one bad span as partialSuccess", async () => {
     const run = agentRun();
     const bad: SpanSpec = { traceId: run.traceId, spanId: "zz", name: "broken", start: 10, end: 20 };
-    for (const [body, type] of [
-      [protobufOf([...run.spans, bad]), PROTOBUF],
-      [jsonOf([...run.spans, bad]), "application/json"],
-    ] as const) {
-      const res = await postOtlp(body, type);
-      expect(res.status).toBe(200);
-      const partial =
-        type === PROTOBUF
-          ? fromBinary(ExportTraceServiceResponseSchema, new Uint8Array(await res.arrayBuffer())).partialSuccess
-          : (await res.json<{ partialSuccess: { rejectedSpans: string; errorMessage: string } }>()).partialSuccess;
-      expect(Number(partial!.rejectedSpans)).toBe(1);
-      expect(partial!.errorMessage).toMatch(/spanId/);
+    for (const partial of await partialSuccesses([...run.spans, bad])) {
+      expect(Number(partial?.rejectedSpans)).toBe(1);
+      expect(partial?.errorMessage).toMatch(/spanId/);
     }
     expect((await readTrace(run.traceId)).spans).toHaveLength(3);
   });
