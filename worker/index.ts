@@ -2,7 +2,7 @@
 import { createApp } from "./app";
 
 export { AgentWindow } from "../durable-objects/agent-window/agent-window";
-export { TraceShard } from "../durable-objects/trace-shard";
+export { TraceShard } from "../durable-objects/trace-shard/trace-shard";
 
 const app = createApp();
 

@@ -34,7 +34,12 @@ export interface FinishedTraceRef {
   version: string | null;
 }
 
-/** Who this window belongs to; passed on every call because a Durable Object cannot read its own name. */
+/**
+ * Who this window belongs to; passed on every call and remembered, because the object
+ * cannot count on reading its own name: `ctx.id.name` is set for requests, but on the
+ * pinned local runtime (workerd 2026-04-26) an alarm that wakes an evicted object gets
+ * an id without its name (cloudflare/workerd#6850), and grading runs from the alarm.
+ */
 export interface WindowScope {
   projectId: string;
   agent: string;
@@ -120,14 +125,8 @@ export class AgentWindow extends DurableObject<Env> {
           seq INTEGER,
           seen_at INTEGER NOT NULL DEFAULT 0
         );
+        CREATE INDEX IF NOT EXISTS seen_traces_age ON seen_traces (seen_at);
       `);
-      // Objects created before hand-offs were forgotten: their rows count as old, so the next hand-off prunes them.
-      const columns = ctx.storage.sql
-        .exec<{ name: string }>("SELECT name FROM pragma_table_info('seen_traces')")
-        .toArray();
-      if (!columns.some((column) => column.name === "seen_at"))
-        ctx.storage.sql.exec("ALTER TABLE seen_traces ADD COLUMN seen_at INTEGER NOT NULL DEFAULT 0");
-      ctx.storage.sql.exec("CREATE INDEX IF NOT EXISTS seen_traces_age ON seen_traces (seen_at)");
     });
   }
 
@@ -268,9 +267,9 @@ export class AgentWindow extends DurableObject<Env> {
         } catch (err) {
           const attempts = w.attempts + 1;
           const message = err instanceof Error ? err.message : String(err);
+          // One line: the failure is retried and its message kept in `last_error`, where the API shows it.
           console.error(
-            `AgentWindow: window ${w.id} ${w.state === "closing" ? "grading" : "dataset hand-off"} failed (attempt ${attempts}); retrying`,
-            err,
+            `AgentWindow: window ${w.id} ${w.state === "closing" ? "grading" : "dataset hand-off"} failed (attempt ${attempts}); retrying: ${message}`,
           );
           this.ctx.storage.sql.exec(
             "UPDATE windows SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE seq = ?",

@@ -7,7 +7,7 @@
  */
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { jsonRequest, protobufRequest } from "../../worker/otlp/test-fixtures";
+import { jsonRequest, protobufRequest } from "../fixtures/otlp";
 import { api, createProject, flywheel } from "./client";
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 800);

@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { collectWindowIntoDataset } from "../../durable-objects/agent-window/collect-window";
 import type { CollectedTrace, WindowCollection } from "../../worker/dataset";
-import { countRows, createProject } from "./helpers";
+import { countRows, createProject, silenceExpectedErrors } from "./helpers";
 import { allCases, api, expectJson } from "./dataset-helpers";
 
 const score = { graderId: "contains-order-id", graderVersion: 3, reason: "answer lacks the order id" };
@@ -204,6 +204,7 @@ describe("collecting graded windows into the regression dataset", () => {
   });
 
   it("answers 503 for an API change whose batch fails, with nothing half-applied; the retry works", async () => {
+    const logged = silenceExpectedErrors();
     const project = await createProject();
     const created = await expectJson(api(project.apiKey, "POST", "/api/datasets", { name: "flaky" }), 201);
     const { default: worker } = await import("../../worker/index");
@@ -230,5 +231,11 @@ describe("collecting graded windows into the regression dataset", () => {
     const retried = await worker.fetch(request(), env, createExecutionContext());
     expect(retried.status).toBe(201);
     expect((await allCases(project.apiKey, created.id, "latest")).map((c) => c.id)).toEqual(["a", "b"]);
+    expect(logged).toHaveBeenCalledWith(
+      "unhandled error",
+      "POST",
+      expect.stringMatching(/^\/api\/datasets\/.*\/cases$/),
+      expect.any(Error),
+    );
   });
 });

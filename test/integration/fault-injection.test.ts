@@ -13,46 +13,18 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../worker/index";
 import { traceShardAt } from "../../worker/storage/durable-objects";
-import { BASE, countRows, createProject, flushShards, getJson, postTraces, sampleTrace } from "./helpers";
-
-/** A TRACE_SHARD namespace whose stubs fail `record` the next `failures` times. */
-function failingShards(failures: { remaining: number }): Env["TRACE_SHARD"] {
-  return new Proxy(env.TRACE_SHARD, {
-    get(target, prop) {
-      if (prop !== "get") return Reflect.get(target, prop).bind(target);
-      return (id: DurableObjectId) => {
-        const stub = target.get(id);
-        return new Proxy(stub, {
-          get(s, p) {
-            if (p === "record" && failures.remaining > 0) {
-              return async () => {
-                failures.remaining--;
-                throw new Error("injected: the Durable Object is unreachable");
-              };
-            }
-            return Reflect.get(s, p);
-          },
-        });
-      };
-    },
-  });
-}
-
-/** An R2 bucket whose puts fail the next `failures` times. */
-function failingBucket(failures: { remaining: number }): R2Bucket {
-  return new Proxy(env.TRACES, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop);
-      if (prop === "put" && failures.remaining > 0) {
-        return async () => {
-          failures.remaining--;
-          throw new Error("injected: R2 put failed");
-        };
-      }
-      return typeof value === "function" ? value.bind(target) : value;
-    },
-  });
-}
+import {
+  BASE,
+  countRows,
+  createProject,
+  failingShards,
+  flushShards,
+  getJson,
+  postTraces,
+  sampleTrace,
+  silenceExpectedErrors,
+  failing,
+} from "./helpers";
 
 async function postWithEnv(testEnv: Env, apiKey: string, body: unknown): Promise<Response> {
   const ctx = createExecutionContext();
@@ -71,9 +43,14 @@ async function postWithEnv(testEnv: Env, apiKey: string, body: unknown): Promise
 
 describe("failures on the write path", () => {
   it("a failure after the R2 put gives a retryable error; the retry stores and indexes once", async () => {
+    const logged = silenceExpectedErrors();
     const project = await createProject();
     const trace = sampleTrace();
-    const res = await postWithEnv({ ...env, TRACE_SHARD: failingShards({ remaining: 1 }) }, project.apiKey, trace);
+    const res = await postWithEnv(
+      { ...env, TRACE_SHARD: failingShards("record", { remaining: 1 }) },
+      project.apiKey,
+      trace,
+    );
     expect(res.status).toBe(503);
     expect(res.headers.get("retry-after")).toBeTruthy();
     // The bytes reached R2 but the trace was not acknowledged and is not indexed.
@@ -87,23 +64,35 @@ describe("failures on the write path", () => {
     expect(await countRows("traces", "project_id = ? AND id = ?", project.id, trace.id)).toBe(1);
     expect((await env.TRACES.list({ prefix: `traces/${project.id}/` })).objects).toHaveLength(1);
     expect((await getJson(project.apiKey, `/api/traces/${trace.id}`)).status).toBe(200);
+    expect(logged).toHaveBeenCalledWith("unhandled error", "POST", "/api/traces", expect.any(Error));
   });
 
   it("an R2 failure stores nothing and the retry succeeds", async () => {
+    const logged = silenceExpectedErrors();
     const project = await createProject();
     const trace = sampleTrace();
-    const res = await postWithEnv({ ...env, TRACES: failingBucket({ remaining: 1 }) }, project.apiKey, trace);
+    const res = await postWithEnv(
+      { ...env, TRACES: failing(env.TRACES, "put", "injected: R2 put failed", { remaining: 1 }) },
+      project.apiKey,
+      trace,
+    );
     expect(res.status).toBe(503);
     expect((await getJson(project.apiKey, `/api/traces/${trace.id}`)).status).toBe(404);
     expect((await postTraces(project.apiKey, trace)).status).toBe(201);
     await flushShards();
     expect(await countRows("traces", "project_id = ? AND id = ?", project.id, trace.id)).toBe(1);
+    expect(logged).toHaveBeenCalledWith("unhandled error", "POST", "/api/traces", expect.any(Error));
   });
 
   it("a batch whose shard fails is refused whole; the retried batch counts every trace once", async () => {
+    const logged = silenceExpectedErrors();
     const project = await createProject();
     const batch = Array.from({ length: 20 }, () => sampleTrace());
-    const res = await postWithEnv({ ...env, TRACE_SHARD: failingShards({ remaining: 1 }) }, project.apiKey, batch);
+    const res = await postWithEnv(
+      { ...env, TRACE_SHARD: failingShards("record", { remaining: 1 }) },
+      project.apiKey,
+      batch,
+    );
     expect(res.status).toBe(503);
     const retry = await postTraces(project.apiKey, batch);
     expect([201, 207]).toContain(retry.status);
@@ -113,20 +102,13 @@ describe("failures on the write path", () => {
     expect(body.rejected).toBe(0);
     await flushShards();
     expect(await countRows("traces", "project_id = ?", project.id)).toBe(20);
+    expect(logged).toHaveBeenCalledWith("unhandled error", "POST", "/api/traces", expect.any(Error));
   });
 
   it("a D1 outage during the index flush is retried by the shard's alarm, without loss or duplicates", async () => {
+    const logged = silenceExpectedErrors();
     const project = await createProject();
-    const failingDb = new Proxy(env.DB, {
-      get(target, prop) {
-        if (prop === "batch")
-          return async () => {
-            throw new Error("injected: D1 unavailable");
-          };
-        const value = Reflect.get(target, prop);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
+    const failingDb = failing(env.DB, "batch", "injected: D1 unavailable");
     const stubs = Array.from({ length: Number(env.TRACE_SHARDS) }, (_, n) => traceShardAt(env, project.id, n));
     const setShardEnv = (shardEnv: Env) =>
       Promise.all(
@@ -156,5 +138,6 @@ describe("failures on the write path", () => {
     await setShardEnv(env);
     await flushShards();
     expect(await countRows("traces", "project_id = ?", project.id)).toBe(12);
+    expect(logged).toHaveBeenCalledWith(expect.stringMatching(/^TraceShard alarm failed .*injected: D1 unavailable/));
   });
 });

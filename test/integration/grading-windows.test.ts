@@ -14,7 +14,7 @@ import { sha256Hex } from "../../worker/storage/hash";
 import { agentWindow } from "../../worker/storage/durable-objects";
 import { FORGET_SEEN_SQL, SEEN_RETENTION_MS } from "../../durable-objects/agent-window/agent-window";
 import { traceObjectKey } from "../../worker/storage/r2";
-import { countRows, createProject, getJson, sampleTrace } from "./helpers";
+import { countRows, createProject, getJson, sampleTrace, silenceExpectedErrors } from "./helpers";
 import { closeWindow, createGrader, ingest, setWindow, settleWindow, traceScores, windows } from "./grading-helpers";
 
 const containsShipped = { kind: "rule", check: "contains", text: "shipped" };
@@ -215,6 +215,7 @@ describe("exactly-once in effect", () => {
   });
 
   it("a D1 failure half way through is retried by the alarm: same scores, none lost or doubled", async () => {
+    const logged = silenceExpectedErrors();
     const { apiKey, id } = await createProject();
     await createGrader(apiKey, { name: "shipping", definition: containsShipped });
     await createGrader(apiKey, {
@@ -271,6 +272,9 @@ describe("exactly-once in effect", () => {
     const [window] = await windows(apiKey);
     expect(window).toMatchObject({ traceCount: 30, passCount: 20, gradedCount: 30 });
     expect(await countRows("traces", "project_id = ? AND state = 'graded'", id)).toBe(30);
+    expect(logged).toHaveBeenCalledWith(
+      expect.stringMatching(/^AgentWindow: window .* grading failed \(attempt 1\); retrying: injected/),
+    );
   });
 
   it("a re-finished trace is graded again later and supersedes its earlier scores", async () => {

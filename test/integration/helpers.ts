@@ -1,6 +1,7 @@
 /** @module Helpers for integration tests that drive the real worker with local D1, R2 and Durable Objects. */
-import { listDurableObjectIds, runDurableObjectAlarm } from "cloudflare:test";
+import { listDurableObjectIds, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
+import { onTestFinished, vi } from "vitest";
 
 export const ADMIN_TOKEN = "test-admin-token";
 export const BASE = "http://flywheel.test";
@@ -93,4 +94,68 @@ export function sampleTrace(overrides: Record<string, unknown> = {}) {
     ],
     ...overrides,
   };
+}
+
+/**
+ * Silences console.error for the rest of a test that injects a failure it expects, so
+ * a passing run stays quiet; returns the spy, to assert that the failure was logged.
+ */
+export function silenceExpectedErrors() {
+  const spy = vi.spyOn(console, "error").mockImplementation(() => {});
+  onTestFinished(() => spy.mockRestore());
+  return spy;
+}
+
+/** A TRACE_SHARD namespace whose stubs fail `method` the next `failures.remaining` times. */
+export function failingShards(method: "record" | "recordSpans", failures: { remaining: number }): Env["TRACE_SHARD"] {
+  return new Proxy(env.TRACE_SHARD, {
+    get(target, prop) {
+      if (prop !== "get") return Reflect.get(target, prop).bind(target);
+      return (id: DurableObjectId) =>
+        new Proxy(target.get(id), {
+          get(stub, p) {
+            if (p === method && failures.remaining > 0) {
+              return async () => {
+                failures.remaining--;
+                throw new Error("injected: the Durable Object is unreachable");
+              };
+            }
+            return Reflect.get(stub, p);
+          },
+        });
+    },
+  });
+}
+
+/**
+ * Cancels the alarms of every TraceShard, so none fires after a file's tests have
+ * ended (into a torn-down test environment); for `afterAll`.
+ */
+export async function cancelShardAlarms(): Promise<void> {
+  const stubs = (await listDurableObjectIds(env.TRACE_SHARD)).map((id) => env.TRACE_SHARD.get(id));
+  await Promise.all(stubs.map((stub) => runInDurableObject(stub, (_instance, state) => state.storage.deleteAlarm())));
+}
+
+/**
+ * `binding` with `method` failing (throwing `message`) the next `failures.remaining`
+ * times, or always when no count is given; everything else passes through.
+ */
+export function failing<T extends object>(
+  binding: T,
+  method: string,
+  message: string,
+  failures = { remaining: Infinity },
+): T {
+  return new Proxy(binding, {
+    get(target, prop) {
+      if (prop === method && failures.remaining > 0) {
+        return async () => {
+          failures.remaining--;
+          throw new Error(message);
+        };
+      }
+      const value = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }

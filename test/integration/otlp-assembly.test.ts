@@ -2,220 +2,43 @@
  * OTLP trace assembly in the TraceShard: a trace finishes once its root span has
  * arrived and it has been quiet for OTLP_QUIET_MS (300 ms in tests), is stored in R2
  * as a revision, indexed in D1 and handed to its window; a late span reopens it and
- * produces a new revision. Also: injected failures, and trace ids taken by native traces.
+ * produces a new revision. Query plans, write-path failures and trace ids taken by
+ * native traces are in otlp-shard.test.ts.
  */
-import {
-  createExecutionContext,
-  runDurableObjectAlarm,
-  runInDurableObject,
-  waitOnExecutionContext,
-} from "cloudflare:test";
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { brotliDecompressSync, gzipSync } from "node:zlib";
-import { beforeAll, describe, expect, it } from "vitest";
-import worker from "../../worker/index";
+import { brotliDecompressSync } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { shardOf, traceShard } from "../../worker/storage/durable-objects";
 import { parseTraceRef } from "../../worker/storage/r2";
+import { OtlpSpanStore } from "../../durable-objects/trace-shard/span-store";
+import type { SpanSpec } from "../fixtures/otlp";
+import { cancelShardAlarms, flushShards, getJson, silenceExpectedErrors } from "./helpers";
 import {
-  COMMIT_REVISIONS_SQL,
-  FINISH_TRACES_SQL,
-  KNOWN_TRACES_SQL,
-  migrateLegacySpans,
-  OtlpSpanStore,
-  PRUNE_PIECES_SQL,
-  PRUNED_REQUESTS_SQL,
-  STORED_PIECES_SQL,
-  STORED_REQUESTS_SQL,
-} from "../../worker/ingest/otlp-span-store";
-import { DUE_FOR_INDEX_SQL, NEXT_INDEX_AT_SQL, type TraceRecord } from "../../durable-objects/trace-shard";
-import { jsonBody, jsonRequest, protobufRequest, type SpanSpec } from "../../worker/otlp/test-fixtures";
-import { BASE, call, countRows, createProject, flushShards, getJson, postTraces, sampleTrace } from "./helpers";
+  agentRun,
+  exportGzip,
+  exportJson,
+  exportRequest,
+  finishedRun,
+  hex,
+  indexRow,
+  lateSpan,
+  readTrace,
+  sampleRecord,
+  SEGMENT_REF,
+  sha256Hex,
+  shardRow,
+  shardSpanCount,
+  storedSpans,
+  untilState,
+  useProject,
+} from "./otlp-helpers";
 
 let project: { id: string; apiKey: string };
-/** An assembled revision is a byte range of its shard's segment: `key#offset+length`. */
-const SEGMENT_REF = (projectId: string) =>
-  expect.stringMatching(new RegExp(`^traces/${projectId}/segments/[0-9a-f]+/\\d+-\\d+\\.jsonl\\.br#\\d+\\+\\d+$`));
 beforeAll(async () => {
-  project = await createProject("otlp-assembly");
+  project = await useProject("otlp-assembly");
 });
-
-const PROTOBUF = "application/x-protobuf";
-const hex = (bytes: number) =>
-  [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
-const resource = { "service.name": "support-service" };
-
-function agentRun(traceId = hex(16)) {
-  const root = hex(8);
-  const spans: SpanSpec[] = [
-    {
-      traceId,
-      spanId: root,
-      name: "invoke_agent support-bot",
-      start: 0,
-      end: 1500,
-      attributes: {
-        "gen_ai.operation.name": "invoke_agent",
-        "gen_ai.agent.name": "support-bot",
-        "gen_ai.prompt": "Where is my order?",
-      },
-    },
-    {
-      traceId,
-      spanId: hex(8),
-      parentSpanId: root,
-      name: "chat gpt-4o-mini",
-      kind: 3,
-      start: 100,
-      end: 900,
-      attributes: {
-        "gen_ai.operation.name": "chat",
-        "gen_ai.request.model": "gpt-4o-mini",
-        "gen_ai.usage.input_tokens": 120,
-      },
-    },
-  ];
-  return { traceId, root, spans };
-}
-
-/** An agent run exported and assembled: its trace is finished and its pieces pruned to the raw request. */
-async function finishedRun() {
-  const run = agentRun();
-  expect((await exportRequest(run.spans)).status).toBe(200);
-  await untilState(run.traceId, "finished");
-  return run;
-}
-
-/** A span of `run` that arrives after its trace was finished. */
-function lateSpan(run: { traceId: string; root: string }): SpanSpec {
-  return { traceId: run.traceId, spanId: hex(8), parentSpanId: run.root, name: "late tool", start: 1400, end: 1450 };
-}
-
-/** Exports spans as OTLP/JSON. */
-async function exportJson(spans: SpanSpec[]): Promise<Response> {
-  return call("/v1/traces", {
-    method: "POST",
-    headers: { authorization: `Bearer ${project.apiKey}`, "content-type": "application/json" },
-    body: jsonBody(jsonRequest([{ resource, spans }])),
-  });
-}
-
-/** Exports spans as gzip-compressed protobuf: the raw request is stored as the client's gzip bytes. */
-async function exportGzip(spans: SpanSpec[]): Promise<Response> {
-  return call("/v1/traces", {
-    method: "POST",
-    headers: { authorization: `Bearer ${project.apiKey}`, "content-type": PROTOBUF, "content-encoding": "gzip" },
-    body: gzipSync(protobufRequest([{ resource, spans }])),
-  });
-}
-
-/** What the trace's shard holds of its spans: pieces still stored, and the raw requests of pruned ones. */
-const storedSpans = (traceId: string) =>
-  runInDurableObject(traceShard(env, project.id, traceId), (_instance, state) => ({
-    pieces: state.storage.sql
-      .exec<{ n: number }>(
-        "SELECT count(*) AS n FROM otlp_span_sets WHERE project_id = ? AND trace_id = ?",
-        project.id,
-        traceId,
-      )
-      .one().n,
-    requests: state.storage.sql
-      .exec<{ request_key: string }>(
-        "SELECT request_key FROM otlp_span_requests WHERE project_id = ? AND trace_id = ? ORDER BY rowid",
-        project.id,
-        traceId,
-      )
-      .toArray()
-      .map((row) => row.request_key),
-  }));
-
-/** Exports spans as protobuf; with `testEnv`, through the worker with those (failing) bindings. */
-async function exportRequest(spans: SpanSpec[], testEnv?: Env): Promise<Response> {
-  const init = {
-    method: "POST",
-    headers: { authorization: `Bearer ${project.apiKey}`, "content-type": PROTOBUF },
-    body: protobufRequest([{ resource, spans }]),
-  };
-  if (!testEnv) return call("/v1/traces", init);
-  const ctx = createExecutionContext();
-  const res = await worker.fetch(new Request(`${BASE}/v1/traces`, init), testEnv, ctx);
-  await waitOnExecutionContext(ctx);
-  return res;
-}
-
-async function readTrace(traceId: string) {
-  const res = await getJson(project.apiKey, `/api/traces/${traceId}`);
-  expect(res.status).toBe(200);
-  return res.json<Record<string, any>>();
-}
-
-/** Runs the trace's shard alarm until the trace reaches `state` (waiting out the quiet period). */
-async function untilState(traceId: string, state: string, deadlineMs = 15_000): Promise<Record<string, any>> {
-  const stub = traceShard(env, project.id, traceId);
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    await runDurableObjectAlarm(stub);
-    const trace = await readTrace(traceId);
-    if (trace.state === state) return trace;
-    if (Date.now() > deadline) throw new Error(`trace ${traceId} stayed ${trace.state}, expected ${state}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-const indexRow = (traceId: string) =>
-  env.DB.prepare("SELECT * FROM traces WHERE project_id = ? AND id = ?")
-    .bind(project.id, traceId)
-    .first<Record<string, any>>();
-
-/** The shard's hand-off marks for a trace: what the window was last given. */
-const shardRow = (traceId: string) =>
-  runInDurableObject(traceShard(env, project.id, traceId), (_instance, state) =>
-    state.storage.sql
-      .exec<{ state: string; sha256: string; forwarded: number }>(
-        "SELECT state, sha256, forwarded FROM traces WHERE project_id = ? AND id = ?",
-        project.id,
-        traceId,
-      )
-      .one(),
-  );
-
-/** How many spans the shard counts for a trace. */
-const shardSpanCount = (traceId: string) =>
-  runInDurableObject(
-    traceShard(env, project.id, traceId),
-    (_instance, state) =>
-      state.storage.sql
-        .exec<{ n: number }>(
-          "SELECT span_count AS n FROM otlp_traces WHERE project_id = ? AND id = ?",
-          project.id,
-          traceId,
-        )
-        .one().n,
-  );
-
-function sampleRecord(id: string): TraceRecord {
-  return {
-    projectId: project.id,
-    id,
-    agent: "support-bot",
-    version: null,
-    source: "otlp",
-    startTime: null,
-    endTime: null,
-    latencyMs: 1500,
-    status: "ok",
-    spanCount: 2,
-    sha256: "",
-    sizeBytes: 10,
-    r2Key: `traces/${project.id}/segments/x/1-1.jsonl.br#0+10`,
-    receivedAt: new Date().toISOString(),
-  };
-}
-
-async function sha256Hex(bytes: ArrayBuffer): Promise<string> {
-  return [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))]
-    .map((b) => b.toString(16).padStart(2, "0"))
-    .join("");
-}
+afterAll(cancelShardAlarms);
 
 describe("OTLP trace assembly", () => {
   it("finishes a trace after the quiet period and indexes it once, finished: R2 revision, D1 row, window hand-off", async () => {
@@ -293,14 +116,7 @@ describe("OTLP trace assembly", () => {
     expect((await exportRequest(run.spans)).status).toBe(200);
     expect(await readTrace(run.traceId)).toMatchObject({ state: "finished", revision: 1 });
 
-    const late: SpanSpec = {
-      traceId: run.traceId,
-      spanId: hex(8),
-      parentSpanId: run.root,
-      name: "execute_tool refund",
-      start: 1400,
-      end: 1450,
-    };
+    const late = lateSpan(run, "execute_tool refund");
     expect((await exportRequest([late])).status).toBe(200);
     const reopened = await readTrace(run.traceId);
     expect(reopened).toMatchObject({ state: "assembling", revision: 1 });
@@ -344,14 +160,7 @@ describe("OTLP trace assembly", () => {
       expect((await send([run.spans[1]!])).status).toBe(200);
       expect(await readTrace(run.traceId)).toMatchObject({ state: "finished", revision: 1 });
 
-      const late: SpanSpec = {
-        traceId: run.traceId,
-        spanId: hex(8),
-        parentSpanId: run.root,
-        name: "execute_tool refund",
-        start: 1400,
-        end: 1450,
-      };
+      const late = lateSpan(run, "execute_tool refund");
       expect((await send([late])).status).toBe(200);
       const reopened = await readTrace(run.traceId);
       expect(reopened).toMatchObject({ state: "assembling", agent: "support-bot", input: "Where is my order?" });
@@ -379,6 +188,7 @@ describe("OTLP trace assembly", () => {
   });
 
   it("quarantines a reopened trace whose pruned raw request is gone or altered, instead of re-assembling it without its spans", async () => {
+    const logged = silenceExpectedErrors();
     for (const damage of ["delete", "alter"] as const) {
       const run = await finishedRun();
       const [key] = (await storedSpans(run.traceId)).requests;
@@ -401,9 +211,11 @@ describe("OTLP trace assembly", () => {
       await flushShards();
       expect(await indexRow(run.traceId)).toMatchObject({ state: "quarantined" });
     }
+    expect(logged).toHaveBeenCalledWith(expect.stringMatching(/^TraceShard quarantines OTLP trace .* is gone$/));
   });
 
   it("puts a trace quarantined by a read into the index, even when no alarm was left to run", async () => {
+    const logged = silenceExpectedErrors();
     const run = await finishedRun();
     const shard = traceShard(env, project.id, run.traceId);
     await env.TRACES.delete((await storedSpans(run.traceId)).requests[0]!);
@@ -418,6 +230,7 @@ describe("OTLP trace assembly", () => {
     expect((await getJson(project.apiKey, `/api/traces/${run.traceId}`)).status).toBe(409);
     await flushShards();
     expect(await indexRow(run.traceId)).toMatchObject({ state: "quarantined" });
+    expect(logged).toHaveBeenCalledWith(expect.stringMatching(/^TraceShard quarantines OTLP trace /));
   });
 
   it("runs its alarm again when a row changed while the flush wrote it to D1, so the index catches up", async () => {
@@ -465,6 +278,7 @@ describe("OTLP trace assembly", () => {
   });
 
   it("quarantines from the alarm too: a reopened trace with an unreadable pruned request is never committed", async () => {
+    const logged = silenceExpectedErrors();
     const run = agentRun();
     expect((await exportRequest(run.spans)).status).toBe(200);
     const first = await untilState(run.traceId, "finished");
@@ -488,6 +302,7 @@ describe("OTLP trace assembly", () => {
     expect(due).toBeNull();
     await flushShards();
     expect(await indexRow(run.traceId)).toMatchObject({ state: "quarantined" });
+    expect(logged).toHaveBeenCalledWith(expect.stringMatching(/^TraceShard quarantines OTLP trace /));
   });
 
   it("keeps pieces written before they named their request, and assembles them with newer ones", async () => {
@@ -605,206 +420,5 @@ describe("OTLP trace assembly", () => {
     // The busy trace is assembled again, with the late span, in a later run.
     const finished = await untilState(busy!.traceId, "finished");
     expect(finished.spans).toHaveLength(3);
-  });
-
-  it("commits revisions by primary-key lookups, never by scanning the project", async () => {
-    const plans = await runInDurableObject(traceShard(env, project.id, hex(16)), (_instance, state) =>
-      [COMMIT_REVISIONS_SQL, FINISH_TRACES_SQL].map((sql) =>
-        state.storage.sql
-          .exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, "[]")
-          .toArray()
-          .map((row) => row.detail),
-      ),
-    );
-    for (const plan of plans) {
-      expect(plan.some((step) => /SEARCH (otlp_traces|traces) USING .*\(project_id=\? AND id=\?\)/.test(step))).toBe(
-        true,
-      );
-      expect(
-        plan.filter((step) => /^SCAN (otlp_traces|traces)\b/.test(step) || /\(project_id=\?\)$/.test(step)),
-      ).toEqual([]);
-    }
-  });
-
-  it("reads and prunes the pieces of a run's traces through the trace index, never by scanning the pieces", async () => {
-    const plans = await runInDurableObject(traceShard(env, project.id, hex(16)), (_instance, state) =>
-      [STORED_PIECES_SQL, PRUNED_REQUESTS_SQL, PRUNE_PIECES_SQL].map((sql) =>
-        state.storage.sql
-          .exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, "[]")
-          .toArray()
-          .map((row) => row.detail),
-      ),
-    );
-    for (const plan of plans) {
-      expect(
-        plan.some((step) =>
-          /SEARCH (s|otlp_span_sets) USING INDEX otlp_span_sets_trace \(project_id=\? AND trace_id=\?\)/.test(step),
-        ),
-      ).toBe(true);
-      expect(plan.filter((step) => /^SCAN (s|otlp_span_sets)\b/.test(step))).toEqual([]);
-    }
-  });
-
-  it("reads the pruned requests of a run's traces by index, never by scanning them", async () => {
-    const plan = await runInDurableObject(traceShard(env, project.id, hex(16)), (_instance, state) =>
-      state.storage.sql
-        .exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${STORED_REQUESTS_SQL}`, "[]")
-        .toArray()
-        .map((row) => row.detail),
-    );
-    expect(plan.some((step) => /^SEARCH r USING INDEX .*\(project_id=\? AND trace_id=\?\)/.test(step))).toBe(true);
-    expect(plan.filter((step) => /^SCAN r\b/.test(step))).toEqual([]);
-  });
-
-  it("finds the rows due for the index by seeking past those held for their quiet period, never visiting them", async () => {
-    const plans = await runInDurableObject(traceShard(env, project.id, hex(16)), (_instance, state) =>
-      [
-        [DUE_FOR_INDEX_SQL, Date.now(), 10],
-        [NEXT_INDEX_AT_SQL, Date.now()],
-      ].map(([sql, ...params]) =>
-        state.storage.sql
-          .exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${sql}`, ...params)
-          .toArray()
-          .map((row) => row.detail),
-      ),
-    );
-    const [due, next] = plans;
-    expect(
-      due!.filter((step) =>
-        /USING (COVERING )?INDEX traces_unindexed \(indexed=\? AND index_after(=|<)\?\)/.test(step),
-      ),
-    ).toHaveLength(2);
-    expect(next!.some((step) => /USING COVERING INDEX traces_unindexed/.test(step))).toBe(true);
-    expect([...due!, ...next!].filter((step) => /^SCAN traces\b|traces_pending/.test(step))).toEqual([]);
-  });
-
-  it("looks up the traces of a request by primary key, never by scanning the project", async () => {
-    const plan = await runInDurableObject(traceShard(env, project.id, hex(16)), (_instance, state) =>
-      state.storage.sql
-        .exec<{ detail: string }>(`EXPLAIN QUERY PLAN ${KNOWN_TRACES_SQL}`, "[]")
-        .toArray()
-        .map((row) => row.detail),
-    );
-    expect(plan.filter((step) => /^SEARCH [ot] USING .*\(project_id=\? AND id=\?\)/.test(step))).toHaveLength(2);
-    expect(plan.filter((step) => /^SCAN (o|t|otlp_traces|traces)\b/.test(step))).toEqual([]);
-  });
-
-  it("moves the span ids of a shard written with the per-span key table into their traces, so a retry still counts once", async () => {
-    const run = agentRun();
-    const shard = traceShard(env, project.id, run.traceId);
-    expect((await exportRequest(run.spans)).status).toBe(200);
-    const counts = await runInDurableObject(shard, (_instance, state) => {
-      const sql = state.storage.sql;
-      // The earlier layout: span ids in their own table, none in the trace's row.
-      sql.exec(
-        "CREATE TABLE otlp_span_ids (project_id TEXT NOT NULL, trace_id TEXT NOT NULL, span_id TEXT NOT NULL, PRIMARY KEY (project_id, trace_id, span_id)) WITHOUT ROWID",
-      );
-      for (const span of run.spans)
-        sql.exec("INSERT INTO otlp_span_ids VALUES (?, ?, ?)", project.id, run.traceId, span.spanId);
-      sql.exec("ALTER TABLE otlp_traces DROP COLUMN span_ids");
-      migrateLegacySpans(sql);
-      const spanIds = sql
-        .exec<{ span_ids: string }>("SELECT span_ids FROM otlp_traces WHERE id = ?", run.traceId)
-        .one().span_ids;
-      const keyTables = sql
-        .exec<{ n: number }>("SELECT count(*) AS n FROM sqlite_master WHERE name = 'otlp_span_ids'")
-        .one().n;
-      return { spanIds, keyTables };
-    });
-    expect(counts.keyTables).toBe(0);
-    expect(counts.spanIds.match(/.{16}/g)!.sort()).toEqual(run.spans.map((span) => span.spanId).sort());
-
-    const late: SpanSpec = {
-      traceId: run.traceId,
-      spanId: hex(8),
-      parentSpanId: run.root,
-      name: "execute_tool refund",
-      start: 1400,
-      end: 1450,
-    };
-    expect((await exportRequest([...run.spans, late])).status).toBe(200);
-    const trace = await untilState(run.traceId, "finished");
-    expect(trace.spans.map((span: { id: string }) => span.id).sort()).toEqual(
-      [...run.spans.map((span) => span.spanId), late.spanId].sort(),
-    );
-    expect(await shardSpanCount(run.traceId)).toBe(3);
-  });
-
-  it("refuses spans whose trace id is taken by a native trace, and changes nothing", async () => {
-    const traceId = hex(16);
-    expect((await postTraces(project.apiKey, sampleTrace({ id: traceId }))).status).toBe(201);
-    const res = await call("/v1/traces", {
-      method: "POST",
-      headers: { authorization: `Bearer ${project.apiKey}`, "content-type": "application/json" },
-      body: jsonBody(jsonRequest([{ resource, spans: agentRun(traceId).spans }])),
-    });
-    expect(res.status).toBe(200);
-    const body = await res.json<{ partialSuccess: { rejectedSpans: string; errorMessage: string } }>();
-    expect(body.partialSuccess).toMatchObject({
-      rejectedSpans: "2",
-      errorMessage: expect.stringMatching(/native trace/),
-    });
-    const trace = await readTrace(traceId);
-    expect(trace).toMatchObject({ agent: "support-bot", state: "finished", input: "Where is my order?" });
-    expect(trace.spans.map((s: any) => s.id)).toEqual(["s1", "s2"]);
-  });
-});
-
-/** A TRACE_SHARD namespace whose stubs fail `recordSpans` the next `remaining` times. */
-function failingShards(failures: { remaining: number }): Env["TRACE_SHARD"] {
-  return new Proxy(env.TRACE_SHARD, {
-    get(target, prop) {
-      if (prop !== "get") return Reflect.get(target, prop).bind(target);
-      return (id: DurableObjectId) =>
-        new Proxy(target.get(id), {
-          get(stub, p) {
-            if (p === "recordSpans" && failures.remaining > 0) {
-              return async () => {
-                failures.remaining--;
-                throw new Error("injected: the Durable Object is unreachable");
-              };
-            }
-            return Reflect.get(stub, p);
-          },
-        });
-    },
-  });
-}
-
-describe("OTLP failures on the write path", () => {
-  it("an unreachable shard gives 503 with Retry-After; the retry stores every span once", async () => {
-    const run = agentRun();
-    const res = await exportRequest(run.spans, { ...env, TRACE_SHARD: failingShards({ remaining: 1 }) });
-    expect(res.status).toBe(503);
-    expect(res.headers.get("retry-after")).toBeTruthy();
-    expect(res.headers.get("content-type")).toBe(PROTOBUF);
-    expect((await getJson(project.apiKey, `/api/traces/${run.traceId}`)).status).toBe(404);
-
-    expect((await exportRequest(run.spans)).status).toBe(200);
-    expect((await exportRequest(run.spans)).status).toBe(200);
-    const trace = await untilState(run.traceId, "finished");
-    expect(trace.spans).toHaveLength(2);
-    await flushShards();
-    expect(await countRows("traces", "project_id = ? AND id = ?", project.id, run.traceId)).toBe(1);
-  });
-
-  it("an R2 failure gives 503 and records nothing", async () => {
-    const run = agentRun();
-    const bucket = new Proxy(env.TRACES, {
-      get(target, prop) {
-        if (prop === "put")
-          return async () => {
-            throw new Error("injected: R2 put failed");
-          };
-        const value = Reflect.get(target, prop);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
-    });
-    const res = await exportRequest(run.spans, { ...env, TRACES: bucket });
-    expect(res.status).toBe(503);
-    expect(res.headers.get("retry-after")).toBeTruthy();
-    expect((await getJson(project.apiKey, `/api/traces/${run.traceId}`)).status).toBe(404);
-    expect((await exportRequest(run.spans)).status).toBe(200);
-    expect((await readTrace(run.traceId)).spans).toHaveLength(2);
   });
 });

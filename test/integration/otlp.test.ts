@@ -9,45 +9,21 @@ import { brotliDecompressSync } from "node:zlib";
 import { beforeAll, describe, expect, it } from "vitest";
 import { StatusSchema } from "../../worker/otlp/gen/google/rpc/status_pb";
 import { ExportTraceServiceResponseSchema } from "../../worker/otlp/gen/opentelemetry/proto/collector/trace/v1/trace_service_pb";
-import { jsonBody, jsonRequest, protobufRequest, type SpanSpec } from "../../worker/otlp/test-fixtures";
+import { jsonBody, jsonRequest, protobufRequest, type SpanSpec } from "../fixtures/otlp";
 import { call, createProject, getJson } from "./helpers";
+import { agentSpan, chatSpan, hex, PROTOBUF, resource } from "./otlp-helpers";
 
 let project: { id: string; apiKey: string };
 beforeAll(async () => {
   project = await createProject("otlp");
 });
 
-const PROTOBUF = "application/x-protobuf";
-const hex = (bytes: number) =>
-  [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, "0")).join("");
-
 /** An agent run: root agent span, an LLM call and a tool call under it. */
 function agentRun(traceId = hex(16)) {
   const root = hex(8);
   const spans: SpanSpec[] = [
-    {
-      traceId,
-      spanId: root,
-      name: "invoke_agent support-bot",
-      start: 0,
-      end: 1500,
-      attributes: { "gen_ai.operation.name": "invoke_agent", "gen_ai.agent.name": "support-bot" },
-    },
-    {
-      traceId,
-      spanId: hex(8),
-      parentSpanId: root,
-      name: "chat gpt-4o-mini",
-      kind: 3,
-      start: 100,
-      end: 900,
-      attributes: {
-        "gen_ai.operation.name": "chat",
-        "gen_ai.request.model": "gpt-4o-mini",
-        "gen_ai.usage.input_tokens": 120,
-        "gen_ai.usage.output_tokens": 30,
-      },
-    },
+    agentSpan(traceId, root),
+    chatSpan(traceId, root),
     {
       traceId,
       spanId: hex(8),
@@ -61,8 +37,6 @@ function agentRun(traceId = hex(16)) {
   return { traceId, spans };
 }
 
-const resource = { "service.name": "support-service" };
-
 function postOtlp(body: BodyInit, contentType: string, headers: Record<string, string> = {}, path = "/v1/traces") {
   return call(path, {
     method: "POST",
@@ -73,6 +47,24 @@ function postOtlp(body: BodyInit, contentType: string, headers: Record<string, s
 
 const protobufOf = (spans: SpanSpec[]) => protobufRequest([{ resource, spans }]);
 const jsonOf = (spans: SpanSpec[]) => jsonBody(jsonRequest([{ resource, spans }]));
+
+/** Exports `spans` as protobuf, then as JSON; each answer must be 200, and its partialSuccess is returned. */
+async function partialSuccesses(spans: SpanSpec[]) {
+  const partials: ({ rejectedSpans?: string | number | bigint; errorMessage?: string } | undefined)[] = [];
+  for (const [body, type] of [
+    [protobufOf(spans), PROTOBUF],
+    [jsonOf(spans), "application/json"],
+  ] as const) {
+    const res = await postOtlp(body, type);
+    expect(res.status).toBe(200);
+    partials.push(
+      type === PROTOBUF
+        ? fromBinary(ExportTraceServiceResponseSchema, new Uint8Array(await res.arrayBuffer())).partialSuccess
+        : (await res.json<{ partialSuccess?: { rejectedSpans?: string; errorMessage?: string } }>()).partialSuccess,
+    );
+  }
+  return partials;
+}
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))]
@@ -184,17 +176,7 @@ describe("POST /v1/traces", () => {
       end: 1100,
       attributes: { "gen_ai.tool.call.result": "x".repeat(Number(env.MAX_TRACE_BYTES) + 10) },
     };
-    for (const [body, type] of [
-      [protobufOf([...run.spans, huge]), PROTOBUF],
-      [jsonOf([...run.spans, huge]), "application/json"],
-    ] as const) {
-      const res = await postOtlp(body, type);
-      expect(res.status).toBe(200);
-      const partial =
-        type === PROTOBUF
-          ? fromBinary(ExportTraceServiceResponseSchema, new Uint8Array(await res.arrayBuffer())).partialSuccess
-          : ((await res.json()) as { partialSuccess?: { rejectedSpans?: string | number; errorMessage?: string } })
-              .partialSuccess;
+    for (const partial of await partialSuccesses([...run.spans, huge])) {
       expect(Number(partial?.rejectedSpans)).toBe(1);
       expect(partial?.errorMessage).toContain(`span ${huge.spanId}`);
       expect(partial?.errorMessage).toContain("MAX_TRACE_BYTES");
@@ -220,18 +202,9 @@ describe("POST /v1/traces", () => {
   it("stores the good spans and reports one bad span as partialSuccess", async () => {
     const run = agentRun();
     const bad: SpanSpec = { traceId: run.traceId, spanId: "zz", name: "broken", start: 10, end: 20 };
-    for (const [body, type] of [
-      [protobufOf([...run.spans, bad]), PROTOBUF],
-      [jsonOf([...run.spans, bad]), "application/json"],
-    ] as const) {
-      const res = await postOtlp(body, type);
-      expect(res.status).toBe(200);
-      const partial =
-        type === PROTOBUF
-          ? fromBinary(ExportTraceServiceResponseSchema, new Uint8Array(await res.arrayBuffer())).partialSuccess
-          : (await res.json<{ partialSuccess: { rejectedSpans: string; errorMessage: string } }>()).partialSuccess;
-      expect(Number(partial!.rejectedSpans)).toBe(1);
-      expect(partial!.errorMessage).toMatch(/spanId/);
+    for (const partial of await partialSuccesses([...run.spans, bad])) {
+      expect(Number(partial?.rejectedSpans)).toBe(1);
+      expect(partial?.errorMessage).toMatch(/spanId/);
     }
     expect((await readTrace(run.traceId)).spans).toHaveLength(3);
   });

@@ -1,15 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { type DatasetCase, buildCase } from "./case-model";
+import { caseOf as make } from "../../test/fixtures/dataset";
 import { changedFields, diffVersions } from "./diff";
-
-const make = (id: string, input: unknown, extra: Partial<DatasetCase> = {}) =>
-  buildCase(id, {
-    input,
-    expected: extra.expected ?? null,
-    failure: extra.failure ?? null,
-    tags: extra.tags ?? [],
-    sourceTraceId: extra.sourceTraceId ?? null,
-  });
 
 describe("diffVersions", () => {
   it("finds added, removed and changed cases by id, sorted", async () => {

@@ -18,6 +18,8 @@
  * Changing these rules changes every fingerprint, so they are versioned: the version
  * is part of the hashed text and a new rule set needs a backfill of stored fingerprints.
  */
+import { canonicalJson } from "../canonical-json";
+import { sha256Hex } from "../storage/hash";
 
 export const FINGERPRINT_VERSION = 1;
 
@@ -40,55 +42,12 @@ export function normaliseText(text: string): string {
     .join("\n");
 }
 
-/**
- * Canonical JSON text of a value after normalisation. Written out by hand rather than by
- * building a normalised copy, so keys such as `__proto__` stay plain data.
- */
+/** Canonical JSON text of a value after normalisation (see canonical-json.ts). */
 export function canonicalInputJson(value: unknown): string {
-  return canonical(value, new Set());
+  return canonicalJson(value, normaliseText);
 }
 
-function canonical(value: unknown, ancestors: Set<object>): string {
-  if (value === null || value === undefined) return "null";
-  switch (typeof value) {
-    case "string":
-      return JSON.stringify(normaliseText(value));
-    case "number":
-      // JSON.stringify maps NaN and ±Infinity to null and -0 to 0, as JSON itself would.
-      return JSON.stringify(value);
-    case "boolean":
-      return value ? "true" : "false";
-    case "bigint":
-      return value.toString();
-    case "object":
-      break;
-    default:
-      // Functions and symbols are not JSON; they serialise as null, like JSON.stringify in arrays.
-      return "null";
-  }
-  const withJson = value as { toJSON?: () => unknown };
-  if (typeof withJson.toJSON === "function") return canonical(withJson.toJSON(), ancestors);
-  if (ancestors.has(value)) throw new TypeError("input contains a circular reference");
-  ancestors.add(value);
-  try {
-    if (Array.isArray(value)) {
-      return `[${value.map((item) => canonical(item, ancestors)).join(",")}]`;
-    }
-    const entries = Object.keys(value)
-      .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key], ancestors)}`);
-    return `{${entries.join(",")}}`;
-  } finally {
-    ancestors.delete(value);
-  }
-}
-
-/** SHA-256 hex of a UTF-8 string, via Web Crypto (available in Workers and Node 20). */
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, "0")).join("");
-}
+export { sha256Hex };
 
 /** The dedup key of a case input: 64 lowercase hex characters. */
 export function inputFingerprint(input: unknown): Promise<string> {

@@ -1,17 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { type DatasetCase, buildCase } from "./case-model";
+import { caseOf as make } from "../../test/fixtures/dataset";
+import type { DatasetCase } from "./case-model";
 import { caseEditSchema, caseInputSchema } from "./case-schema";
 import { type CaseChangeRequest, casesNeeded, isEmptyPlan, planCaseChanges, prepareChange } from "./plan-changes";
 
 const failure = { graderId: "g", graderVersion: "1", reason: "wrong" };
-const make = (id: string, input: unknown, extra: Partial<DatasetCase> = {}) =>
-  buildCase(id, {
-    input,
-    expected: extra.expected ?? null,
-    failure: extra.failure ?? null,
-    tags: extra.tags ?? [],
-    sourceTraceId: extra.sourceTraceId ?? null,
-  });
 
 function ids(...names: string[]) {
   return () => names.shift() ?? "unexpected";

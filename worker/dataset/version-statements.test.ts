@@ -4,10 +4,11 @@
  * only compared as text proves nothing about what a batch does.
  */
 import { generateSQLiteDrizzleJson, generateSQLiteMigration } from "drizzle-kit/api";
+import { caseOf as makeCase } from "../../test/fixtures/dataset";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import * as schema from "../storage/schema/datasets";
-import { type DatasetCase, buildCase } from "./case-model";
+import type { DatasetCase } from "./case-model";
 import { D1_MAX_BOUND_PARAMETERS } from "./chunk";
 import { diffVersions } from "./diff";
 import { type CasePlan, casesNeeded, planCaseChanges, prepareChange } from "./plan-changes";
@@ -88,14 +89,6 @@ const versions = async () =>
 const latestVersion = async () =>
   (await db.prepare("SELECT latest_version FROM datasets WHERE id = 'ds'").first<number>("latest_version"))!;
 
-const makeCase = (id: string, input: unknown, extra: Partial<DatasetCase> = {}) =>
-  buildCase(id, {
-    input,
-    expected: extra.expected ?? null,
-    failure: extra.failure ?? null,
-    tags: extra.tags ?? [],
-    sourceTraceId: extra.sourceTraceId ?? null,
-  });
 const added = (cases: DatasetCase[]): CasePlan => ({ changeKind: "added", added: cases, edited: [], removed: [] });
 
 async function planFromDb(request: Parameters<typeof prepareChange>[0], ids = ["x"]) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { ScoreResult } from "./definitions";
 import { compileGrader, grade, gradeTrace, gradeWindow, isWindowLevel } from "./grade";
-import { graderOf, makeTrace } from "./test-fixtures";
+import { graderOf, makeTrace } from "../../test/fixtures/grading";
 import { finalVerdict } from "./verdict";
 
 describe("grade", () => {

@@ -22,7 +22,7 @@ describe("jsonSchemaProblems", () => {
     expect(
       jsonSchemaProblems({
         type: "text",
-        properties: { a: { minLength: -1, format: "email" } },
+        properties: { a: { minLength: -1, requried: ["b"] } },
         items: [{}],
         pattern: "(a+)+",
       }),
@@ -32,9 +32,24 @@ describe("jsonSchemaProblems", () => {
         message: "must be one of string, number, integer, boolean, object, array, null (or an array of them)",
       },
       { path: "#/pattern", message: expect.stringContaining("nests a repetition") },
-      { path: "#/properties/a/format", message: expect.stringContaining("keyword `format` is not supported") },
-      { path: "#/properties/a/minLength", message: "must be a non-negative integer" },
       { path: "#/items", message: expect.stringContaining("tuple form") },
+      { path: "#/properties/a/requried", message: expect.stringContaining("keyword `requried` is not supported") },
+      { path: "#/properties/a/minLength", message: "must be a non-negative integer" },
+    ]);
+  });
+
+  it("accepts references into the schema itself and refuses any other", () => {
+    const local = { $defs: { id: { type: "string" } }, properties: { a: { $ref: "#/$defs/id" } } };
+    expect(jsonSchemaProblems(local)).toEqual([]);
+    expect(jsonSchemaProblems({ $ref: "https://example.com/schema.json" })).toEqual([
+      { path: "#/$ref", message: expect.stringContaining("keyword `$ref` is not supported except") },
+    ]);
+    expect(jsonSchemaProblems({ $ref: "#/$defs/missing" })).toHaveLength(1);
+  });
+
+  it("checks patternProperties keys for catastrophic backtracking", () => {
+    expect(jsonSchemaProblems({ patternProperties: { "(a*)*b": { type: "string" } } })).toEqual([
+      { path: "#/patternProperties/(a*)*b", message: expect.stringContaining("nests a repetition") },
     ]);
   });
 
@@ -98,6 +113,13 @@ describe("compileJsonSchema", () => {
     expect(validate(oneOf, 1.5)).toEqual([]);
     expect(validate(oneOf, 1)).toEqual(["$ must match exactly one schema of oneOf, matched 2"]);
     expect(validate({ allOf: [{ minimum: 1 }, { maximum: 2 }] }, 3)).toEqual(["$ must be <= 2, got 3"]);
+  });
+
+  it("follows references into the schema and checks formats and tuples", () => {
+    const schema = { $defs: { id: { type: "string" } }, properties: { a: { $ref: "#/$defs/id" } } };
+    expect(validate(schema, { a: 1 })).toEqual(["$.a must be string, got integer"]);
+    expect(validate({ format: "email" }, "not an address")).toEqual([expect.stringMatching(/^\$: /)]);
+    expect(validate({ prefixItems: [{ type: "string" }], items: false }, ["a", 1])).toEqual(["$[1] is not allowed"]);
   });
 
   it("supports boolean schemas", () => {

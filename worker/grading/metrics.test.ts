@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { grade, gradeTrace, gradeWindow } from "./grade";
-import { graderOf, makeTrace } from "./test-fixtures";
+import { graderOf, makeTrace } from "../../test/fixtures/grading";
 
 describe("exact_match", () => {
   const grader = graderOf({ kind: "metric", metric: "exact_match" });

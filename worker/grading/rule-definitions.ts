@@ -69,7 +69,7 @@ export const jsonSchemaRuleSchema = z
     check: z.literal("json_schema"),
     schema: z.union([z.record(z.string(), z.unknown()), z.boolean()]).openapi({
       description:
-        "A JSON Schema subset: type, properties, required, additionalProperties, items, enum, const, minimum/maximum, minLength/maxLength, pattern, anyOf/oneOf/allOf.",
+        "A JSON Schema (draft 2020-12). Refused: keywords outside 2020-12, $ref/$dynamicRef that do not point into the schema itself, `items` as an array (use prefixItems), patterns that can backtrack catastrophically.",
       example: { type: "object", required: ["answer"], properties: { answer: { type: "string" } } },
     }),
     ...codeFence,

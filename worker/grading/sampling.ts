@@ -3,36 +3,11 @@
  * at a given rate, so a retried ingest or a re-run alarm never changes which
  * traces are graded. Synchronous (no `crypto.subtle`), so it can run inline.
  */
-
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
+import { fnv1aUtf8 } from "../fnv1a";
 
 /** 32-bit FNV-1a over the UTF-8 bytes of `text`, finished with murmur3's fmix32. */
 export function hash32(text: string): number {
-  let hash = FNV_OFFSET;
-  const mix = (byte: number) => {
-    hash = Math.imul(hash ^ byte, FNV_PRIME);
-  };
-  for (let i = 0; i < text.length; i++) {
-    let code = text.codePointAt(i)!;
-    if (code > 0xffff) i++;
-    if (code < 0x80) mix(code);
-    else if (code < 0x800) {
-      mix(0xc0 | (code >> 6));
-      mix(0x80 | (code & 0x3f));
-    } else if (code < 0x10000) {
-      // Lone surrogates encode as U+FFFD, like TextEncoder does.
-      if (code >= 0xd800 && code <= 0xdfff) code = 0xfffd;
-      mix(0xe0 | (code >> 12));
-      mix(0x80 | ((code >> 6) & 0x3f));
-      mix(0x80 | (code & 0x3f));
-    } else {
-      mix(0xf0 | (code >> 18));
-      mix(0x80 | ((code >> 12) & 0x3f));
-      mix(0x80 | ((code >> 6) & 0x3f));
-      mix(0x80 | (code & 0x3f));
-    }
-  }
+  let hash = fnv1aUtf8(text);
   // FNV-1a alone spreads ids that differ only in their last character
   // ("run-1", "run-2") poorly in the high bits; fmix32 avalanches them.
   hash ^= hash >>> 16;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { grade } from "./grade";
 import { stripCodeFence } from "./text-rules";
-import { graderOf, makeTrace } from "./test-fixtures";
+import { graderOf, makeTrace } from "../../test/fixtures/grading";
 
 describe("contains / not_contains", () => {
   it("passes and fails on the output text", () => {

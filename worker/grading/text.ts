@@ -2,6 +2,7 @@
  * @module Text and JSON helpers shared by graders: dotted paths into a trace,
  * turning any JSON value into checkable text, normalisation, and JSON equality.
  */
+import { canonicalJson as sharedCanonicalJson } from "../canonical-json";
 
 /**
  * Splits a dotted path (`metadata.expected.answer`, `spans.0.output`) into
@@ -44,21 +45,9 @@ export function toText(value: unknown): string {
   }
 }
 
-/** JSON with object keys sorted, so equal values always give equal text. */
+/** JSON with object keys sorted, so equal values always give equal text (`undefined` stays "undefined"). */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value)) ?? "undefined";
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === "object") {
-    const sorted: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) {
-      sorted[key] = sortKeys((value as Record<string, unknown>)[key]);
-    }
-    return sorted;
-  }
-  return value;
+  return value === undefined ? "undefined" : sharedCanonicalJson(value);
 }
 
 /** Structural equality of JSON values (object key order does not matter). */

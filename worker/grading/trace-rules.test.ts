@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { grade } from "./grade";
-import { graderOf, makeTrace, span } from "./test-fixtures";
+import { graderOf, makeTrace, span } from "../../test/fixtures/grading";
 
 const refundCall = (input: unknown, id = "t1") => span({ id, type: "tool", name: "refund", input });
 

@@ -51,12 +51,5 @@ export function nextAlarmAt(state: WindowState, policy: WindowPolicy, now: numbe
   return state.oldestAt + policy.maxAgeMs;
 }
 
-/**
- * Delay before retrying a failed grading run: exponential from `baseMs`,
- * capped at `maxMs`, so a broken dependency is retried, not dropped, and not
- * hammered either.
- */
-export function retryDelayMs(attempt: number, baseMs = 1_000, maxMs = 300_000): number {
-  const exponent = Math.max(0, Math.min(30, Math.floor(attempt)));
-  return Math.min(maxMs, baseMs * 2 ** exponent);
-}
+/** Delay before retrying a failed grading run (the same backoff as every alarm retry). */
+export { retryDelayMs } from "../retry-delay";

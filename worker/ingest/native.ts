@@ -9,7 +9,7 @@ import type { z } from "zod";
 import { normaliseTrace, traceLatencyMs, traceSchema, type Trace } from "../domain/trace";
 import { ApiError } from "../errors";
 import { sha256Hex } from "../storage/hash";
-import type { TraceRecord } from "../../durable-objects/trace-shard";
+import type { TraceRecord } from "../storage/durable-objects";
 import type { TraceWriter } from "./trace-writer";
 
 export type ItemResult =

@@ -6,7 +6,7 @@
  * If the Worker dies between the steps, nothing was acknowledged; the client's retry
  * finds the same bytes in R2 ("same") and records the trace then, exactly once.
  */
-import type { RecordOutcome, TraceRecord } from "../../durable-objects/trace-shard";
+import type { RecordOutcome, TraceRecord } from "../storage/durable-objects";
 import { loadConfig } from "../config";
 import { shardOf, traceShardAt } from "../storage/durable-objects";
 import { traceObjectKey, type TraceStore } from "../storage/r2";

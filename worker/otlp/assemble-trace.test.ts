@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { traceSchema } from "../domain/trace.js";
 import { agentOfSpan, agentOfTrace } from "./agent.js";
 import { assembleTrace, groupSpansByTrace } from "./assemble-trace.js";
-import { decodedSpans, traceFrom } from "./test-fixtures.js";
-import type { SpanSpec } from "./test-fixtures.js";
+import { decodedSpans, traceFrom } from "../../test/fixtures/otlp";
+import type { SpanSpec } from "../../test/fixtures/otlp";
 
 const ROOT = "1000000000000001";
 const CHILD = "1000000000000002";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { totalUsage } from "../domain/trace.js";
 import { spanTypeOf } from "./span-type.js";
-import { decodedSpans, spanNamed, traceFrom } from "./test-fixtures.js";
+import { decodedSpans, spanNamed, traceFrom } from "../../test/fixtures/otlp";
 
 const toolCalls = [
   { toolCallType: "function", toolCallId: "call_1", toolName: "lookupOrder", input: '{"orderId":"A17"}' },

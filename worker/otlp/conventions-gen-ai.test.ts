@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { totalUsage } from "../domain/trace.js";
-import { spanNamed, traceFrom } from "./test-fixtures.js";
+import { spanNamed, traceFrom } from "../../test/fixtures/otlp";
 
 const inputMessages = [{ role: "user", parts: [{ type: "text", content: "Where is my order A17?" }] }];
 const outputMessages = [

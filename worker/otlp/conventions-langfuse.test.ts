@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { spanNamed, traceFrom } from "./test-fixtures.js";
+import { spanNamed, traceFrom } from "../../test/fixtures/otlp";
 
 describe("Langfuse SDK attributes", () => {
   const trace = traceFrom([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { totalUsage } from "../domain/trace.js";
-import { spanNamed, traceFrom } from "./test-fixtures.js";
+import { spanNamed, traceFrom } from "../../test/fixtures/otlp";
 
 describe("OpenInference conventions", () => {
   const trace = traceFrom([

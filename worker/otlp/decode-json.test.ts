@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decodeOtlpTraces } from "./decode.js";
 import { OtlpDecodeError } from "./errors.js";
-import { TRACE_ID, jsonBody } from "./test-fixtures.js";
+import { TRACE_ID, jsonBody } from "../../test/fixtures/otlp";
 
 const SPAN_ID = "00f067aa0ba902b7";
 const decode = (value: unknown) => decodeOtlpTraces(jsonBody(value), "json");

@@ -4,8 +4,8 @@ import { decodeOtlpTraces } from "./decode.js";
 import { OtlpDecodeError } from "./errors.js";
 import { ExportTraceServiceRequestSchema } from "./gen/opentelemetry/proto/collector/trace/v1/trace_service_pb.js";
 import { MAX_REJECTION_REASONS } from "./span-record.js";
-import { T0, TRACE_ID, jsonBody, jsonRequest, protobufRequest } from "./test-fixtures.js";
-import type { ResourceSpec } from "./test-fixtures.js";
+import { T0, TRACE_ID, jsonBody, jsonRequest, protobufRequest } from "../../test/fixtures/otlp";
+import type { ResourceSpec } from "../../test/fixtures/otlp";
 
 const sample: ResourceSpec[] = [
   {

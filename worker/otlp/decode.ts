@@ -1,10 +1,14 @@
 /**
- * @module The one entry point for OTLP trace bodies: picks the wire decoder.
- * Decompression (gzip) and size limits happen before, in the ingest path.
+ * @module The one entry point for decoding a whole OTLP trace body into span records:
+ * JSON by decode-json.ts, protobuf by the hand-written wire reader (wire-decode.ts),
+ * which the generated decoder (decode-protobuf.ts) checks as an oracle in tests.
+ * Ingest decodes JSON bodies here; a protobuf body is only scanned at ingest
+ * (wire-scan.ts, through trace-pieces.ts) and its per-trace pieces are decoded here
+ * at assembly. Decompression (gzip) and size limits happen before, in the ingest path.
  */
 import { decodeJsonTraces } from "./decode-json.js";
-import { decodeProtobufTraces } from "./decode-protobuf.js";
 import type { OtlpDecodeResult } from "./span-record.js";
+import { decodeProtobufTracesFast } from "./wire-decode";
 
 export type OtlpFormat = "protobuf" | "json";
 
@@ -14,7 +18,7 @@ export type OtlpFormat = "protobuf" | "json";
  * that cannot be decoded at all throws `OtlpDecodeError`.
  */
 export function decodeOtlpTraces(body: Uint8Array, format: OtlpFormat): OtlpDecodeResult {
-  return format === "json" ? decodeJsonTraces(body) : decodeProtobufTraces(body);
+  return format === "json" ? decodeJsonTraces(body) : decodeProtobufTracesFast(body);
 }
 
 /**

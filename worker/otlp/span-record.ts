@@ -154,8 +154,15 @@ export class RejectionLog {
   count = 0;
   readonly reasons: string[] = [];
 
-  reject(where: string, reason: string): void {
-    this.count++;
+  /** Starts from rejections already made (by a decoder), to add more to. */
+  constructor(from?: OtlpRejections) {
+    if (!from) return;
+    this.count = from.count;
+    this.reasons.push(...from.reasons);
+  }
+
+  reject(where: string, reason: string, spans = 1): void {
+    this.count += spans;
     if (this.reasons.length < MAX_REJECTION_REASONS) this.reasons.push(`${where}: ${reason}`);
   }
 

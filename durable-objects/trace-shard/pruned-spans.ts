@@ -5,10 +5,9 @@
  * did. Only the span ids the trace counts are taken, and every one must be found:
  * a trace is never re-assembled with spans missing.
  */
-import type { OtlpSpanRecord } from "../otlp";
-import { TraceCorruptedError, type TraceStore } from "../storage/r2";
-import { spansByTraceOf } from "./otlp";
-import type { StoredSpans } from "./otlp-span-store";
+import { type OtlpSpanRecord, spansByTraceOf } from "../../worker/otlp";
+import { TraceCorruptedError, type TraceStore } from "../../worker/storage/r2";
+import type { StoredSpans } from "./span-store";
 
 /** A pruned trace's raw request is gone, altered, or no longer holds its spans: the trace cannot be re-assembled. */
 export class PrunedSpansUnreadableError extends Error {

@@ -2,7 +2,7 @@ import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { bytesToHex } from "../otlp/hex";
-import { OtlpReader } from "./otlp-reader";
+import { OtlpReader } from "./wire-reader";
 
 /** What a reader call gives, or the error it throws, so the two readers can be compared on bad input too. */
 function outcome<T>(read: () => T): { value: T } | { error: string } {

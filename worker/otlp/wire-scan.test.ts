@@ -1,38 +1,19 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { OtlpDecodeError, type OtlpSpanRecord } from "../otlp";
-import { sdkAgentRuns } from "../otlp/sdk-fixtures";
-import { protobufRequest, TRACE_ID } from "../otlp/test-fixtures";
-import { provisionalAgent, scanProtobufTraces, traceRequests } from "./otlp-scan";
-import { decodeProtobufTracesFast } from "./otlp-wire";
+import { OtlpDecodeError, type OtlpSpanRecord } from ".";
+import { sdkAgentRuns } from "../../test/fixtures/otlp-sdk";
+import { EVERY_VALUE_KIND, protobufRequest } from "../../test/fixtures/otlp";
+import { provisionalAgent } from "./trace-pieces";
+import { traceRequests } from "./trace-requests";
+import { scanProtobufTraces } from "./wire-scan";
+import { decodeProtobufTracesFast } from "./wire-decode";
 
 /** Two agent runs (two traces) from the real SDK, with events, an error status and every attribute kind. */
 const sdkPayload = (): Uint8Array => sdkAgentRuns(["planner", "writer"], 3);
 
 /** Two resources, two scopes, spans of one trace spread over them, and spans the decoder rejects. */
 const fixture = protobufRequest([
-  {
-    resource: { "service.name": "svc", nested: { a: [1, "x", { b: true }] }, bytes: new Uint8Array([1, 2, 3]) },
-    scope: { name: "s", version: "9" },
-    spans: [
-      {
-        spanId: "00f067aa0ba902b7",
-        name: "root",
-        start: 0,
-        end: 10,
-        attributes: { n: -5n, d: Number.NaN, huge: 2n ** 62n },
-      },
-      {
-        spanId: "00f067aa0ba902b8",
-        parentSpanId: "00f067aa0ba902b7",
-        name: "child",
-        start: 1,
-        events: [{ name: "e" }],
-      },
-      { spanId: "0000000000000000", name: "bad id", start: 1 },
-      { traceId: TRACE_ID, spanId: "00f067aa0ba902b9", name: "", start: 1 },
-    ],
-  },
+  EVERY_VALUE_KIND,
   {
     resource: { "service.name": "other-svc" },
     scope: { name: "t", version: "1" },

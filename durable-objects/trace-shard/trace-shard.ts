@@ -16,65 +16,27 @@
  * (an index flush or a trace falling quiet).
  */
 import { DurableObject } from "cloudflare:workers";
-import { loadConfig } from "../worker/config";
-import { traceLatencyMs } from "../worker/domain/trace";
-import { otlpSegmentKey, type RecordSpansRequest, type RecordSpansResult } from "../worker/ingest/otlp-objects";
-import { PrunedSpanReader, PrunedSpansUnreadableError } from "../worker/ingest/otlp-pruned";
-import {
-  migrateLegacySpans,
-  OTLP_SHARD_SCHEMA,
-  OtlpSpanStore,
-  type DueTrace,
-  type OtlpTraceView,
-  type StoredSpans,
-} from "../worker/ingest/otlp-span-store";
-import { assembleTrace } from "../worker/otlp";
-import { createDb } from "../worker/storage/db";
-import { agentWindow } from "../worker/storage/durable-objects";
-import { sha256Hex } from "../worker/storage/hash";
-import { compressForStorage, sliceRef, TraceStore, type PutOutcome } from "../worker/storage/r2";
-import { insertTraceRows, upsertTraceRows, type TraceRow, type TraceState } from "../worker/storage/trace-index";
-
-/** What ingest knows about a trace once its bytes are stored. */
-export interface TraceRecord {
-  projectId: string;
-  id: string;
-  agent: string;
-  version: string | null;
-  source: "native" | "otlp";
-  startTime: string | null;
-  endTime: string | null;
-  latencyMs: number | null;
-  status: "ok" | "error";
-  spanCount: number;
-  sha256: string;
-  sizeBytes: number;
-  r2Key: string;
-  receivedAt: string;
-}
-
-export type RecordOutcome = "new" | "duplicate" | "conflict";
-
-export interface RecordedTrace extends TraceRecord {
-  state: TraceState;
-}
-
-/**
- * Rows not yet in the D1 index that may go in now: those never held, then those whose
- * hold has passed. Two index seeks; rows still held (every new OTLP trace, for its quiet
- * period) are never visited. Parameters: now, limit.
- */
-export const DUE_FOR_INDEX_SQL = `SELECT record, state FROM traces WHERE indexed = 0 AND index_after IS NULL
-  UNION ALL SELECT record, state FROM traces WHERE indexed = 0 AND index_after <= ?
-  LIMIT ?`;
-
-/**
- * When the next row may go into the index: now (the parameter) when one may go in
- * already, which a flush leaves behind when the row changed while D1 was written;
- * else when the earliest hold ends; null when every row is indexed. Index seeks only.
- */
-export const NEXT_INDEX_AT_SQL = `SELECT CASE WHEN EXISTS (SELECT 1 FROM traces WHERE indexed = 0 AND index_after IS NULL) THEN ?
-  ELSE (SELECT min(index_after) FROM traces WHERE indexed = 0) END AS at`;
+import { loadConfig } from "../../worker/config";
+import { traceLatencyMs } from "../../worker/domain/trace";
+import { assembleTrace } from "../../worker/otlp";
+import { retryDelayMs } from "../../worker/retry-delay";
+import { createDb } from "../../worker/storage/db";
+import { sha256Hex } from "../../worker/storage/hash";
+import { otlpSegmentKey } from "../../worker/storage/otlp-keys";
+import { compressForStorage, type PutOutcome, sliceRef, TraceStore } from "../../worker/storage/r2";
+import type { TraceState } from "../../worker/storage/trace-index";
+import type {
+  OtlpTraceView,
+  RecordedTrace,
+  RecordOutcome,
+  RecordSpansRequest,
+  RecordSpansResult,
+  TraceRecord,
+} from "./contract";
+import { flushToIndex, nextIndexAt } from "./index-flush";
+import { PrunedSpanReader, PrunedSpansUnreadableError } from "./pruned-spans";
+import { TRACE_SHARD_SCHEMA } from "./schema";
+import { type DueTrace, OtlpSpanStore, type StoredSpans } from "./span-store";
 
 /** Rows handed on per alarm run; keeps each run well inside the alarm's time budget. */
 const FLUSH_BATCH = 400;
@@ -96,30 +58,7 @@ export class TraceShard extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
-      ctx.storage.sql.exec(`
-        CREATE TABLE IF NOT EXISTS traces (
-          project_id TEXT NOT NULL,
-          id TEXT NOT NULL,
-          record TEXT NOT NULL,
-          sha256 TEXT NOT NULL,
-          agent TEXT NOT NULL,
-          state TEXT NOT NULL,
-          indexed INTEGER NOT NULL DEFAULT 0,
-          forwarded INTEGER NOT NULL DEFAULT 0,
-          index_after INTEGER,
-          PRIMARY KEY (project_id, id)
-        );
-        CREATE INDEX IF NOT EXISTS traces_pending ON traces (indexed, forwarded);
-      `);
-      // Shards created before rows could be held from the index.
-      const columns = ctx.storage.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('traces')").toArray();
-      if (!columns.some((column) => column.name === "index_after"))
-        ctx.storage.sql.exec("ALTER TABLE traces ADD COLUMN index_after INTEGER");
-      // The flush looks for rows due now among those not yet indexed, which include every OTLP
-      // trace held for its quiet period: by this index it seeks to them instead of visiting each.
-      ctx.storage.sql.exec("CREATE INDEX IF NOT EXISTS traces_unindexed ON traces (indexed, index_after)");
-      ctx.storage.sql.exec(OTLP_SHARD_SCHEMA);
-      migrateLegacySpans(ctx.storage.sql);
+      ctx.storage.sql.exec(TRACE_SHARD_SCHEMA);
       this.alarmAt = await ctx.storage.getAlarm();
     });
     this.otlp = new OtlpSpanStore(ctx.storage.sql);
@@ -243,8 +182,9 @@ export class TraceShard extends DurableObject<Env> {
     }
     if (failure) {
       const attempt = ++this.consecutiveFailures;
-      console.error(`TraceShard alarm failed (attempt ${attempt}); retrying`, failure);
-      await this.armAlarm(Date.now() + Math.min(60_000, 250 * 2 ** Math.min(attempt, 8)));
+      // One line: a failing dependency is retried here, and a stack per retry would only bury the message.
+      console.error(`TraceShard alarm failed (attempt ${attempt}); retrying: ${messageOf(failure)}`);
+      await this.armAlarm(Date.now() + retryDelayMs(attempt, 250, 60_000));
       return;
     }
     this.consecutiveFailures = 0;
@@ -385,83 +325,22 @@ export class TraceShard extends DurableObject<Env> {
   /** Quarantines the trace when `err` says its pruned spans cannot be read back; true when it did. */
   private quarantinedFor(err: unknown, projectId: string, id: string): boolean {
     if (!(err instanceof PrunedSpansUnreadableError)) return false;
-    console.error(`TraceShard quarantines OTLP trace ${id}`, err);
+    console.error(`TraceShard quarantines OTLP trace ${id}: ${err.message}`);
     this.otlp.quarantine(projectId, id);
     return true;
   }
 
   /** When the next row may go into the index (see NEXT_INDEX_AT_SQL; rows held are new OTLP traces, see OtlpSpanStore.record). */
   private nextIndexAt(): number | null {
-    return this.ctx.storage.sql.exec<{ at: number | null }>(NEXT_INDEX_AT_SQL, Date.now()).one().at;
+    return nextIndexAt(this.ctx.storage.sql, Date.now());
   }
 
   /** One round of hand-offs; returns true when more rows are waiting. */
-  private async flush(): Promise<boolean> {
-    const sql = this.ctx.storage.sql;
-    const pendingRows = sql
-      .exec<{ record: string; state: string }>(DUE_FOR_INDEX_SQL, Date.now(), FLUSH_BATCH)
-      .toArray();
-    const unindexed = pendingRows.map((row) => ({
-      ...(JSON.parse(row.record) as TraceRecord),
-      state: row.state as TraceState,
-    }));
-    if (unindexed.length > 0) {
-      const db = this.database();
-      // Native rows never change once written; OTLP rows move through revisions and states.
-      await insertTraceRows(db, unindexed.filter((rec) => rec.source !== "otlp").map(toIndexRow));
-      await upsertTraceRows(db, unindexed.filter((rec) => rec.source === "otlp").map(toIndexRow));
-      // An OTLP row may have changed while D1 was written (the await lets requests in); it then stays pending.
-      // One statement for the whole batch, the rows passed as JSON.
-      sql.exec(
-        `UPDATE traces SET indexed = 1
-         FROM (SELECT value ->> 0 AS project_id, value ->> 1 AS id, value ->> 2 AS record, value ->> 3 AS state FROM json_each(?)) AS done
-         WHERE traces.project_id = done.project_id AND traces.id = done.id AND traces.record = done.record AND traces.state = done.state`,
-        JSON.stringify(pendingRows.map((row, i) => [unindexed[i]!.projectId, unindexed[i]!.id, row.record, row.state])),
-      );
-    }
-
-    const forwardRows = sql
-      .exec<{ record: string }>(
-        "SELECT record FROM traces WHERE indexed = 1 AND forwarded = 0 AND state = 'finished' LIMIT ?",
-        FLUSH_BATCH,
-      )
-      .toArray();
-    const unforwarded = forwardRows.map((row) => JSON.parse(row.record) as TraceRecord);
-    const byAgent = Map.groupBy(unforwarded, (rec) => `${rec.projectId}\u0000${rec.agent}`);
-    for (const group of byAgent.values()) {
-      const first = group[0]!;
-      await agentWindow(this.env, first.projectId, first.agent).addFinished(
-        { projectId: first.projectId, agent: first.agent },
-        group.map((rec) => ({ traceId: rec.id, r2Key: rec.r2Key, sha256: rec.sha256, version: rec.version })),
-      );
-      sql.exec(
-        `UPDATE traces SET forwarded = 1
-         FROM (SELECT value ->> 0 AS project_id, value ->> 1 AS id, value ->> 2 AS sha256 FROM json_each(?)) AS done
-         WHERE traces.project_id = done.project_id AND traces.id = done.id AND traces.sha256 = done.sha256`,
-        JSON.stringify(group.map((rec) => [rec.projectId, rec.id, rec.sha256])),
-      );
-    }
-    return unindexed.length === FLUSH_BATCH || unforwarded.length === FLUSH_BATCH;
+  private flush(): Promise<boolean> {
+    return flushToIndex(this.ctx.storage.sql, this.database(), this.env, FLUSH_BATCH);
   }
 }
 
-function toIndexRow(rec: RecordedTrace): TraceRow {
-  return {
-    projectId: rec.projectId,
-    id: rec.id,
-    agent: rec.agent,
-    version: rec.version,
-    source: rec.source,
-    startTime: rec.startTime,
-    endTime: rec.endTime,
-    latencyMs: rec.latencyMs,
-    status: rec.status,
-    spanCount: rec.spanCount,
-    sha256: rec.sha256,
-    sizeBytes: rec.sizeBytes,
-    r2Key: rec.r2Key,
-    state: rec.state,
-    receivedAt: rec.receivedAt,
-    updatedAt: rec.receivedAt,
-  };
+function messageOf(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }

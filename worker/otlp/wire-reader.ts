@@ -5,7 +5,8 @@
  * buffer, and attribute keys (the same few dozen in every span) from a cache, so each
  * is one string that V8 has already internalized as a property name.
  */
-import { BinaryReader } from "@bufbuild/protobuf/wire";
+import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
+import { fnv1aBytes } from "../fnv1a";
 
 const HEX_CODES = new TextEncoder().encode("0123456789abcdef");
 /** Keys longer than this are decoded every time (they are rarely repeated). */
@@ -25,6 +26,52 @@ export class OtlpReader extends BinaryReader {
   constructor(data: Uint8Array) {
     super(data);
     this.data = data;
+  }
+
+  /** The wire type of the tag `nextField()` read last. */
+  wire: WireType = WireType.Varint;
+
+  /** Reads the next tag (refused as `tag()` refuses it); returns its field number and keeps its wire type in `wire`. */
+  nextField(): number {
+    const tag = this.tagNumber();
+    this.wire = tag & 7;
+    return tag >>> 3;
+  }
+
+  /** Skips the value of the field `nextField()` read. */
+  skipValue(field: number): void {
+    this.skip(this.wire, field);
+  }
+
+  /** Checks that the field `nextField()` read has the wire type `expected`, as the generated decoder does. */
+  expect(expected: WireType, field: number): void {
+    if (this.wire !== expected) throw new Error(`field ${field} has wire type ${this.wire}, expected ${expected}`);
+  }
+
+  /** The embedded message of the field `nextField()` read: checks it is one and returns where it ends. */
+  message(field: number): number {
+    this.expect(WireType.LengthDelimited, field);
+    return this.end();
+  }
+
+  /** Reads a length prefix and returns where the embedded value ends. */
+  end(): number {
+    const length = this.uint32();
+    const at = this.pos + length;
+    if (at > this.len) throw new RangeError("premature EOF");
+    return at;
+  }
+
+  /**
+   * Calls `each` with the end of every field-1 message up to `stop`, skipping other
+   * fields: the shape of a request, a resource, an attribute list and an array.
+   */
+  eachMessage(stop: number, each: (stop: number) => void): void {
+    while (this.pos < stop) {
+      const field = this.nextField();
+      if (field === 1 && this.wire === WireType.LengthDelimited) each(this.end());
+      else this.skipValue(field);
+    }
   }
 
   /** The next tag as `(field << 3) | wire`, refused exactly as `tag()` refuses it. */
@@ -101,8 +148,7 @@ export class OtlpReader extends BinaryReader {
     const start = stop - length;
     const data = this.data;
     if (length > MAX_CACHED_KEY) return utf8.decode(data.subarray(start, stop));
-    let hash = length;
-    for (let i = start; i < stop; i++) hash = Math.imul(hash ^ data[i]!, 0x01000193);
+    const hash = fnv1aBytes(data, start, stop, length);
     const cached = keyCache.get(hash);
     if (cached && this.holds(start, length, cached.bytes)) return cached.key;
     const bytes = data.slice(start, stop);

@@ -1,28 +1,32 @@
 /**
- * @module R2 keys and the hand-over shapes of the OTLP write path: the raw request
- * object (content-addressed, so an exporter retry finds the same key) and the
- * segments that hold assembled trace revisions (create-only, a new key per segment).
+ * @module What crosses the TraceShard's RPC boundary: the records ingest hands it, the
+ * OTLP spans it stores, and what it answers. A leaf: it imports types only, so the
+ * Worker, the shard and its store can all depend on it without closing a cycle.
  */
-import type { OtlpFormat } from "../otlp";
+import type { TraceState } from "../../worker/storage/trace-index";
 
-/**
- * The raw request, keyed by the SHA-256 of its decompressed bytes under the project,
- * so a retry finds the same key however it was compressed. The object holds the bytes
- * compressed (its `contentEncoding` custom metadata says how; see TraceStore.putContentAddressed).
- */
-export function otlpBatchKey(projectId: string, contentSha256: string, format: OtlpFormat): string {
-  return `otlp/${projectId}/${contentSha256}.${format === "json" ? "json" : "pb"}`;
+/** What ingest knows about a trace once its bytes are stored. */
+export interface TraceRecord {
+  projectId: string;
+  id: string;
+  agent: string;
+  version: string | null;
+  source: "native" | "otlp";
+  startTime: string | null;
+  endTime: string | null;
+  latencyMs: number | null;
+  status: "ok" | "error";
+  spanCount: number;
+  sha256: string;
+  sizeBytes: number;
+  r2Key: string;
+  receivedAt: string;
 }
 
-/**
- * One segment: the trace revisions a TraceShard assembled in one alarm run, as JSON
- * lines, each line compressed on its own (brotli), so one trace reads and decompresses
- * alone; the object is those streams back to back, not one brotli stream. One put per run instead of one per trace is what keeps assembly cheap; each
- * trace is then read back as its own byte range (see `sliceRef`). A late span
- * re-assembles a trace into a later segment, so a stored object is never overwritten.
- */
-export function otlpSegmentKey(projectId: string, shard: string, writtenAt: number, nonce: string): string {
-  return `traces/${projectId}/segments/${shard}/${writtenAt}-${nonce}.jsonl.br`;
+export type RecordOutcome = "new" | "duplicate" | "conflict";
+
+export interface RecordedTrace extends TraceRecord {
+  state: TraceState;
 }
 
 /** Where a request's raw bytes are in R2; the provenance of every span it carried. */
@@ -73,4 +77,14 @@ export interface RecordSpansResult {
   duplicates: number;
   /** Trace ids already used by a native trace: their spans are refused. */
   conflicts: { traceId: string; spans: number }[];
+}
+
+/** An OTLP trace as its shard holds it. */
+export interface OtlpTraceView {
+  record: TraceRecord;
+  state: string;
+  revision: number;
+  spanCount: number;
+  /** True while spans may still come: not yet assembled, or reopened by a late span. */
+  assembling: boolean;
 }

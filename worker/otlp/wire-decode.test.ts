@@ -1,36 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decodeProtobufTraces, OtlpDecodeError } from "../otlp";
-import { sdkAgentRuns } from "../otlp/sdk-fixtures";
-import { protobufRequest, TRACE_ID } from "../otlp/test-fixtures";
-import { decodeProtobufTracesFast } from "./otlp-wire";
+import { decodeProtobufTraces } from "./decode-protobuf";
+import { OtlpDecodeError } from "./errors";
+import { sdkAgentRuns } from "../../test/fixtures/otlp-sdk";
+import { EVERY_VALUE_KIND, protobufRequest } from "../../test/fixtures/otlp";
+import { decodeProtobufTracesFast } from "./wire-decode";
 
 const sdkPayload = (): Uint8Array => sdkAgentRuns(["sdk-bot"], 1);
 
-const fixture = protobufRequest([
-  {
-    resource: { "service.name": "svc", nested: { a: [1, "x", { b: true }] }, bytes: new Uint8Array([1, 2, 3]) },
-    scope: { name: "s", version: "9" },
-    spans: [
-      {
-        spanId: "00f067aa0ba902b7",
-        name: "root",
-        start: 0,
-        end: 10,
-        attributes: { n: -5n, d: Number.NaN, huge: 2n ** 62n },
-      },
-      {
-        spanId: "00f067aa0ba902b8",
-        parentSpanId: "00f067aa0ba902b7",
-        name: "child",
-        start: 1,
-        events: [{ name: "e" }],
-      },
-      { spanId: "0000000000000000", name: "bad id", start: 1 },
-      { traceId: TRACE_ID, spanId: "00f067aa0ba902b9", name: "", start: 1 },
-    ],
-  },
-]);
+const fixture = protobufRequest([EVERY_VALUE_KIND]);
 
 function outcome(decode: (body: Uint8Array) => unknown, body: Uint8Array): unknown {
   try {

@@ -1,9 +1,10 @@
 /**
- * @module The TraceShard's SQLite side of OTLP: spans (idempotent on project, trace
- * and span id; stored per trace and request as protobuf, or as a JSON array of
- * records for OTLP/JSON), the assembly state of each trace (when it falls
- * quiet, which revision was stored last) and the trace's row in the shard's
- * `traces` table, which the index flush and the window hand-off read.
+ * @module The TraceShard's store of OTLP spans (its tables are in schema.ts, its SQL
+ * in span-statements.ts): spans (idempotent on project, trace and span id; stored per
+ * trace and request as protobuf, or as a JSON array of records for OTLP/JSON), the
+ * assembly state of each trace (when it falls quiet, which revision was stored last)
+ * and the trace's row in the shard's `traces` table, which the index flush and the
+ * window hand-off read.
  *
  * Span bytes are kept only while a trace may still be assembled from them: when a
  * revision is committed, the trace's pieces give way to references to the raw requests
@@ -14,112 +15,20 @@
  * Runs inside the Durable Object only; every method is synchronous SQL, so a
  * caller wrapping it in `transactionSync` gets all-or-nothing.
  */
-import type { TraceRecord } from "../../durable-objects/trace-shard";
-import type { OtlpSpanRecord } from "../otlp";
-import type { OtlpTraceSpans, RecordSpansRequest, RecordSpansResult } from "./otlp-objects";
-import { decodeProtobufTracesFast } from "./otlp-wire";
-
-/**
- * Spans are stored compactly: rows per (trace, request) holding that request's spans of
- * the trace (a trace is read whole, never span by span), with the raw request's R2 key
- * and SHA-256 (null in rows written before pieces were pruned). Each trace's row lists
- * the ids of its stored spans (`span_ids`, 16 hex characters each, back to back), which
- * is what makes every (trace id, span id) count once: a new trace needs no lookup per
- * span. `otlp_span_requests` names, per finished trace, the raw requests its pruned
- * pieces came from, in arrival order.
- */
-export const OTLP_SHARD_SCHEMA = `
-  CREATE TABLE IF NOT EXISTS otlp_span_sets (
-    project_id TEXT NOT NULL,
-    trace_id TEXT NOT NULL,
-    spans TEXT NOT NULL,
-    request_key TEXT,
-    request_sha256 TEXT
-  );
-  CREATE TABLE IF NOT EXISTS otlp_span_requests (
-    project_id TEXT NOT NULL,
-    trace_id TEXT NOT NULL,
-    request_key TEXT NOT NULL,
-    request_sha256 TEXT NOT NULL,
-    UNIQUE (project_id, trace_id, request_key)
-  );
-  CREATE INDEX IF NOT EXISTS otlp_span_sets_trace ON otlp_span_sets (project_id, trace_id);
-  CREATE TABLE IF NOT EXISTS otlp_traces (
-    project_id TEXT NOT NULL,
-    id TEXT NOT NULL,
-    has_root INTEGER NOT NULL,
-    span_count INTEGER NOT NULL,
-    last_span_at INTEGER NOT NULL,
-    change_seq INTEGER NOT NULL,
-    due_at INTEGER,
-    revision INTEGER NOT NULL DEFAULT 0,
-    received_at TEXT NOT NULL,
-    span_ids TEXT NOT NULL DEFAULT '',
-    PRIMARY KEY (project_id, id)
-  );
-  CREATE TABLE IF NOT EXISTS otlp_resources (
-    project_id TEXT NOT NULL,
-    hash TEXT NOT NULL,
-    json TEXT NOT NULL,
-    PRIMARY KEY (project_id, hash)
-  );
-  CREATE INDEX IF NOT EXISTS otlp_traces_due ON otlp_traces (due_at) WHERE due_at IS NOT NULL;
-`;
-
-/**
- * Brings a shard written by an earlier version to the current layout, so no
- * acknowledged span is lost and none counts twice:
- * - one row per span in `otlp_spans` (the first layout) moves to the compact tables;
- * - the span ids of the per-span key table `otlp_span_ids` (the second layout) move
- *   into their trace's `span_ids`.
- * Runs inside the object's `blockConcurrencyWhile`, before any request.
- */
-export function migrateLegacySpans(sql: SqlStorage): void {
-  const tables = new Set(
-    sql
-      .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
-      .toArray()
-      .map((row) => row.name),
-  );
-  const columns = sql
-    .exec<{ name: string }>("SELECT name FROM pragma_table_info('otlp_traces')")
-    .toArray()
-    .map((row) => row.name);
-  if (!columns.includes("span_ids")) sql.exec("ALTER TABLE otlp_traces ADD COLUMN span_ids TEXT NOT NULL DEFAULT ''");
-  // Pieces written before they named their request keep null there, and are never pruned.
-  const pieceColumns = sql
-    .exec<{ name: string }>("SELECT name FROM pragma_table_info('otlp_span_sets')")
-    .toArray()
-    .map((row) => row.name);
-  if (!pieceColumns.includes("request_key"))
-    sql.exec(
-      "ALTER TABLE otlp_span_sets ADD COLUMN request_key TEXT; ALTER TABLE otlp_span_sets ADD COLUMN request_sha256 TEXT",
-    );
-  if (tables.has("otlp_spans")) {
-    sql.exec(`
-      CREATE TABLE IF NOT EXISTS otlp_span_ids (project_id TEXT NOT NULL, trace_id TEXT NOT NULL, span_id TEXT NOT NULL, PRIMARY KEY (project_id, trace_id, span_id)) WITHOUT ROWID;
-      INSERT OR IGNORE INTO otlp_span_ids (project_id, trace_id, span_id) SELECT project_id, trace_id, span_id FROM otlp_spans;
-      INSERT INTO otlp_span_sets (project_id, trace_id, spans)
-        SELECT project_id, trace_id, '[' || group_concat(record, ',') || ']' FROM otlp_spans
-        GROUP BY project_id, trace_id HAVING sum(length(record)) <= ${MAX_CHUNK_CHARS};
-      INSERT INTO otlp_span_sets (project_id, trace_id, spans)
-        SELECT project_id, trace_id, '[' || record || ']' FROM otlp_spans
-        WHERE (project_id, trace_id) IN (
-          SELECT project_id, trace_id FROM otlp_spans GROUP BY project_id, trace_id HAVING sum(length(record)) > ${MAX_CHUNK_CHARS}
-        );
-      DROP TABLE otlp_spans;
-    `);
-    tables.add("otlp_span_ids");
-  }
-  if (tables.has("otlp_span_ids")) {
-    sql.exec(`
-      UPDATE otlp_traces SET span_ids = otlp_traces.span_ids || ids.span_ids
-        FROM (SELECT project_id, trace_id, group_concat(span_id, '') AS span_ids FROM otlp_span_ids GROUP BY project_id, trace_id) AS ids
-        WHERE otlp_traces.project_id = ids.project_id AND otlp_traces.id = ids.trace_id;
-      DROP TABLE otlp_span_ids;
-    `);
-  }
-}
+import { decodeOtlpTraces, type OtlpSpanRecord } from "../../worker/otlp";
+import type { OtlpTraceSpans, OtlpTraceView, RecordSpansRequest, RecordSpansResult, TraceRecord } from "./contract";
+import {
+  COMMIT_REVISIONS_SQL,
+  FINISH_TRACES_SQL,
+  KNOWN_TRACES_SQL,
+  RECORD_TRACES_SQL,
+  OPEN_TRACES_SQL,
+  PRUNED_REQUESTS_SQL,
+  STORED_PIECES_SQL,
+  STORED_REQUESTS_SQL,
+  SPAN_IDS_SQL,
+  PRUNE_PIECES_SQL,
+} from "./span-statements";
 
 export interface QuietPeriods {
   quietMs: number;
@@ -153,95 +62,6 @@ interface StoredPiece {
   seq: number;
   spans: string | ArrayBuffer;
 }
-
-export interface OtlpTraceView {
-  record: TraceRecord;
-  state: string;
-  revision: number;
-  spanCount: number;
-  /** True while spans may still come: not yet assembled, or reopened by a late span. */
-  assembling: boolean;
-}
-
-/**
- * Bulk statements over JSON rows. The project id is inside each row (not a separate
- * parameter) so the plan looks every row up by primary key; with `project_id = ?`
- * SQLite scans the whole project once per row instead (a test checks the plans).
- */
-export const COMMIT_REVISIONS_SQL = `UPDATE otlp_traces SET revision = done.revision, due_at = NULL
-  FROM (SELECT value ->> 0 AS project_id, value ->> 1 AS id, value ->> 2 AS change_seq, value ->> 3 AS revision FROM json_each(?)) AS done
-  WHERE otlp_traces.project_id = done.project_id AND otlp_traces.id = done.id AND otlp_traces.change_seq = done.change_seq
-  RETURNING otlp_traces.id AS id`;
-
-export const FINISH_TRACES_SQL = `UPDATE traces SET record = done.record, sha256 = done.sha256, agent = done.agent, state = 'finished', indexed = 0, forwarded = 0, index_after = NULL
-  FROM (SELECT value ->> 0 AS project_id, value ->> 1 AS id, value ->> 2 AS record, value ->> 3 AS sha256, value ->> 4 AS agent FROM json_each(?)) AS done
-  WHERE traces.project_id = done.project_id AND traces.id = done.id`;
-
-/** The JSON rows `[project_id, trace id]` bound to a statement, as a table of (project_id, id). */
-const WANTED_TRACES = "(SELECT value ->> 0 AS project_id, value ->> 1 AS id FROM json_each(?))";
-
-/**
- * The ids among the JSON rows `[project_id, id]` this shard knows: a native trace
- * (in `traces` without OTLP spans) or an OTLP trace with its span ids.
- */
-export const KNOWN_TRACES_SQL = `SELECT ask.id AS id, o.id IS NULL AS native, o.span_ids AS span_ids
-  FROM ${WANTED_TRACES} AS ask
-  LEFT JOIN traces t ON t.project_id = ask.project_id AND t.id = ask.id
-  LEFT JOIN otlp_traces o ON o.project_id = ask.project_id AND o.id = ask.id
-  WHERE t.id IS NOT NULL OR o.id IS NOT NULL`;
-
-/**
- * Opens (or reopens) each trace of the JSON rows `[project_id, id, has_root, new span
- * count, new span ids]`: due a quiet period after now, its span ids appended.
- * Parameters: now, now, quietMs, rootlessQuietMs, receivedAt, rows, quietMs, rootlessQuietMs.
- */
-export const RECORD_TRACES_SQL = `INSERT INTO otlp_traces (project_id, id, has_root, span_count, last_span_at, change_seq, due_at, received_at, span_ids)
-  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, ?, 1, ? + CASE WHEN value ->> 2 = 1 THEN ? ELSE ? END, ?, value ->> 4
-  FROM json_each(?) WHERE true
-  ON CONFLICT (project_id, id) DO UPDATE SET
-    has_root = max(has_root, excluded.has_root),
-    span_count = span_count + excluded.span_count,
-    last_span_at = excluded.last_span_at,
-    change_seq = change_seq + 1,
-    due_at = excluded.last_span_at + CASE WHEN max(has_root, excluded.has_root) = 1 THEN ? ELSE ? END,
-    span_ids = span_ids || excluded.span_ids
-  RETURNING id, due_at, span_count`;
-
-/**
- * The shard's `traces` row of each JSON row `[project_id, id, record, sha256, agent]`:
- * new (held from the index until the first parameter, a time), or reopened when
- * finished (indexed at once, so the index stops calling it finished). Returns the
- * rows it wrote and when each may be indexed (null: now).
- */
-export const OPEN_TRACES_SQL = `INSERT INTO traces (project_id, id, record, sha256, agent, state, index_after)
-  SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, 'assembling', ? FROM json_each(?) WHERE true
-  ON CONFLICT (project_id, id) DO UPDATE SET state = 'assembling', indexed = 0, index_after = NULL WHERE traces.state <> 'assembling'
-  RETURNING index_after`;
-
-/** For the JSON rows `[project_id, trace id]`: the raw requests of their pruneable pieces, in arrival order, each once. */
-export const PRUNED_REQUESTS_SQL = `INSERT OR IGNORE INTO otlp_span_requests (project_id, trace_id, request_key, request_sha256)
-  SELECT s.project_id, s.trace_id, s.request_key, s.request_sha256
-  FROM ${WANTED_TRACES} AS want
-  JOIN otlp_span_sets s ON s.project_id = want.project_id AND s.trace_id = want.id
-  WHERE s.request_key IS NOT NULL ORDER BY s.rowid`;
-
-/** The pieces of the JSON rows `[project_id, trace id]`, with their rowid (arrival order) as `seq`. */
-export const STORED_PIECES_SQL = `SELECT s.rowid AS seq, s.trace_id AS trace_id, s.spans AS spans
-  FROM ${WANTED_TRACES} AS want
-  JOIN otlp_span_sets s ON s.project_id = want.project_id AND s.trace_id = want.id`;
-
-/** The pruned requests of the JSON rows `[project_id, trace id]`, with their rowid (arrival order) as `seq`. */
-export const STORED_REQUESTS_SQL = `SELECT r.rowid AS seq, r.trace_id AS trace_id, r.request_key AS request_key, r.request_sha256 AS request_sha256
-  FROM ${WANTED_TRACES} AS want
-  JOIN otlp_span_requests r ON r.project_id = want.project_id AND r.trace_id = want.id`;
-
-const SPAN_IDS_SQL = `SELECT o.id AS id, o.span_ids AS span_ids
-  FROM ${WANTED_TRACES} AS want
-  JOIN otlp_traces o ON o.project_id = want.project_id AND o.id = want.id`;
-
-/** Deletes the pieces of the JSON rows `[project_id, trace id]` that name their request. */
-export const PRUNE_PIECES_SQL = `DELETE FROM otlp_span_sets WHERE request_key IS NOT NULL AND (project_id, trace_id) IN (
-  SELECT value ->> 0, value ->> 1 FROM json_each(?))`;
 
 /** A DO SQL value is capped at 2 MB, so a trace's spans from one call are stored in chunks well under that. */
 const MAX_CHUNK_CHARS = 1_000_000;
@@ -465,7 +285,7 @@ export class OtlpSpanStore {
       const stored =
         typeof piece.spans === "string"
           ? (JSON.parse(piece.spans) as OtlpSpanRecord[])
-          : decodeProtobufTracesFast(new Uint8Array(piece.spans)).spans;
+          : decodeOtlpTraces(new Uint8Array(piece.spans), "protobuf").spans;
       for (const record of stored) records.push(record);
     }
     const refs = [...new Set(records.map((r) => r.resourceRef).filter((ref) => ref !== undefined))];
