@@ -1,0 +1,25 @@
+/** @module Types of the fake OpenAI-compatible judge server. */
+export interface FakeJudgeRule {
+  match?: string | RegExp;
+  answer?: string | Record<string, unknown>;
+  delayMs?: number;
+  status?: number;
+  retryAfter?: string;
+  garbage?: boolean;
+  drop?: boolean;
+  times?: number;
+}
+export interface FakeJudge {
+  url: string;
+  port: number;
+  calls: { prompt: string; model: string; status: number; body: any }[];
+  readonly maxInFlight: number;
+  setRules(rules: FakeJudgeRule[]): void;
+  close(): Promise<void>;
+}
+export function startFakeJudge(options?: {
+  rules?: FakeJudgeRule[];
+  defaultAnswer?: string | Record<string, unknown>;
+  latencyMs?: number;
+  port?: number;
+}): Promise<FakeJudge>;
