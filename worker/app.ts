@@ -15,6 +15,8 @@ import { traceRoutes } from "./routes/traces";
 import { graderRoutes } from "./routes/graders";
 import { scoreRoutes } from "./routes/scores";
 import { windowRoutes } from "./routes/windows";
+import { reviewRoutes } from "./routes/review";
+import { agentReviewRoutes } from "./routes/agent-review";
 import { createDb } from "./storage/db";
 
 export function createApp() {
@@ -43,6 +45,7 @@ export function createApp() {
   app.route("/api", graderRoutes).route("/api", windowRoutes).route("/api", scoreRoutes);
   app.route("/", otlpRoutes);
   app.route("/api", datasetRoutes);
+  app.route("/api", reviewRoutes).route("/api", agentReviewRoutes);
   app.route("/__bench", benchRoutes);
 
   app.doc31("/api/openapi.json", {
