@@ -12,7 +12,8 @@ export interface FakeJudgeRule {
 export interface FakeJudge {
   url: string;
   port: number;
-  calls: { prompt: string; model: string; status: number; body: any }[];
+  /** Every request, in arrival order; `at` is when it arrived (ms since the epoch). */
+  calls: { prompt: string; model: string; status: number; body: any; at: number }[];
   readonly maxInFlight: number;
   setRules(rules: FakeJudgeRule[]): void;
   close(): Promise<void>;

@@ -64,7 +64,7 @@ export async function startFakeJudge(options = {}) {
     const prompt = (body.messages ?? []).map((m) => String(m.content ?? "")).join("\n");
     const rule = rules.find((r) => matches(r, prompt) && (r.times === undefined || r.times > 0));
     if (rule && rule.times !== undefined) rule.times--;
-    const call = { prompt, model: body.model, status: 200, body };
+    const call = { prompt, model: body.model, status: 200, body, at: Date.now() };
     calls.push(call);
     const delay = rule?.delayMs ?? latencyMs;
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
