@@ -125,3 +125,19 @@ function matches(rule, prompt) {
   if (rule.match === undefined) return true;
   return typeof rule.match === "string" ? prompt.includes(rule.match) : rule.match.test(prompt);
 }
+
+/**
+ * Run directly to try judges locally without a key:
+ *   node test/fake-judge/server.mjs [--port 8788] [--latency 0]
+ * Answers `fail` when the prompt contains "I cannot help" or "FAIL", `pass` otherwise.
+ */
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { parseOptions } = await import("../../bench/lib/args.mjs");
+  const options = parseOptions();
+  const judge = await startFakeJudge({
+    port: Number(options.port ?? 8788),
+    latencyMs: Number(options.latency ?? 0),
+    rules: [{ match: /I cannot help|FAIL/, answer: { verdict: "fail", reason: "the answer does not help the customer" } }],
+  });
+  console.log(`fake judge listening: JUDGE_BASE_URL=${judge.url}`);
+}
