@@ -107,6 +107,30 @@ const QueueEntrySchema = ReviewItemSchema.extend({
   .extend(JudgementSchema.shape)
   .openapi("ReviewQueueEntry");
 
+const VerdictResultSchema = z
+  .object({
+    item: ReviewItemSchema,
+    verdict: HumanScoreSchema,
+    finalVerdict: z
+      .object({
+        before: z.enum(["pass", "fail", "none"]).nullable(),
+        verdict: z.enum(["pass", "fail", "none"]),
+        disputed: z.boolean(),
+        reason: z.string(),
+      })
+      .nullable()
+      .openapi({
+        description: "The trace's final verdict before and after this verdict; null while the trace is not graded yet.",
+      }),
+    datasetChange: z
+      .enum(["added", "removed"])
+      .nullable()
+      .openapi({
+        description: "What the regression dataset did because the final verdict flipped; null when nothing changed.",
+      }),
+  })
+  .openapi("ReviewVerdictResult");
+
 const conflictError = { 409: errorResponse("The item is no longer pending, or this reviewer gave another verdict.") };
 
 export const reviewRoutes = newRouter();
@@ -202,8 +226,8 @@ reviewRoutes.openapi(
       },
     },
     responses: {
-      201: json(z.unknown(), "Recorded."),
-      200: json(z.unknown(), "This reviewer's same verdict was already recorded."),
+      201: json(VerdictResultSchema, "Recorded."),
+      200: json(VerdictResultSchema, "This reviewer's same verdict was already recorded."),
       ...commonErrors,
       ...notFoundError,
       ...conflictError,
