@@ -5,6 +5,7 @@
  * human verdict per (item, reviewer).
  */
 import { and, asc, eq, inArray, isNull, or, sql } from "drizzle-orm";
+import { chunkRows } from "../dataset/chunk";
 import type { ReviewSettingsInput } from "../review/review-settings";
 import type { Db } from "./db";
 import {
@@ -43,7 +44,9 @@ export const newReviewItemId = () => `rev_${crypto.randomUUID().replaceAll("-", 
 export async function queueReviewItems(db: Db, items: ReviewItemRow[]): Promise<void> {
   await runBatches(
     db,
-    items.map((item) => db.insert(reviewItems).values(item).onConflictDoNothing()),
+    chunkRows(items, Object.keys(reviewItems).length).map((chunk) =>
+      db.insert(reviewItems).values(chunk).onConflictDoNothing(),
+    ),
   );
 }
 
@@ -118,22 +121,23 @@ export async function humanVerdictsOfTraces(db: Db, projectId: string, traceIds:
   return out;
 }
 
+/** Upserts many rows per statement (D1 allows 100 bound parameters), so a large window costs a few round trips. */
 export async function saveTraceVerdicts(db: Db, rows: TraceVerdictRow[]): Promise<void> {
   await runBatches(
     db,
-    rows.map((row) =>
+    chunkRows(rows, Object.keys(traceVerdicts).length).map((chunk) =>
       db
         .insert(traceVerdicts)
-        .values(row)
+        .values(chunk)
         .onConflictDoUpdate({
           target: [traceVerdicts.projectId, traceVerdicts.traceId],
           set: {
-            agent: row.agent,
-            windowId: row.windowId,
-            verdict: row.verdict,
-            disputed: row.disputed,
-            decision: row.decision,
-            updatedAt: row.updatedAt,
+            agent: sql`excluded.agent`,
+            windowId: sql`excluded.window_id`,
+            verdict: sql`excluded.verdict`,
+            disputed: sql`excluded.disputed`,
+            decision: sql`excluded.decision`,
+            updatedAt: sql`excluded.updated_at`,
           },
           // A retried older window never overwrites the verdict a newer window gave.
           setWhere: sql`excluded.window_id >= ${traceVerdicts.windowId}`,
