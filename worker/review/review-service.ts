@@ -10,6 +10,7 @@ import { agentWindow } from "../storage/durable-objects";
 import { judgeResultsOfTraces } from "../storage/judge-store";
 import {
   findHumanVerdict,
+  findItemOfTrace,
   findReviewItem,
   graderHumanPairs,
   graderKinds,
@@ -154,10 +155,11 @@ export async function queueTrace(db: Db, projectId: string, traceId: string, not
     reviewedAt: null,
   };
   await queueReviewItems(db, [item]);
-  const stored = (await listPendingItems(db, projectId, { agent: row.agent, reason: "user", limit: 1_000 })).find(
-    (i) => i.traceId === traceId,
-  );
-  if (!stored) throw conflict(`Trace ${traceId} was already queued by a user and reviewed; see its scores.`);
+  const stored = await findItemOfTrace(db, projectId, traceId, "user");
+  if (stored?.state !== "pending")
+    throw conflict(
+      `Trace ${traceId} was already queued by a user and reviewed; its verdict is in GET /api/traces/${traceId}/verdict.`,
+    );
   return { item: stored, created: stored.id === item.id };
 }
 
@@ -193,7 +195,7 @@ export async function submitVerdict(env: Env, db: Db, projectId: string, itemId:
     replay = true;
   } else if (item.state !== "pending" || !(await recordHumanVerdict(db, row))) {
     throw conflict(
-      `Review item ${itemId} is no longer pending (it was reviewed); queue the trace again to review it anew.`,
+      `Review item ${itemId} is no longer pending: it was reviewed, and its verdict is in GET /api/traces/${item.traceId}/verdict.`,
     );
   }
   // Applied on a replay too: a first call that recorded the verdict but failed before this point is completed now.

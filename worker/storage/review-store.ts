@@ -75,6 +75,20 @@ export async function findReviewItem(db: Db, projectId: string, id: string): Pro
     .get();
 }
 
+/** The item queued for this trace and reason, pending or reviewed. */
+export async function findItemOfTrace(
+  db: Db,
+  projectId: string,
+  traceId: string,
+  reason: ReviewItemRow["reason"],
+): Promise<ReviewItemRow | undefined> {
+  return db
+    .select()
+    .from(reviewItems)
+    .where(and(eq(reviewItems.projectId, projectId), eq(reviewItems.traceId, traceId), eq(reviewItems.reason, reason)))
+    .get();
+}
+
 export async function findHumanVerdict(db: Db, itemId: string, reviewer: string): Promise<HumanVerdictRow | undefined> {
   return db
     .select()
