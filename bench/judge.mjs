@@ -110,12 +110,21 @@ try {
   const firstCalls = judge.calls.slice(0, callsAfterFirst);
   const judgeSpanMs = firstCalls.at(-1).at + LATENCY_MS - firstCalls[0].at;
   const judgePhaseTracesPerSec = TRACES / (judgeSpanMs / 1000);
+  // Time with at least one call open at the judge: what is left of the span is the window pipeline between judging.
+  let busyMs = 0;
+  let openUntil = Number.NEGATIVE_INFINITY;
+  for (const call of firstCalls) {
+    const end = call.at + LATENCY_MS;
+    busyMs += Math.max(0, end - Math.max(call.at, openUntil));
+    openUntil = Math.max(openUntil, end);
+  }
+  const whileJudgingTracesPerSec = TRACES / (busyMs / 1000);
   const limitTracesPerSec = CONCURRENCY / (LATENCY_MS / 1000);
   const tokensPerTrace = (sum(firstUsage, "inputTokens") + sum(firstUsage, "outputTokens")) / TRACES;
   const secondCalls = sum(second, "calls");
   const cacheHitRate = secondCalls === 0 ? 0 : sum(second, "cachedCalls") / secondCalls;
   console.log(
-    `first pass: ${TRACES} traces judged in ${(firstMs / 1000).toFixed(1)} s = ${tracesPerSec.toFixed(1)} traces/s; physical limit ${CONCURRENCY} in flight / ${LATENCY_MS} ms = ${limitTracesPerSec.toFixed(1)} traces/s (${((100 * tracesPerSec) / limitTracesPerSec).toFixed(0)}%); ${firstUsage.length} windows; ${callsAfterFirst} judge calls; fake judge saw at most ${judge.maxInFlight} in flight; judging alone (first call to last answer) ${judgePhaseTracesPerSec.toFixed(1)} traces/s`,
+    `first pass: ${TRACES} traces judged in ${(firstMs / 1000).toFixed(1)} s = ${tracesPerSec.toFixed(1)} traces/s; physical limit ${CONCURRENCY} in flight / ${LATENCY_MS} ms = ${limitTracesPerSec.toFixed(1)} traces/s (${((100 * tracesPerSec) / limitTracesPerSec).toFixed(0)}%); ${firstUsage.length} windows; ${callsAfterFirst} judge calls; fake judge saw at most ${judge.maxInFlight} in flight; judging alone (first call to last answer) ${judgePhaseTracesPerSec.toFixed(1)} traces/s; while a call was open ${whileJudgingTracesPerSec.toFixed(1)} traces/s (${((judgeSpanMs - busyMs) / 1000).toFixed(1)} s of the span with no call open)`,
   );
   console.log(
     `second pass (same contents, new trace ids): ${(secondMs / 1000).toFixed(1)} s; ${(cacheHitRate * 100).toFixed(1)}% of judge calls answered from cache; ${judge.calls.length - callsAfterFirst} new calls reached the judge`,
@@ -129,6 +138,7 @@ try {
       tokensPerTrace: Math.round(tokensPerTrace * 10) / 10,
       cacheHitRate: Math.round(cacheHitRate * 1000) / 1000,
       judgePhaseTracesPerSec: Math.round(judgePhaseTracesPerSec * 10) / 10,
+      whileJudgingTracesPerSec: Math.round(whileJudgingTracesPerSec * 10) / 10,
       secondPassTracesPerSec: Math.round((TRACES / (secondMs / 1000)) * 10) / 10,
       traces: TRACES,
       concurrency: CONCURRENCY,
