@@ -17,6 +17,8 @@ import { traceRoutes } from "./routes/traces";
 import { graderRoutes } from "./routes/graders";
 import { scoreRoutes } from "./routes/scores";
 import { windowRoutes } from "./routes/windows";
+import { reviewRoutes } from "./routes/review";
+import { agentReviewRoutes } from "./routes/agent-review";
 import { createDb } from "./storage/db";
 
 export function createApp() {
@@ -46,6 +48,7 @@ export function createApp() {
   app.route("/", otlpRoutes);
   app.route("/api", datasetRoutes);
   app.route("/api", agentRoutes);
+  app.route("/api", reviewRoutes).route("/api", agentReviewRoutes);
   app.route("/__bench", benchRoutes);
   app.route("/__bench", benchTrendRoutes);
 

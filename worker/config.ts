@@ -36,6 +36,30 @@ const configSchema = z.object({
   DATASET_GUARD_RATE: z.coerce.number().min(0).max(1).default(0.05),
   /** Most cases in one dataset import or add: one change is one D1 batch, and D1 caps queries per invocation. */
   MAX_IMPORT_CASES: count(5000),
+  /** OpenAI-compatible base URL (…/v1) judges call unless their definition names one. */
+  JUDGE_BASE_URL: z.url().default("https://api.openai.com/v1"),
+  /** Model judges use unless their definition names one. */
+  JUDGE_MODEL: z.string().min(1).default("gpt-4o-mini"),
+  /** The judge endpoint's key: a Wrangler secret (.dev.vars locally), never stored in D1 or returned. */
+  JUDGE_API_KEY: z.string().optional(),
+  /** How long one judge call may take before it is retried. */
+  JUDGE_TIMEOUT_MS: count(30_000, 100),
+  /** Attempts per judge call (429, 5xx, timeouts, dropped connections, unparsable answers) before the window is retried later. */
+  JUDGE_MAX_ATTEMPTS: count(4),
+  /** Judge calls in flight at once per agent. */
+  JUDGE_CONCURRENCY: count(8),
+  /** Judge tokens per project per UTC day; over it, judging pauses (windows stay pending) until the next day. */
+  JUDGE_DAILY_TOKEN_BUDGET: count(2_000_000, 0),
+  /** Final verdict policy of agents that set none: `human_overrides`, `any_fail` or `majority`. */
+  FINAL_VERDICT_POLICY: z.enum(["any_fail", "majority", "human_overrides"]).default("human_overrides"),
+  /** Default share (0..1) of graded traces queued for human review. */
+  REVIEW_SAMPLE_RATE: z.coerce.number().min(0).max(1).default(0),
+  /** "1": judges must agree with humans before their failures count on their own (per agent overridable). */
+  CALIBRATION_ENABLED: z.enum(["0", "1"]).default("0"),
+  /** Fewest human verdicts before a judge version can be calibrated. */
+  CALIBRATION_MIN_VERDICTS: count(20),
+  /** Cohen's kappa with humans a judge version needs to be calibrated. */
+  CALIBRATION_KAPPA_THRESHOLD: z.coerce.number().min(-1).max(1).default(0.6),
   /** "1" only when the benchmark starts the server: enables /__bench routes. Never set when deployed. */
   BENCH_ROUTES: z.enum(["0", "1"]).default("0"),
 });

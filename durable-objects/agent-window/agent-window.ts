@@ -18,6 +18,7 @@ import { loadConfig } from "../../worker/config";
 import { isSampledIn, nextAlarmAt, retryDelayMs, shouldCloseWindow } from "../../worker/grading";
 import { collectWindowIntoDataset } from "./collect-window";
 import { gradeClosedWindow, type ClosedWindow } from "./grade-window";
+import { applyReviewToWindow, type ReviewApplied } from "./review-window";
 import {
   policyOf,
   resolveWindowSettings,
@@ -228,6 +229,16 @@ export class AgentWindow extends DurableObject<Env> {
     const closedWindowId = this.closeOpen(Date.now());
     await this.runPending();
     return { closedWindowId, status: await this.status() };
+  }
+
+  /**
+   * A human verdict was recorded for one of this agent's traces: its window's rollup and
+   * the dataset follow. Run here, after any grading in progress, so the two never interleave.
+   */
+  async applyReview(scope: WindowScope, traceId: string, changeKey: string): Promise<ReviewApplied> {
+    this.remember(scope);
+    await this.running?.catch(() => {});
+    return applyReviewToWindow(this.env, { ...scope, traceId, changeKey });
   }
 
   /** Alarms are at-least-once: this closes the open window if due and retries pending work. */

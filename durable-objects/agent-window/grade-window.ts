@@ -5,20 +5,17 @@
  * idempotent, so the AgentWindow simply runs this again after any failure.
  */
 import type { Trace } from "../../worker/domain/trace";
-import {
-  finalVerdict,
-  gradeTrace,
-  gradeWindow,
-  latencyOfTrace,
-  type GraderVersion,
-  type ScoreResult,
-} from "../../worker/grading";
+import { gradeTrace, gradeWindow, latencyOfTrace, type GraderVersion, type ScoreResult } from "../../worker/grading";
 import { createDb } from "../../worker/storage/db";
 import { loadGraderVersions, type GraderRef } from "../../worker/storage/grader-store";
 import { TraceCorruptedError, TraceStore } from "../../worker/storage/r2";
 import { writeWindowScores } from "../../worker/storage/score-store";
 import { quarantineTrace } from "../../worker/traces/read-trace";
 import type { CollectedTrace, WindowCollection } from "../../worker/dataset";
+import { loadConfig } from "../../worker/config";
+import { judgeWindow } from "../../worker/judge/judge-window";
+import { isJudge } from "../../worker/judge/run-judges";
+import { failuresBehind, type FinalDecision } from "../../worker/review/final-verdict";
 import { recomputeRollup } from "./window-rollup";
 
 export interface MemberRef {
@@ -51,10 +48,14 @@ export async function gradeClosedWindow(env: Env, w: ClosedWindow): Promise<Wind
 
   const traceScores = new Map<string, ScoreResult[]>();
   const latencies: [string, number | null][] = [];
+  const synchronous = graders.filter((g) => !isJudge(g));
   for (const trace of traces) {
-    traceScores.set(trace.id, gradeOneTrace(trace, graders));
+    traceScores.set(trace.id, gradeOneTrace(trace, synchronous));
     latencies.push([trace.id, safeLatency(trace)]);
   }
+  // Judges call out: an outage or a spent budget throws, and the window is retried whole.
+  const config = loadConfig(env);
+  await judgeWindow(db, config, w, traces, graders.filter(isJudge), traceScores, gradedAt);
   // fromEntries defines own properties, so even a trace id of "__proto__" is kept as data.
   const members = Object.fromEntries(latencies);
   const windowScores = gradeWindow(traces, graders);
@@ -75,14 +76,14 @@ export async function gradeClosedWindow(env: Env, w: ClosedWindow): Promise<Wind
     windowScores,
     gradedAt,
   });
-  await recomputeRollup(db, w.windowId, gradedAt);
-  for (const earlier of affected) await recomputeRollup(db, earlier, gradedAt);
+  const decisions = await recomputeRollup(db, w.windowId, gradedAt, config);
+  for (const earlier of affected) await recomputeRollup(db, earlier, gradedAt, config);
 
   return {
     projectId: w.projectId,
     agent: w.agent,
     windowId: w.windowId,
-    traces: traces.flatMap((trace) => collected(trace, traceScores.get(trace.id) ?? [], gradedAt)),
+    traces: traces.flatMap((trace) => collected(trace, decisions.get(trace.id), gradedAt)),
   };
 }
 
@@ -167,9 +168,9 @@ function parseTrace(bytes: Uint8Array, traceId: string): Trace | null {
   } as Trace;
 }
 
-function collected(trace: Trace, scores: ScoreResult[], gradedAt: string): CollectedTrace[] {
-  const verdict = finalVerdict(scores);
-  if (verdict === "none") return [];
+function collected(trace: Trace, decision: FinalDecision | undefined, gradedAt: string): CollectedTrace[] {
+  const verdict = decision?.verdict ?? "none";
+  if (verdict === "none" || !decision) return [];
   const reference = (trace.metadata as Record<string, unknown> | undefined)?.reference;
   return [
     {
@@ -177,9 +178,7 @@ function collected(trace: Trace, scores: ScoreResult[], gradedAt: string): Colle
       input: trace.input,
       output: trace.output,
       verdict,
-      failures: scores
-        .filter((s) => s.verdict === "fail")
-        .map((s) => ({ graderId: s.graderId, graderVersion: s.graderVersion, reason: s.reason })),
+      failures: failuresBehind(decision),
       ...(reference === undefined ? {} : { reference }),
       seenAt: typeof trace.endTime === "string" ? trace.endTime : gradedAt,
     },

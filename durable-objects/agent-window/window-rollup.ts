@@ -1,9 +1,13 @@
 /**
  * @module A graded window's rollup, always recomputed from the scores stored in D1 (not
  * from what one attempt held in memory), so retries and late supersessions converge on
- * the same numbers. Traces whose scores were superseded by a later window drop out.
+ * the same numbers. Traces whose scores were superseded by a later window drop out; final
+ * verdicts follow the agent's review policy, with human verdicts (see worker/review).
  */
+import type { Config } from "../../worker/config";
 import { summariseWindow, type ScoreResult } from "../../worker/grading";
+import type { FinalDecision } from "../../worker/review/final-verdict";
+import { resolveWindowVerdicts } from "../../worker/review/window-verdicts";
 import type { Db } from "../../worker/storage/db";
 import { findWindowRow, saveRollup, windowScoreRows, type ScoreRow } from "../../worker/storage/score-store";
 import { countTraceVersions } from "../../worker/storage/trace-versions";
@@ -16,7 +20,13 @@ const toResult = (r: ScoreRow): ScoreResult => ({
   reason: r.reason,
 });
 
-export async function recomputeRollup(db: Db, windowId: string, gradedAt: string): Promise<void> {
+/** Returns each trace's final verdict (policy, human verdicts and disputes applied). */
+export async function recomputeRollup(
+  db: Db,
+  windowId: string,
+  gradedAt: string,
+  config: Config,
+): Promise<Map<string, FinalDecision>> {
   const window = await findWindowRow(db, windowId);
   if (!window) throw new Error(`grade window ${windowId} has no row in D1`);
   const rows = await windowScoreRows(db, windowId);
@@ -33,7 +43,10 @@ export async function recomputeRollup(db: Db, windowId: string, gradedAt: string
     if (row.traceId === null) windowScores.push(toResult(row));
     else if (row.supersededBy === null) byTrace.get(row.traceId)?.push(toResult(row));
   }
-  const summary = summariseWindow(byTrace, latencies, { minGraded: window.minGraded });
+  const { decisions, humanScores } = await resolveWindowVerdicts(db, config, window, byTrace, gradedAt);
+  for (const [traceId, human] of humanScores) byTrace.get(traceId)?.push(...human);
+  const finalVerdicts = new Map([...decisions].map(([traceId, d]) => [traceId, d.verdict]));
+  const summary = summariseWindow(byTrace, latencies, { minGraded: window.minGraded, finalVerdicts });
   // Which agent version(s) the window graded, so the site can mark where a new prompt starts.
   const agentVersions = await countTraceVersions(db, window.projectId, [...byTrace.keys()]);
   const insufficientReason = summary.insufficient
@@ -56,4 +69,5 @@ export async function recomputeRollup(db: Db, windowId: string, gradedAt: string
       agentVersions,
     },
   });
+  return decisions;
 }

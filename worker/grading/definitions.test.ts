@@ -29,7 +29,7 @@ describe("graderDefinitionSchema", () => {
   });
 
   it("names the valid kinds, checks and metrics when the discriminator is wrong", () => {
-    expect(messages({ kind: "judge" })).toEqual(["kind: `kind` must be `rule` or `metric`"]);
+    expect(messages({ kind: "llm" })).toEqual(["kind: `kind` must be `rule`, `metric` or `judge`"]);
     expect(messages({ kind: "rule", check: "containz" })[0]).toMatch(
       /^check: `check` must be one of contains, not_contains, regex/,
     );

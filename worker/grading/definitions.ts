@@ -1,15 +1,16 @@
 /**
- * @module The grader definition union (`kind`: rule | metric), a grader version,
+ * @module The grader definition union (`kind`: rule | metric | judge), a grader version,
  * and the score a grader gives one trace. Scores always carry the grader id and
  * version, so statistics never mix versions.
  */
 import { z } from "@hono/zod-openapi";
+import { judgeGraderSchema } from "../judge/judge-definition";
 import { metricGraderSchema } from "./metric-definitions";
 import { ruleGraderSchema } from "./rule-definitions";
 
 export const graderDefinitionSchema = z
-  .discriminatedUnion("kind", [ruleGraderSchema, metricGraderSchema], {
-    error: (issue) => (issue.code === "invalid_union" ? "`kind` must be `rule` or `metric`" : undefined),
+  .discriminatedUnion("kind", [ruleGraderSchema, metricGraderSchema, judgeGraderSchema], {
+    error: (issue) => (issue.code === "invalid_union" ? "`kind` must be `rule`, `metric` or `judge`" : undefined),
   })
   .openapi("GraderDefinition");
 

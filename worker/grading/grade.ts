@@ -9,7 +9,7 @@ import type { Trace } from "../domain/trace";
 import { graderDefinitionSchema, type GradeOptions, type GraderVersion, type ScoreResult } from "./definitions";
 import { compileFilter, type TraceFilter } from "./filter";
 import { compileLatencyPercentile, compileReferenceMetric, type WindowEvaluator } from "./metrics";
-import type { Outcome } from "./outcome";
+import { type Outcome, skipped } from "./outcome";
 import { compileRule } from "./rules";
 import type { TraceEvaluator } from "./text-rules";
 import { TraceView } from "./trace-view";
@@ -53,6 +53,15 @@ function build(grader: GraderVersion): CompiledGrader {
   }
   const definition = parsed.data;
   const appliesTo = compileFilter(definition.filter);
+  if (definition.kind === "judge") {
+    // A judge is asynchronous I/O: the window's judge runner scores it, not this synchronous path.
+    return {
+      ...base,
+      appliesTo,
+      level: "trace",
+      evaluate: () => skipped("an LLM judge is scored by the judge runner"),
+    };
+  }
   if (definition.kind === "rule") return { ...base, appliesTo, level: "trace", evaluate: compileRule(definition) };
   if (definition.metric === "latency_percentile") {
     return { ...base, appliesTo, level: "window", evaluate: compileLatencyPercentile(definition) };

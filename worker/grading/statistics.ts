@@ -4,7 +4,7 @@
  * Scores are bucketed by grader id *and* version, never mixed across versions.
  */
 import type { ScoreResult } from "./definitions";
-import { finalVerdict } from "./verdict";
+import { type FinalVerdict, finalVerdict } from "./verdict";
 
 export interface Interval {
   low: number;
@@ -99,6 +99,8 @@ export interface WindowRollup {
 export interface SummariseOptions {
   /** Fewest graded traces for a pass rate worth plotting. */
   minGraded: number;
+  /** Final verdicts decided elsewhere (review policy, human verdicts); traces not named here use {@link finalVerdict}. */
+  finalVerdicts?: ReadonlyMap<string, FinalVerdict>;
 }
 
 type ScoresByTrace = ReadonlyMap<string, readonly ScoreResult[]> | Readonly<Record<string, readonly ScoreResult[]>>;
@@ -129,16 +131,16 @@ export function summariseWindow(
   latencies: readonly number[],
   opts: SummariseOptions,
 ): WindowRollup {
-  const traces: Iterable<readonly ScoreResult[]> =
-    scoresByTrace instanceof Map ? scoresByTrace.values() : Object.values(scoresByTrace);
+  const traces: Iterable<[string, readonly ScoreResult[]]> =
+    scoresByTrace instanceof Map ? scoresByTrace.entries() : Object.entries(scoresByTrace);
   const buckets = new Map<string, ReturnType<typeof newBucket>>();
   let traceCount = 0;
   let passCount = 0;
   let failCount = 0;
   let errorCount = 0;
-  for (const scores of traces) {
+  for (const [traceId, scores] of traces) {
     traceCount++;
-    const verdict = finalVerdict(scores);
+    const verdict = opts.finalVerdicts?.get(traceId) ?? finalVerdict(scores);
     if (verdict === "pass") passCount++;
     else if (verdict === "fail") failCount++;
     else if (scores.some((s) => s.verdict === "error")) errorCount++;

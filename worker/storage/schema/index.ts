@@ -3,3 +3,4 @@ export * from "./core";
 export * from "./datasets";
 export * from "./grading";
 export * from "./site";
+export * from "./review";

@@ -1,0 +1,86 @@
+/**
+ * @module Wiring the judge runner to its bindings for one grade window: the HTTP client
+ * (key from the JUDGE_API_KEY secret), the D1 cache and token budget, and the judge side
+ * of each score stored under the score's own id. Throws when the endpoint is unavailable
+ * or the budget is spent, so the AgentWindow keeps the window pending and retries it.
+ */
+import type { Config } from "../config";
+import type { Trace } from "../domain/trace";
+import type { GraderVersion, ScoreResult } from "../grading/definitions";
+import type { Db } from "../storage/db";
+import { judgeTokensUsed, readJudgeCache, saveJudgeCalls, saveJudgeResults } from "../storage/judge-store";
+import { scoreId } from "../storage/score-store";
+import { JudgeClient } from "./judge-client";
+import { runJudges, type JudgePorts } from "./run-judges";
+
+export interface JudgedWindow {
+  projectId: string;
+  agent: string;
+  windowId: string;
+}
+
+/** Runs the window's judges and adds their scores to `traceScores` (in place). */
+export async function judgeWindow(
+  db: Db,
+  config: Config,
+  w: JudgedWindow,
+  traces: readonly Trace[],
+  judges: readonly GraderVersion[],
+  traceScores: Map<string, ScoreResult[]>,
+  now: string,
+): Promise<void> {
+  if (judges.length === 0 || traces.length === 0) return;
+  const client = new JudgeClient({
+    apiKey: config.JUDGE_API_KEY,
+    timeoutMs: config.JUDGE_TIMEOUT_MS,
+    maxAttempts: config.JUDGE_MAX_ATTEMPTS,
+    concurrency: config.JUDGE_CONCURRENCY,
+  });
+  const day = now.slice(0, 10);
+  const ports: JudgePorts = {
+    complete: (call) => client.complete(call),
+    readCache: (keys) => readJudgeCache(db, keys),
+    saveCalls: (entries, tokens) =>
+      saveJudgeCalls(
+        db,
+        w.projectId,
+        entries.map((e) => ({ ...e, projectId: w.projectId, createdAt: now })),
+        tokens,
+        day,
+      ),
+    tokensUsedToday: () => judgeTokensUsed(db, w.projectId, day),
+  };
+  const outcomes = await runJudges(traces, judges, traceScores, ports, {
+    projectId: w.projectId,
+    defaultBaseUrl: config.JUDGE_BASE_URL,
+    defaultModel: config.JUDGE_MODEL,
+    maxAttempts: config.JUDGE_MAX_ATTEMPTS,
+    dailyTokenBudget: config.JUDGE_DAILY_TOKEN_BUDGET,
+  });
+  await saveJudgeResults(
+    db,
+    outcomes
+      .filter((o) => o.calls > 0)
+      .map((o) => ({
+        scoreId: scoreId(w.windowId, o.traceId, o.score.graderId, o.score.graderVersion),
+        projectId: w.projectId,
+        agent: w.agent,
+        windowId: w.windowId,
+        traceId: o.traceId,
+        graderId: o.score.graderId,
+        graderVersion: o.score.graderVersion,
+        model: o.model,
+        promptVersion: o.promptVersion,
+        samples: o.samples,
+        unstable: o.unstable,
+        truncated: o.truncated,
+        calls: o.calls,
+        cachedCalls: o.cachedCalls,
+        inputTokens: o.inputTokens,
+        outputTokens: o.outputTokens,
+        cost: o.cost,
+        createdAt: now,
+      })),
+  );
+  for (const o of outcomes) traceScores.get(o.traceId)?.push(o.score);
+}
