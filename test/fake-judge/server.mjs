@@ -137,7 +137,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const judge = await startFakeJudge({
     port: Number(options.port ?? 8788),
     latencyMs: Number(options.latency ?? 0),
-    rules: [{ match: /I cannot help|FAIL/, answer: { verdict: "fail", reason: "the answer does not help the customer" } }],
+    rules: [
+      { match: /I cannot help|FAIL/, answer: { verdict: "fail", reason: "the answer does not help the customer" } },
+    ],
   });
   console.log(`fake judge listening: JUDGE_BASE_URL=${judge.url}`);
 }

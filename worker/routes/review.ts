@@ -122,12 +122,9 @@ const VerdictResultSchema = z
       .openapi({
         description: "The trace's final verdict before and after this verdict; null while the trace is not graded yet.",
       }),
-    datasetChange: z
-      .enum(["added", "removed"])
-      .nullable()
-      .openapi({
-        description: "What the regression dataset did because the final verdict flipped; null when nothing changed.",
-      }),
+    datasetChange: z.enum(["added", "removed"]).nullable().openapi({
+      description: "What the regression dataset did because the final verdict flipped; null when nothing changed.",
+    }),
   })
   .openapi("ReviewVerdictResult");
 
