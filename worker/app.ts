@@ -7,6 +7,7 @@ import { notFound } from "./errors";
 import { renderError } from "./middleware/errors";
 import { benchRoutes } from "./routes/bench";
 import { datasetRoutes } from "./routes/datasets";
+import { evalRunRoutes } from "./routes/eval-runs";
 import { healthRoutes } from "./routes/health";
 import { projectRoutes } from "./routes/projects";
 import { otlpRoutes } from "./routes/otlp";
@@ -43,6 +44,7 @@ export function createApp() {
   app.route("/api", graderRoutes).route("/api", windowRoutes).route("/api", scoreRoutes);
   app.route("/", otlpRoutes);
   app.route("/api", datasetRoutes);
+  app.route("/api", evalRunRoutes);
   app.route("/__bench", benchRoutes);
 
   app.doc31("/api/openapi.json", {

@@ -2,3 +2,4 @@
 export * from "./core";
 export * from "./datasets";
 export * from "./grading";
+export * from "./eval-runs";
