@@ -8,6 +8,7 @@ import { renderError } from "./middleware/errors";
 import { benchRoutes } from "./routes/bench";
 import { datasetRoutes } from "./routes/datasets";
 import { evalRunRoutes } from "./routes/eval-runs";
+import { failureModeRoutes } from "./routes/failure-modes";
 import { healthRoutes } from "./routes/health";
 import { projectRoutes } from "./routes/projects";
 import { otlpRoutes } from "./routes/otlp";
@@ -44,7 +45,7 @@ export function createApp() {
   app.route("/api", graderRoutes).route("/api", windowRoutes).route("/api", scoreRoutes);
   app.route("/", otlpRoutes);
   app.route("/api", datasetRoutes);
-  app.route("/api", evalRunRoutes);
+  app.route("/api", evalRunRoutes).route("/api", failureModeRoutes);
   app.route("/__bench", benchRoutes);
 
   app.doc31("/api/openapi.json", {

@@ -215,7 +215,7 @@ const refKey = (refs: readonly GraderRef[]) =>
     .join(",");
 const sameRefs = (a: readonly GraderRef[], b: readonly GraderRef[]) => refKey(a) === refKey(b);
 
-async function readAllCases(db: Db, datasetId: string, version: number): Promise<DatasetCase[]> {
+export async function readAllCases(db: Db, datasetId: string, version: number): Promise<DatasetCase[]> {
   const cases: DatasetCase[] = [];
   for (let afterCaseId: string | undefined; ; ) {
     const page = await readCasePage(db, datasetId, version, { afterCaseId, limit: CASE_PAGE });
