@@ -198,7 +198,7 @@ async function answerLocally(api, run, agentFn, concurrency, timeoutMs, bar) {
       const started = performance.now();
       let answer;
       try {
-        const output = await withTimeout(agentFn(c.input, { caseId: c.id, repeat, expected: c.expected }), timeoutMs);
+        const output = await withTimeout(agentFn(c.input, { caseId: c.id, repeat }), timeoutMs);
         answer = { caseId: c.id, repeat, answer: output === undefined ? null : output };
       } catch (err) {
         answer = { caseId: c.id, repeat, error: String(err?.message ?? err).slice(0, 2000) };
@@ -224,9 +224,9 @@ function withTimeout(promise, ms) {
 
 async function waitForRun(api, runId, bar) {
   for (;;) {
-    const run = await api.request("GET", `/api/eval-runs/${runId}`);
+    const run = await api.request("GET", `/api/eval-runs/${runId}?cases=false`);
     bar.update(run.metrics.completed, run.metrics.total);
-    if (run.status !== "running") return run;
+    if (run.status !== "running") return api.request("GET", `/api/eval-runs/${runId}`);
     await sleep(200);
   }
 }

@@ -114,8 +114,8 @@ export class EvalRun extends DurableObject<Env> {
   async report(withResults = true): Promise<EvalRunReport | null> {
     const settings = this.store.settings();
     if (!settings) return null;
-    const results = this.store.results();
-    const { metrics, cases } = computeRunMetrics(this.store.cases(), results, settings.repeats);
+    const results = this.store.results(withResults);
+    const { metrics, cases } = computeRunMetrics(this.store.caseRefs(), results, settings.repeats);
     return {
       runId: settings.runId,
       status: this.store.status(),
@@ -148,7 +148,7 @@ export class EvalRun extends DurableObject<Env> {
   private async finalize(): Promise<void> {
     const settings = this.store.settings()!;
     if (this.store.status() === "running") this.store.setStatus("completed");
-    const { metrics } = computeRunMetrics(this.store.cases(), this.store.results(), settings.repeats);
+    const { metrics } = computeRunMetrics(this.store.caseRefs(), this.store.results(false), settings.repeats);
     const status = this.store.status() === "cancelled" ? "cancelled" : "completed";
     await finishEvalRun(createDb(this.env.DB), settings.projectId, settings.runId, status, metrics);
     this.store.markFinalized();
@@ -162,7 +162,12 @@ export class EvalRun extends DurableObject<Env> {
     const queue: DueTask[] = [];
     const next = (): DueTask | undefined => {
       if (this.store.status() !== "running" || Date.now() - began > DRIVE_BUDGET_MS) return undefined;
-      if (queue.length === 0) queue.push(...this.store.dueTasks(Date.now(), 256, this.inFlight));
+      if (queue.length === 0) {
+        // Claimed a concurrency's worth at a time: few attempt writes, none counted for calls never made.
+        const claimed = this.store.dueTasks(Date.now(), settings.concurrency, this.inFlight);
+        this.store.claimAttempts(claimed);
+        queue.push(...claimed);
+      }
       const task = queue.shift();
       if (task) this.inFlight.add(taskKey(task.caseId, task.repeat));
       return task;
@@ -181,7 +186,7 @@ export class EvalRun extends DurableObject<Env> {
 
   private async runTask(settings: NonNullable<ReturnType<RunStore["settings"]>>, task: DueTask): Promise<void> {
     const item = this.store.caseById(task.caseId)!;
-    const attempts = this.store.markAttempt(task);
+    const attempts = task.attempts;
     const call = await this.callCandidate({
       endpoint: settings.endpoint!,
       timeoutMs: settings.timeoutMs,

@@ -3,7 +3,7 @@
  * (case, repeat) and at most one result per (case, repeat). The result's primary key is
  * what makes a resumed or retried run count every answer once.
  */
-import type { ResultVerdict } from "../../worker/eval/metrics";
+import type { EvalCaseRef, ResultVerdict } from "../../worker/eval/metrics";
 import type { GraderVersion, ScoreResult } from "../../worker/grading";
 import type { CaseResultDetail, EvalRunCase, EvalRunSpec, EvalRunStatus } from "./contract";
 
@@ -123,18 +123,17 @@ export class RunStore {
     this.setMeta("finalized", "1");
   }
 
-  cases(): EvalRunCase[] {
+  /** What the metrics need of each case, without parsing inputs. */
+  caseRefs(): EvalCaseRef[] {
     return this.sql
-      .exec<{ case_id: string; input: string; expected: string; guard: number; baseline: string }>(
-        "SELECT case_id, input, expected, guard, baseline FROM cases ORDER BY ord",
+      .exec<{ case_id: string; guard: number; baseline: string }>(
+        "SELECT case_id, guard, baseline FROM cases ORDER BY ord",
       )
       .toArray()
       .map((row) => ({
         caseId: row.case_id,
-        input: JSON.parse(row.input),
-        expected: JSON.parse(row.expected),
         guard: row.guard === 1,
-        baseline: row.baseline as EvalRunCase["baseline"],
+        baseline: row.baseline as EvalCaseRef["baseline"],
       }));
   }
 
@@ -169,11 +168,20 @@ export class RunStore {
       .map((row) => ({ caseId: row.case_id, repeat: row.repeat, attempts: row.attempts }));
   }
 
-  /** Counted before the call: an object that dies mid-call has still used the attempt. */
-  markAttempt(task: DueTask): number {
-    const attempts = task.attempts + 1;
-    this.sql.exec("UPDATE tasks SET attempts = ? WHERE case_id = ? AND repeat = ?", attempts, task.caseId, task.repeat);
-    return attempts;
+  /**
+   * Counts an attempt for each task before it is called, in one statement for the whole
+   * claim: an object that dies mid-call has still used the attempt, so a case that kills
+   * the object cannot be retried for ever, and one write per claim rather than per call
+   * keeps storage commits (and the output gate they hold calls behind) off the hot path.
+   */
+  claimAttempts(tasks: DueTask[]): void {
+    if (tasks.length === 0) return;
+    this.sql.exec(
+      `UPDATE tasks SET attempts = attempts + 1
+       WHERE (case_id, repeat) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))`,
+      JSON.stringify(tasks.map((task) => [task.caseId, task.repeat])),
+    );
+    for (const task of tasks) task.attempts++;
   }
 
   scheduleRetry(task: DueTask, at: number, problem: string): void {
@@ -226,7 +234,9 @@ export class RunStore {
     return row.at;
   }
 
-  results(): CaseResultDetail[] {
+  /** Every result; `withScores: false` leaves the grader scores out (empty), which is what metrics need. */
+  results(withScores = true): CaseResultDetail[] {
+    const columns = withScores ? "scores" : "'[]' AS scores";
     return this.sql
       .exec<{
         case_id: string;
@@ -236,7 +246,7 @@ export class RunStore {
         scores: string;
         attempts: number;
         latency_ms: number | null;
-      }>("SELECT case_id, repeat, verdict, reason, scores, attempts, latency_ms FROM results")
+      }>(`SELECT case_id, repeat, verdict, reason, ${columns}, attempts, latency_ms FROM results`)
       .toArray()
       .map((row) => ({
         caseId: row.case_id,

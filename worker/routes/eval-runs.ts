@@ -82,16 +82,22 @@ export const evalRunRoutes = newRouter()
             .enum(["true", "false"])
             .default("false")
             .openapi({ description: "Include every (case, repeat) result with its grader scores" }),
+          cases: z
+            .enum(["true", "false"])
+            .default("true")
+            .openapi({ description: "`false` leaves `cases` empty: a cheap poll of progress and metrics" }),
         }),
       },
       responses: { 200: json(evalRunSchema, "The run"), ...commonErrors, ...notFoundError },
     }),
     async (c) => {
       const row = await requireRun(c.var.db, c.var.projectId, c.req.valid("param").id);
-      const withResults = c.req.valid("query").results === "true";
+      const query = c.req.valid("query");
+      const withResults = query.results === "true";
       const report = await evalRunObject(c.env, row.id).report(withResults);
       if (!report) throw new ApiError(409, "run_not_started", `Eval run '${row.id}' has not started; retry its POST.`);
-      return c.json(evalRunJson(row, report, withResults), 200);
+      const json = evalRunJson(row, report, withResults);
+      return c.json(query.cases === "false" ? { ...json, cases: [] } : json, 200);
     },
   )
   .openapi(
