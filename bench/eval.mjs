@@ -19,7 +19,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseOptions } from "./lib/args.mjs";
-import { groupCpuMs } from "./lib/process-cpu.mjs";
+import { busiestThread, groupCpuMs, threadCpuMs } from "./lib/process-cpu.mjs";
 import { createProject, startServer } from "./lib/server.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -79,6 +79,7 @@ async function seed(server, apiKey) {
 
 async function serverSide(server, apiKey, datasetId, endpointUrl) {
   const cpuBefore = groupCpuMs(server.pid);
+  const threadsBefore = threadCpuMs(server.pid);
   const started = performance.now();
   const run = await call(server, apiKey, "POST", "/api/eval-runs", {
     agent: AGENT,
@@ -95,7 +96,9 @@ async function serverSide(server, apiKey, datasetId, endpointUrl) {
   } while (report.status === "running");
   const seconds = (performance.now() - started) / 1000;
   const cpuMs = cpuBefore === null ? null : groupCpuMs(server.pid) - cpuBefore;
-  return { seconds, cpuMs, report };
+  // workerd runs the Worker and every Durable Object on one event-loop thread: its share is the ceiling.
+  const busiest = threadsBefore === null ? null : busiestThread(threadsBefore, threadCpuMs(server.pid));
+  return { seconds, cpuMs, busiest, report };
 }
 
 async function clientSide(server, apiKey, datasetId) {
@@ -152,7 +155,9 @@ try {
   const serverRate = CASES / server1.seconds;
   console.log(
     `server-side: ${round(serverRate, 1)} cases/s (limit ${LIMIT}, ratio ${round(serverRate / LIMIT)}), ` +
-      `server CPU ${round(server1.cpuMs === null ? null : server1.cpuMs / CASES, 3)} ms/case, pass rate ${server1.report.metrics.passRate}`,
+      `server CPU ${round(server1.cpuMs === null ? null : server1.cpuMs / CASES, 3)} ms/case ` +
+      `(busiest thread ${server1.busiest?.name}: ${round(server1.busiest ? server1.busiest.ms / CASES : null, 3)} ms/case), ` +
+      `pass rate ${server1.report.metrics.passRate}`,
   );
 
   const client1 = await clientSide(server, apiKey, datasetId);
@@ -171,6 +176,7 @@ try {
       serverSideCasesPerSec: round(serverRate, 1),
       serverSideLimitRatio: round(serverRate / LIMIT, 3),
       serverSideCpuMsPerCase: round(server1.cpuMs === null ? null : server1.cpuMs / CASES, 3),
+      serverSideBusiestThreadMsPerCase: round(server1.busiest ? server1.busiest.ms / CASES : null, 3),
       cliCasesPerSec: round(clientRate, 1),
       cliLimitRatio: round(clientRate / LIMIT, 3),
       cliServerCpuMsPerCase: round(client1.cpuMs === null ? null : client1.cpuMs / CASES, 3),

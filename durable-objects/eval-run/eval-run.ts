@@ -21,7 +21,7 @@ import { createDb } from "../../worker/storage/db";
 import { finishEvalRun } from "../../worker/storage/eval-run-store";
 import { type CandidateCaller, fetchCandidate } from "./call-candidate";
 import type { EvalRunReport, EvalRunSpec, SubmitOutcome, SubmittedAnswer } from "./contract";
-import { type DueTask, RunStore, taskKey } from "./run-store";
+import { type DueTask, type ResultToRecord, RunStore, taskKey } from "./run-store";
 
 /** How long one alarm drives calls before it hands over to the next (alarms have a wall-clock limit). */
 const DRIVE_BUDGET_MS = 60_000;
@@ -35,7 +35,16 @@ export class EvalRun extends DurableObject<Env> {
   /** The candidate call; a test replaces it to play an endpoint without a network. */
   protected callCandidate: CandidateCaller = fetchCandidate;
   private driving: Promise<void> | null = null;
+  /** Tasks being called, or answered but not yet written: never handed out twice. */
   private readonly inFlight = new Set<string>();
+  /**
+   * Answers graded but not yet written. Every storage commit holds this object's
+   * outgoing fetches behind its output gate until it is durable, so writing each answer
+   * on its own would stall every call in flight once per answer; they are written
+   * together with the next claim instead. An object that dies loses only these, and
+   * their cases are called again: attempts were counted, results are keyed by (case, repeat).
+   */
+  private unwritten: ResultToRecord[] = [];
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -114,6 +123,7 @@ export class EvalRun extends DurableObject<Env> {
   async report(withResults = true): Promise<EvalRunReport | null> {
     const settings = this.store.settings();
     if (!settings) return null;
+    this.writeAnswers();
     const results = this.store.results(withResults);
     const { metrics, cases } = computeRunMetrics(this.store.caseRefs(), results, settings.repeats);
     return {
@@ -163,7 +173,8 @@ export class EvalRun extends DurableObject<Env> {
     const next = (): DueTask | undefined => {
       if (this.store.status() !== "running" || Date.now() - began > DRIVE_BUDGET_MS) return undefined;
       if (queue.length === 0) {
-        // Claimed a concurrency's worth at a time: few attempt writes, none counted for calls never made.
+        // Claimed a concurrency's worth at a time, in the same commit as the answers so far.
+        this.writeAnswers();
         const claimed = this.store.dueTasks(Date.now(), settings.concurrency, this.inFlight);
         this.store.claimAttempts(claimed);
         queue.push(...claimed);
@@ -174,17 +185,36 @@ export class EvalRun extends DurableObject<Env> {
     };
     const worker = async () => {
       for (let task = next(); task; task = next()) {
-        try {
-          await this.runTask(settings, task);
-        } finally {
+        const result = await this.runTask(settings, task).catch((err: unknown) => {
           this.inFlight.delete(taskKey(task.caseId, task.repeat));
-        }
+          throw err;
+        });
+        if (result) this.unwritten.push(result);
+        else this.inFlight.delete(taskKey(task.caseId, task.repeat));
       }
     };
-    await Promise.all(Array.from({ length: settings.concurrency }, worker));
+    try {
+      await Promise.all(Array.from({ length: settings.concurrency }, worker));
+    } finally {
+      this.writeAnswers();
+    }
   }
 
-  private async runTask(settings: NonNullable<ReturnType<RunStore["settings"]>>, task: DueTask): Promise<void> {
+  private writeAnswers(): void {
+    if (this.unwritten.length === 0) return;
+    const batch = this.unwritten;
+    this.unwritten = [];
+    this.ctx.storage.transactionSync(() => {
+      for (const result of batch) this.store.recordResult(result);
+    });
+    for (const result of batch) this.inFlight.delete(taskKey(result.caseId, result.repeat));
+  }
+
+  /** The graded answer to record, or undefined when the call is retried later. */
+  private async runTask(
+    settings: NonNullable<ReturnType<RunStore["settings"]>>,
+    task: DueTask,
+  ): Promise<ResultToRecord | undefined> {
     const item = this.store.caseById(task.caseId)!;
     const attempts = task.attempts;
     const call = await this.callCandidate({
@@ -195,7 +225,7 @@ export class EvalRun extends DurableObject<Env> {
     if (call.kind === "retry" && attempts < settings.maxAttempts) {
       const backoff = retryDelayMs(attempts - 1, RETRY_BASE_MS, RETRY_MAX_MS);
       this.store.scheduleRetry(task, Date.now() + Math.max(backoff, call.retryAfterMs ?? 0), call.problem);
-      return;
+      return undefined;
     }
     let graded = errorAnswer("");
     let latencyMs: number | null = null;
@@ -211,6 +241,6 @@ export class EvalRun extends DurableObject<Env> {
           ? errorAnswer(read.problem)
           : gradeAnswer(answerTrace(settings, item, task.repeat, read.answer), this.store.graders(), item.expected);
     }
-    this.store.recordResult({ caseId: task.caseId, repeat: task.repeat, ...graded, attempts, latencyMs });
+    return { caseId: task.caseId, repeat: task.repeat, ...graded, attempts, latencyMs };
   }
 }

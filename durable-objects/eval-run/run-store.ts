@@ -41,6 +41,16 @@ export const EVAL_RUN_SCHEMA = `
   );
 `;
 
+export interface ResultToRecord {
+  caseId: string;
+  repeat: number;
+  verdict: ResultVerdict;
+  reason: string;
+  scores: ScoreResult[];
+  attempts: number;
+  latencyMs: number | null;
+}
+
 export interface DueTask {
   caseId: string;
   repeat: number;
@@ -195,15 +205,7 @@ export class RunStore {
   }
 
   /** Records the first result of a (case, repeat); returns false when one is already recorded. */
-  recordResult(result: {
-    caseId: string;
-    repeat: number;
-    verdict: ResultVerdict;
-    reason: string;
-    scores: ScoreResult[];
-    attempts: number;
-    latencyMs: number | null;
-  }): boolean {
+  recordResult(result: ResultToRecord): boolean {
     const cursor = this.sql.exec(
       `INSERT INTO results (case_id, repeat, verdict, reason, scores, attempts, latency_ms, recorded_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (case_id, repeat) DO NOTHING`,
