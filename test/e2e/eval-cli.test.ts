@@ -4,7 +4,7 @@
  * server-side (an HTTP endpoint the server calls), and its exit code gates CI.
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { type Server, createServer } from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -170,6 +170,17 @@ export default async (input, ctx) => (ctx.caseId === "f2" ? "answer-f2" : curren
     const gated = await cli(["status", "--run", run.id], env);
     expect(gated.code).toBe(0);
     expect(gated.stdout).toMatch(/flaky\s+f3/);
+  });
+
+  it("exports a dataset version to a file, one case a line", async () => {
+    const out = path.join(dir, "cases.jsonl");
+    const result = await cli(["export", "--dataset", env.DATASET!, "--dataset-version", "1", "--out", out], env);
+    expect(result.code).toBe(0);
+    const lines = readFileSync(out, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(lines.map((c: { id: string }) => c.id).sort()).toEqual(["f1", "f2", "f3", "f4", "g1", "g2"]);
   });
 
   it("exits 2 on bad usage and 3 when the server cannot be reached or refuses", async () => {
