@@ -28,6 +28,13 @@ const DRIVE_BUDGET_MS = 60_000;
 /** If the object dies mid-drive, the watchdog alarm resumes the run this long after the drive began. */
 const WATCHDOG_MS = DRIVE_BUDGET_MS + 30_000;
 const RETRY_BASE_MS = 500;
+/**
+ * Tasks claimed per commit, in multiples of the concurrency. Each commit holds the
+ * object's outgoing calls until it is durable (the output gate); claiming and writing
+ * in bigger, rarer commits keeps calls flowing. The cost: a crash re-counts an attempt
+ * for claimed tasks not called yet, and loses the unwritten answers (called again).
+ */
+const CLAIM_ROUNDS = 4;
 const RETRY_MAX_MS = 30_000;
 
 export class EvalRun extends DurableObject<Env> {
@@ -123,8 +130,9 @@ export class EvalRun extends DurableObject<Env> {
   async report(withResults = true): Promise<EvalRunReport | null> {
     const settings = this.store.settings();
     if (!settings) return null;
-    this.writeAnswers();
-    const results = this.store.results(withResults);
+    // Answers not written yet count in the progress without a write: a poll must not make a commit.
+    const unwritten = this.unwritten.map(({ scores, ...result }) => ({ ...result, scores: withResults ? scores : [] }));
+    const results = [...this.store.results(withResults), ...unwritten];
     const { metrics, cases } = computeRunMetrics(this.store.caseRefs(), results, settings.repeats);
     return {
       runId: settings.runId,
@@ -173,9 +181,9 @@ export class EvalRun extends DurableObject<Env> {
     const next = (): DueTask | undefined => {
       if (this.store.status() !== "running" || Date.now() - began > DRIVE_BUDGET_MS) return undefined;
       if (queue.length === 0) {
-        // Claimed a concurrency's worth at a time, in the same commit as the answers so far.
+        // Claimed several calls' worth at a time, in the same commit as the answers so far.
         this.writeAnswers();
-        const claimed = this.store.dueTasks(Date.now(), settings.concurrency, this.inFlight);
+        const claimed = this.store.dueTasks(Date.now(), settings.concurrency * CLAIM_ROUNDS, this.inFlight);
         this.store.claimAttempts(claimed);
         queue.push(...claimed);
       }
