@@ -4,7 +4,7 @@
 declare namespace Cloudflare {
 	interface GlobalProps {
 		mainModule: typeof import("./worker/index");
-		durableNamespaces: "TraceShard" | "AgentWindow";
+		durableNamespaces: "TraceShard" | "AgentWindow" | "EvalRun";
 	}
 	interface Env {
 		TRACES: R2Bucket;
@@ -26,6 +26,7 @@ declare namespace Cloudflare {
 		ADMIN_TOKEN: string;
 		TRACE_SHARD: DurableObjectNamespace<import("./worker/index").TraceShard>;
 		AGENT_WINDOW: DurableObjectNamespace<import("./worker/index").AgentWindow>;
+		EVAL_RUN: DurableObjectNamespace<import("./worker/index").EvalRun>;
 	}
 }
 interface Env extends Cloudflare.Env {}

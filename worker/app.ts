@@ -9,6 +9,8 @@ import { agentRoutes } from "./routes/agents";
 import { benchRoutes } from "./routes/bench";
 import { benchTrendRoutes } from "./routes/bench-trend";
 import { datasetRoutes } from "./routes/datasets";
+import { evalRunRoutes } from "./routes/eval-runs";
+import { failureModeRoutes } from "./routes/failure-modes";
 import { healthRoutes } from "./routes/health";
 import { projectRoutes } from "./routes/projects";
 import { otlpRoutes } from "./routes/otlp";
@@ -49,6 +51,7 @@ export function createApp() {
   app.route("/api", datasetRoutes);
   app.route("/api", agentRoutes);
   app.route("/api", reviewRoutes).route("/api", agentReviewRoutes);
+  app.route("/api", evalRunRoutes).route("/api", failureModeRoutes);
   app.route("/__bench", benchRoutes);
   app.route("/__bench", benchTrendRoutes);
 

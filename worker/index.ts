@@ -3,6 +3,7 @@ import { createApp } from "./app";
 
 export { AgentWindow } from "../durable-objects/agent-window/agent-window";
 export { TraceShard } from "../durable-objects/trace-shard/trace-shard";
+export { EvalRun } from "../durable-objects/eval-run/eval-run";
 
 const app = createApp();
 

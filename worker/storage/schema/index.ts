@@ -4,3 +4,4 @@ export * from "./datasets";
 export * from "./grading";
 export * from "./site";
 export * from "./review";
+export * from "./eval-runs";

@@ -1,0 +1,68 @@
+/**
+ * @module What the EvalRun Durable Object and its callers (routes, tests) exchange. A
+ * leaf module: it imports types only from the pure domain, so neither side imports the other.
+ */
+import type { CaseToGrade } from "../../worker/eval/grade-case";
+import type { BaselineOutcome, CaseReport, ResultVerdict, RunMetrics } from "../../worker/eval/metrics";
+import type { GraderVersion, ScoreResult } from "../../worker/grading";
+
+export interface EvalRunCase extends CaseToGrade {
+  guard: boolean;
+  baseline: BaselineOutcome;
+}
+
+/** Everything a run needs, fixed at its start: the grader versions are pinned here. */
+export interface EvalRunSpec {
+  runId: string;
+  projectId: string;
+  agent: string;
+  candidateVersion: string | null;
+  /** The candidate's HTTP endpoint (server-side run); null when the CLI posts the answers. */
+  endpoint: string | null;
+  repeats: number;
+  concurrency: number;
+  /** Per call to the endpoint; an answer later than this is an `error`. */
+  timeoutMs: number;
+  /** Calls per (case, repeat) at most when the endpoint answers 429/5xx or the connection fails. */
+  maxAttempts: number;
+  graders: GraderVersion[];
+  cases: EvalRunCase[];
+}
+
+export type EvalRunStatus = "running" | "completed" | "cancelled";
+
+/** One answer the CLI sends: the agent's return value, or the error it threw. */
+export interface SubmittedAnswer {
+  caseId: string;
+  repeat: number;
+  answer?: unknown;
+  error?: string;
+  latencyMs?: number;
+}
+
+export interface SubmitOutcome {
+  accepted: number;
+  /** Already recorded: the first answer of a (case, repeat) wins, so retries count once. */
+  duplicates: number;
+  rejected: { caseId: string; repeat: number; problem: string }[];
+}
+
+export interface CaseResultDetail {
+  caseId: string;
+  repeat: number;
+  verdict: ResultVerdict;
+  reason: string;
+  attempts: number;
+  latencyMs: number | null;
+  scores: ScoreResult[];
+}
+
+export interface EvalRunReport {
+  runId: string;
+  status: EvalRunStatus;
+  /** Whether the finished run's summary is written to D1 (iterations read it there). */
+  finalized: boolean;
+  metrics: RunMetrics;
+  cases: CaseReport[];
+  results: CaseResultDetail[] | null;
+}

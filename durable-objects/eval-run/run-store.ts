@@ -1,0 +1,265 @@
+/**
+ * @module The EvalRun object's SQLite storage: the run's spec, its cases, one task per
+ * (case, repeat) and at most one result per (case, repeat). The result's primary key is
+ * what makes a resumed or retried run count every answer once.
+ */
+import type { EvalCaseRef, ResultVerdict } from "../../worker/eval/metrics";
+import type { GraderVersion, ScoreResult } from "../../worker/grading";
+import type { CaseResultDetail, EvalRunCase, EvalRunSpec, EvalRunStatus } from "./contract";
+
+export const EVAL_RUN_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS cases (
+    ord INTEGER PRIMARY KEY,
+    case_id TEXT NOT NULL UNIQUE,
+    input TEXT NOT NULL,
+    expected TEXT NOT NULL,
+    guard INTEGER NOT NULL,
+    baseline TEXT NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS tasks (
+    case_id TEXT NOT NULL,
+    repeat INTEGER NOT NULL,
+    ord INTEGER NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at INTEGER NOT NULL DEFAULT 0,
+    last_problem TEXT,
+    done INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (case_id, repeat)
+  );
+  CREATE INDEX IF NOT EXISTS tasks_due ON tasks (done, next_at, ord);
+  CREATE TABLE IF NOT EXISTS results (
+    case_id TEXT NOT NULL,
+    repeat INTEGER NOT NULL,
+    verdict TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    scores TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    latency_ms INTEGER,
+    recorded_at INTEGER NOT NULL,
+    PRIMARY KEY (case_id, repeat)
+  );
+`;
+
+export interface ResultToRecord {
+  caseId: string;
+  repeat: number;
+  verdict: ResultVerdict;
+  reason: string;
+  scores: ScoreResult[];
+  attempts: number;
+  latencyMs: number | null;
+}
+
+export interface DueTask {
+  caseId: string;
+  repeat: number;
+  attempts: number;
+}
+
+type Settings = Omit<EvalRunSpec, "cases" | "graders">;
+
+export class RunStore {
+  private cachedGraders: GraderVersion[] | null = null;
+
+  constructor(private readonly sql: SqlStorage) {}
+
+  createSchema(): void {
+    this.sql.exec(EVAL_RUN_SCHEMA);
+  }
+
+  private meta(key: string): string | null {
+    const row = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0];
+    return row ? row.value : null;
+  }
+
+  private setMeta(key: string, value: string): void {
+    this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, value);
+  }
+
+  started(): boolean {
+    return this.meta("settings") !== null;
+  }
+
+  /** Stores the spec once; a second start of the same run changes nothing. */
+  start(spec: EvalRunSpec): boolean {
+    if (this.started()) return false;
+    const { cases, graders, ...settings } = spec;
+    this.setMeta("graders", JSON.stringify(graders));
+    this.setMeta("status", "running");
+    cases.forEach((c, ord) => {
+      this.sql.exec(
+        "INSERT INTO cases (ord, case_id, input, expected, guard, baseline) VALUES (?, ?, ?, ?, ?, ?)",
+        ord,
+        c.caseId,
+        JSON.stringify(c.input ?? null),
+        JSON.stringify(c.expected ?? null),
+        c.guard ? 1 : 0,
+        c.baseline,
+      );
+      for (let repeat = 0; repeat < spec.repeats; repeat++) {
+        this.sql.exec("INSERT INTO tasks (case_id, repeat, ord) VALUES (?, ?, ?)", c.caseId, repeat, ord);
+      }
+    });
+    // Written last: a start cut short leaves no settings, so it runs again from the top.
+    this.setMeta("settings", JSON.stringify(settings));
+    return true;
+  }
+
+  settings(): Settings | null {
+    const raw = this.meta("settings");
+    return raw ? (JSON.parse(raw) as Settings) : null;
+  }
+
+  /** The pinned grader versions; one array per object lifetime, so compiled graders are reused. */
+  graders(): GraderVersion[] {
+    this.cachedGraders ??= JSON.parse(this.meta("graders") ?? "[]") as GraderVersion[];
+    return this.cachedGraders;
+  }
+
+  status(): EvalRunStatus {
+    return (this.meta("status") as EvalRunStatus | null) ?? "running";
+  }
+
+  setStatus(status: EvalRunStatus): void {
+    this.setMeta("status", status);
+  }
+
+  finalized(): boolean {
+    return this.meta("finalized") === "1";
+  }
+
+  markFinalized(): void {
+    this.setMeta("finalized", "1");
+  }
+
+  /** What the metrics need of each case, without parsing inputs. */
+  caseRefs(): EvalCaseRef[] {
+    return this.sql
+      .exec<{ case_id: string; guard: number; baseline: string }>(
+        "SELECT case_id, guard, baseline FROM cases ORDER BY ord",
+      )
+      .toArray()
+      .map((row) => ({
+        caseId: row.case_id,
+        guard: row.guard === 1,
+        baseline: row.baseline as EvalCaseRef["baseline"],
+      }));
+  }
+
+  caseById(caseId: string): EvalRunCase | undefined {
+    const row = this.sql
+      .exec<{ input: string; expected: string; guard: number; baseline: string }>(
+        "SELECT input, expected, guard, baseline FROM cases WHERE case_id = ?",
+        caseId,
+      )
+      .toArray()[0];
+    if (!row) return undefined;
+    return {
+      caseId,
+      input: JSON.parse(row.input),
+      expected: JSON.parse(row.expected),
+      guard: row.guard === 1,
+      baseline: row.baseline as EvalRunCase["baseline"],
+    };
+  }
+
+  /** Tasks due now, oldest case first, leaving out the ones already being called. */
+  dueTasks(now: number, limit: number, skip: ReadonlySet<string>): DueTask[] {
+    return this.sql
+      .exec<{ case_id: string; repeat: number; attempts: number }>(
+        "SELECT case_id, repeat, attempts FROM tasks WHERE done = 0 AND next_at <= ? ORDER BY next_at, ord, repeat LIMIT ?",
+        now,
+        limit + skip.size,
+      )
+      .toArray()
+      .filter((row) => !skip.has(taskKey(row.case_id, row.repeat)))
+      .slice(0, limit)
+      .map((row) => ({ caseId: row.case_id, repeat: row.repeat, attempts: row.attempts }));
+  }
+
+  /**
+   * Counts an attempt for each task before it is called, in one statement for the whole
+   * claim: an object that dies mid-call has still used the attempt, so a case that kills
+   * the object cannot be retried for ever, and one write per claim rather than per call
+   * keeps storage commits (and the output gate they hold calls behind) off the hot path.
+   */
+  claimAttempts(tasks: DueTask[]): void {
+    if (tasks.length === 0) return;
+    this.sql.exec(
+      `UPDATE tasks SET attempts = attempts + 1
+       WHERE (case_id, repeat) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))`,
+      JSON.stringify(tasks.map((task) => [task.caseId, task.repeat])),
+    );
+    for (const task of tasks) task.attempts++;
+  }
+
+  scheduleRetry(task: DueTask, at: number, problem: string): void {
+    this.sql.exec(
+      "UPDATE tasks SET next_at = ?, last_problem = ? WHERE case_id = ? AND repeat = ? AND done = 0",
+      at,
+      problem,
+      task.caseId,
+      task.repeat,
+    );
+  }
+
+  /** Records the first result of a (case, repeat); returns false when one is already recorded. */
+  recordResult(result: ResultToRecord): boolean {
+    const cursor = this.sql.exec(
+      `INSERT INTO results (case_id, repeat, verdict, reason, scores, attempts, latency_ms, recorded_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (case_id, repeat) DO NOTHING`,
+      result.caseId,
+      result.repeat,
+      result.verdict,
+      result.reason,
+      JSON.stringify(result.scores),
+      result.attempts,
+      result.latencyMs === null ? null : Math.round(result.latencyMs),
+      Date.now(),
+    );
+    this.sql.exec("UPDATE tasks SET done = 1 WHERE case_id = ? AND repeat = ?", result.caseId, result.repeat);
+    return cursor.rowsWritten > 0;
+  }
+
+  hasTask(caseId: string, repeat: number): boolean {
+    return this.sql.exec("SELECT 1 FROM tasks WHERE case_id = ? AND repeat = ?", caseId, repeat).toArray().length > 0;
+  }
+
+  pendingCount(): number {
+    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM tasks WHERE done = 0").one().n;
+  }
+
+  /** When the next pending task is due; null when none is pending. */
+  nextDueAt(): number | null {
+    const row = this.sql.exec<{ at: number | null }>("SELECT min(next_at) AS at FROM tasks WHERE done = 0").one();
+    return row.at;
+  }
+
+  /** Every result; `withScores: false` leaves the grader scores out (empty), which is what metrics need. */
+  results(withScores = true): CaseResultDetail[] {
+    const columns = withScores ? "scores" : "'[]' AS scores";
+    return this.sql
+      .exec<{
+        case_id: string;
+        repeat: number;
+        verdict: string;
+        reason: string;
+        scores: string;
+        attempts: number;
+        latency_ms: number | null;
+      }>(`SELECT case_id, repeat, verdict, reason, ${columns}, attempts, latency_ms FROM results`)
+      .toArray()
+      .map((row) => ({
+        caseId: row.case_id,
+        repeat: row.repeat,
+        verdict: row.verdict as ResultVerdict,
+        reason: row.reason,
+        attempts: row.attempts,
+        latencyMs: row.latency_ms,
+        scores: JSON.parse(row.scores) as ScoreResult[],
+      }));
+  }
+}
+
+export const taskKey = (caseId: string, repeat: number) => `${caseId}\u0000${repeat}`;

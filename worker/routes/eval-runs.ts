@@ -1,0 +1,213 @@
+/**
+ * @module Eval runs: start one (server-side against the candidate's endpoint, or
+ * client-side with answers posted by the CLI), read its progress and metrics, post
+ * answers, cancel it, accept it as the new baseline, and list an agent's runs as
+ * iterations. The numbers are computed by worker/eval/metrics.ts, never by a client.
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import { ApiError, notFound } from "../errors";
+import { requireProject } from "../middleware/auth";
+import { evalRunObject } from "../storage/eval-run-client";
+import { acceptEvalRun, findEvalRun, listEvalRuns } from "../storage/eval-run-store";
+import { launchEvalRun } from "./eval-run-launch";
+import {
+  createEvalRunBody,
+  evalRunJson,
+  evalRunSchema,
+  iterationJson,
+  iterationSchema,
+  submitResultsBody,
+} from "./eval-run-schemas";
+import { commonErrors, errorResponse, jsonResponse as json, newRouter, notFoundError, projectSecurity } from "./router";
+
+const tags = ["eval runs"];
+const RunParams = z.object({
+  id: z
+    .string()
+    .min(1)
+    .openapi({ param: { name: "id", in: "path" }, example: "run_3f2a9c" }),
+});
+const AgentParams = z.object({
+  agent: z
+    .string()
+    .min(1)
+    .openapi({ param: { name: "agent", in: "path" }, example: "support-bot" }),
+});
+
+async function requireRun(db: Parameters<typeof findEvalRun>[0], projectId: string, id: string) {
+  const row = await findEvalRun(db, projectId, id);
+  if (!row) throw notFound(`Eval run '${id}'`);
+  return row;
+}
+
+export const evalRunRoutes = newRouter()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/eval-runs",
+      tags,
+      summary: "Start an eval run of a candidate over one dataset version, with grader versions pinned now",
+      security: projectSecurity,
+      middleware: [requireProject] as const,
+      request: { body: { required: true, content: { "application/json": { schema: createEvalRunBody } } } },
+      responses: {
+        201: json(evalRunSchema, "Started"),
+        200: json(evalRunSchema, "A run with this idempotency key exists: the first run"),
+        409: errorResponse(
+          "`no_graders`, `grader_versions_differ`, `baseline_mismatch` or `baseline_not_finished`; the message says what to change.",
+        ),
+        ...commonErrors,
+        ...notFoundError,
+      },
+    }),
+    async (c) => {
+      const { row, created } = await launchEvalRun(c.env, c.var.db, c.var.projectId, c.req.valid("json"));
+      const report = await evalRunObject(c.env, row.id).report(false);
+      if (!report) throw new Error(`eval run ${row.id} has no report right after its start`);
+      return c.json(evalRunJson(row, report, false), created ? 201 : 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/eval-runs/{id}",
+      tags,
+      summary: "An eval run: progress, per-case outcomes, improvement rate, regressions, flaky cases, pass rate",
+      security: projectSecurity,
+      middleware: [requireProject] as const,
+      request: {
+        params: RunParams,
+        query: z.object({
+          results: z
+            .enum(["true", "false"])
+            .default("false")
+            .openapi({ description: "Include every (case, repeat) result with its grader scores" }),
+          cases: z
+            .enum(["true", "false"])
+            .default("true")
+            .openapi({ description: "`false` leaves `cases` empty: a cheap poll of progress and metrics" }),
+        }),
+      },
+      responses: { 200: json(evalRunSchema, "The run"), ...commonErrors, ...notFoundError },
+    }),
+    async (c) => {
+      const row = await requireRun(c.var.db, c.var.projectId, c.req.valid("param").id);
+      const query = c.req.valid("query");
+      const withResults = query.results === "true";
+      const report = await evalRunObject(c.env, row.id).report(withResults);
+      if (!report) throw new ApiError(409, "run_not_started", `Eval run '${row.id}' has not started; retry its POST.`);
+      const json = evalRunJson(row, report, withResults);
+      return c.json(query.cases === "false" ? { ...json, cases: [] } : json, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/eval-runs/{id}/results",
+      tags,
+      summary: "Client-side run: send the agent's answers (graded on the server with the run's pinned graders)",
+      description:
+        "Each (case, repeat) counts once: the first answer is kept and later ones are reported as duplicates, so a client may retry a batch safely.",
+      security: projectSecurity,
+      middleware: [requireProject] as const,
+      request: {
+        params: RunParams,
+        body: { required: true, content: { "application/json": { schema: submitResultsBody } } },
+      },
+      responses: {
+        200: json(
+          z.object({
+            accepted: z.number().int(),
+            duplicates: z.number().int(),
+            rejected: z.array(z.object({ caseId: z.string(), repeat: z.number().int(), problem: z.string() })),
+          }),
+          "Recorded",
+        ),
+        409: errorResponse("The run is server-side, cancelled or completed (`run_not_accepting`)."),
+        ...commonErrors,
+        ...notFoundError,
+      },
+    }),
+    async (c) => {
+      const row = await requireRun(c.var.db, c.var.projectId, c.req.valid("param").id);
+      const outcome = await evalRunObject(c.env, row.id).submit(c.req.valid("json").answers);
+      if ("refused" in outcome) {
+        const why =
+          outcome.refused === "server_side"
+            ? "it is a server-side run: the server calls the candidate's endpoint itself"
+            : `it is ${outcome.refused}`;
+        throw new ApiError(409, "run_not_accepting", `Eval run '${row.id}' takes no answers: ${why}.`);
+      }
+      return c.json(outcome, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/eval-runs/{id}/cancel",
+      tags,
+      summary: "Stop a run: no more candidate calls; recorded results stay and the run ends as cancelled",
+      security: projectSecurity,
+      middleware: [requireProject] as const,
+      request: { params: RunParams },
+      responses: { 200: json(evalRunSchema, "The run as cancelled"), ...commonErrors, ...notFoundError },
+    }),
+    async (c) => {
+      const row = await requireRun(c.var.db, c.var.projectId, c.req.valid("param").id);
+      const report = await evalRunObject(c.env, row.id).cancel();
+      if (!report) throw new ApiError(409, "run_not_started", `Eval run '${row.id}' has not started; retry its POST.`);
+      return c.json(evalRunJson(row, report, false), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/eval-runs/{id}/accept",
+      tags,
+      summary: "Make a completed run the baseline of later runs on its dataset version",
+      security: projectSecurity,
+      middleware: [requireProject] as const,
+      request: { params: RunParams },
+      responses: {
+        200: json(iterationSchema, "Accepted"),
+        409: errorResponse("The run is not completed (`run_not_completed`)."),
+        ...commonErrors,
+        ...notFoundError,
+      },
+    }),
+    async (c) => {
+      const row = await requireRun(c.var.db, c.var.projectId, c.req.valid("param").id);
+      if (row.status !== "completed") {
+        throw new ApiError(
+          409,
+          "run_not_completed",
+          `Eval run '${row.id}' is ${row.status}; only a completed run can be accepted.`,
+        );
+      }
+      const accepted = await acceptEvalRun(c.var.db, c.var.projectId, row.id);
+      return c.json(iterationJson(accepted ?? row), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/agents/{agent}/iterations",
+      tags,
+      summary: "The agent's eval runs in order, with improvement rate, regressions, flaky count and pass rate",
+      security: projectSecurity,
+      middleware: [requireProject] as const,
+      request: {
+        params: AgentParams,
+        query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(200) }),
+      },
+      responses: {
+        200: json(z.object({ agent: z.string(), iterations: z.array(iterationSchema) }), "Oldest first"),
+        ...commonErrors,
+      },
+    }),
+    async (c) => {
+      const { agent } = c.req.valid("param");
+      const rows = await listEvalRuns(c.var.db, c.var.projectId, agent, c.req.valid("query").limit);
+      return c.json({ agent, iterations: rows.map(iterationJson) }, 200);
+    },
+  );
