@@ -30,12 +30,9 @@ export const exactMatchMetricSchema = z
 export const normalizedMatchMetricSchema = z
   .strictObject({
     metric: z.literal("normalized_match"),
-    trim: z
-      .boolean()
-      .default(true)
-      .openapi({
-        description: 'Ignore leading and trailing whitespace: `" billing\\n"` matches `billing`. Default true.',
-      }),
+    trim: z.boolean().default(true).openapi({
+      description: 'Ignore leading and trailing whitespace: `" billing\\n"` matches `billing`. Default true.',
+    }),
     caseSensitive: z
       .boolean()
       .default(false)

@@ -35,21 +35,14 @@ export const argumentCheckSchema = z
       .max(10_000, "must be at most 10000 characters")
       .optional()
       .openapi({ description: "Text the argument (as text; non-strings as JSON) must contain." }),
-    regex: z
-      .string()
-      .min(1, "must not be empty")
-      .optional()
-      .openapi({
-        description: "Regular expression the argument (as text) must match, e.g. `^A\\d{4}$`.",
-        example: "^A\\d{4}$",
-      }),
+    regex: z.string().min(1, "must not be empty").optional().openapi({
+      description: "Regular expression the argument (as text) must match, e.g. `^A\\d{4}$`.",
+      example: "^A\\d{4}$",
+    }),
     flags: z.string().max(4).default("").openapi({ description: "Flags of `regex`, from `imsu`." }),
-    exists: z
-      .boolean()
-      .optional()
-      .openapi({
-        description: "`true`: the argument must be present (any value, even null). `false`: it must be absent.",
-      }),
+    exists: z.boolean().optional().openapi({
+      description: "`true`: the argument must be present (any value, even null). `false`: it must be absent.",
+    }),
   })
   .superRefine((arg, ctx) => {
     const given = CONDITIONS.filter((name) => arg[name] !== undefined || (name === "equals" && "equals" in arg));
