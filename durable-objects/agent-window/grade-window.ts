@@ -58,6 +58,7 @@ export async function gradeClosedWindow(env: Env, w: ClosedWindow): Promise<Wind
   // fromEntries defines own properties, so even a trace id of "__proto__" is kept as data.
   const members = Object.fromEntries(latencies);
   const windowScores = gradeWindow(traces, graders);
+  const names = new Map(graders.map((g) => [g.graderId, g.name]));
 
   const affected = await writeWindowScores(db, {
     window: {
@@ -82,7 +83,7 @@ export async function gradeClosedWindow(env: Env, w: ClosedWindow): Promise<Wind
     projectId: w.projectId,
     agent: w.agent,
     windowId: w.windowId,
-    traces: traces.flatMap((trace) => collected(trace, traceScores.get(trace.id) ?? [], gradedAt)),
+    traces: traces.flatMap((trace) => collected(trace, traceScores.get(trace.id) ?? [], gradedAt, names)),
   };
 }
 
@@ -167,7 +168,12 @@ function parseTrace(bytes: Uint8Array, traceId: string): Trace | null {
   } as Trace;
 }
 
-function collected(trace: Trace, scores: ScoreResult[], gradedAt: string): CollectedTrace[] {
+function collected(
+  trace: Trace,
+  scores: ScoreResult[],
+  gradedAt: string,
+  names: ReadonlyMap<string, string>,
+): CollectedTrace[] {
   const verdict = finalVerdict(scores);
   if (verdict === "none") return [];
   const reference = (trace.metadata as Record<string, unknown> | undefined)?.reference;
@@ -179,7 +185,12 @@ function collected(trace: Trace, scores: ScoreResult[], gradedAt: string): Colle
       verdict,
       failures: scores
         .filter((s) => s.verdict === "fail")
-        .map((s) => ({ graderId: s.graderId, graderVersion: s.graderVersion, reason: s.reason })),
+        .map((s) => ({
+          graderId: s.graderId,
+          graderVersion: s.graderVersion,
+          name: names.get(s.graderId),
+          reason: s.reason,
+        })),
       ...(reference === undefined ? {} : { reference }),
       seenAt: typeof trace.endTime === "string" ? trace.endTime : gradedAt,
     },

@@ -3,7 +3,7 @@ import { type DatasetCase, buildCase } from "./case-model";
 import { caseEditSchema, caseInputSchema } from "./case-schema";
 import { type CaseChangeRequest, casesNeeded, isEmptyPlan, planCaseChanges, prepareChange } from "./plan-changes";
 
-const failure = { graderId: "g", graderVersion: "1", reason: "wrong" };
+const failure = { graderId: "g", graderVersion: 1, reason: "wrong" };
 const make = (id: string, input: unknown, extra: Partial<DatasetCase> = {}) =>
   buildCase(id, {
     input,
@@ -43,8 +43,8 @@ describe("planCaseChanges: add", () => {
       {
         kind: "add",
         cases: [
-          { input: "where is my order?" },
-          { input: " Where is my  order? " },
+          { input: "Where is my order" },
+          { input: " where is MY\norder? " },
           { id: "old", input: 5 },
           { input: 6 },
           { input: 6 },

@@ -172,7 +172,7 @@ export const datasetRoutes = newRouter()
         dataset.id,
         cases.map((k) => k.fingerprint),
       );
-      const noStats = { occurrences: 0, lastTraceId: null, lastSeenAt: null };
+      const noStats = { occurrences: 0, lastTraceId: null, lastSeenAt: null, lastFailure: null };
       return c.json(
         {
           datasetId: dataset.id,
