@@ -15,6 +15,7 @@ import { traceRoutes } from "./routes/traces";
 import { graderRoutes } from "./routes/graders";
 import { scoreRoutes } from "./routes/scores";
 import { windowRoutes } from "./routes/windows";
+import { regradeRoutes } from "./routes/regrades";
 import { createDb } from "./storage/db";
 
 export function createApp() {
@@ -41,6 +42,7 @@ export function createApp() {
   app.route("/api", projectRoutes);
   app.route("/api", traceRoutes);
   app.route("/api", graderRoutes).route("/api", windowRoutes).route("/api", scoreRoutes);
+  app.route("/api", regradeRoutes);
   app.route("/", otlpRoutes);
   app.route("/api", datasetRoutes);
   app.route("/__bench", benchRoutes);

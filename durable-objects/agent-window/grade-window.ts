@@ -37,6 +37,8 @@ export interface ClosedWindow {
   minGraded: number;
   graders: GraderRef[];
   members: MemberRef[];
+  /** A regrade that named its graders: only those graders' earlier scores are superseded. */
+  onlyGraders?: boolean;
 }
 
 /** R2 reads in flight at once: enough to hide latency, few enough to stay polite. */
@@ -75,6 +77,7 @@ export async function gradeClosedWindow(env: Env, w: ClosedWindow): Promise<Wind
     traceScores,
     windowScores,
     gradedAt,
+    ...(w.onlyGraders ? { supersedeOnly: w.graders.map((g) => g.graderId) } : {}),
   });
   await recomputeRollup(db, w.windowId, gradedAt);
   for (const earlier of affected) await recomputeRollup(db, earlier, gradedAt);
