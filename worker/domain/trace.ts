@@ -4,6 +4,7 @@
  * datasets) works on.
  */
 import { z } from "@hono/zod-openapi";
+import { isWellFormedText, nameSchema as labelSchema } from "./names";
 
 export const SPAN_TYPES = ["llm", "tool", "retrieval", "step", "agent"] as const;
 export type SpanType = (typeof SPAN_TYPES)[number];
@@ -12,12 +13,8 @@ export type SpanType = (typeof SPAN_TYPES)[number];
 export const TRACE_ID_PATTERN = /^[A-Za-z0-9._:@-]{1,128}$/;
 const idSchema = z.string().regex(TRACE_ID_PATTERN, "must be 1-128 characters of A-Z a-z 0-9 . _ : @ -");
 
-const nameSchema = z
-  .string()
-  .min(1, "must not be empty")
-  .max(200, "must be at most 200 characters")
-  // Control characters would corrupt keys, logs and CSV exports.
-  .regex(/^[^\u0000-\u001f\u007f]+$/, "must not contain control characters");
+// Control characters would corrupt keys, logs and CSV exports; see names.ts for the byte bound.
+const nameSchema = labelSchema();
 
 /** ISO 8601 with a timezone, or epoch milliseconds; normalised to an ISO string. */
 const timeSchema = z
@@ -40,7 +37,8 @@ export const spanSchema = z
     id: idSchema,
     parentId: idSchema.nullish(),
     type: z.enum(SPAN_TYPES),
-    name: nameSchema,
+    // Span names never reach a storage key, so only characters are bounded.
+    name: labelSchema(200, 800),
     startTime: timeSchema.optional(),
     endTime: timeSchema.optional(),
     status: statusSchema.default("ok"),
@@ -61,15 +59,21 @@ const traceObjectSchema = z.looseObject({
     example: "run-42",
   }),
   agent: nameSchema.openapi({ example: "support-bot" }),
-  version: z.string().max(200).nullish().openapi({ example: "prompt-v3" }),
+  version: labelSchema(200, 200, 0).nullish().openapi({ example: "prompt-v3" }),
   input: z.unknown().optional(),
   output: z.unknown().optional(),
   startTime: timeSchema.optional(),
   endTime: timeSchema.optional(),
   status: statusSchema.optional(),
   error: z.string().nullish(),
-  metadata: z.record(z.string(), z.unknown()).optional(),
-  tags: z.array(z.string().min(1).max(100)).max(50).optional(),
+  metadata: z
+    .record(z.string(), z.unknown())
+    .refine(
+      (metadata) => Object.keys(metadata).every(isWellFormedText),
+      "keys must be valid Unicode text (one holds an unpaired surrogate, \\ud800-\\udfff)",
+    )
+    .optional(),
+  tags: z.array(labelSchema(100, 100)).max(50).optional(),
   spans: z.array(spanSchema).optional(),
 });
 

@@ -15,12 +15,18 @@ import {
   listGraderVersions,
   setGraderEnabled,
 } from "../storage/grader-store";
+import { isWellFormedText } from "../domain/names";
 import type { Db } from "../storage/db";
 import { countUngraded } from "../storage/ungraded-traces";
 import { agentNameSchema } from "./grading-shared";
 import { commonErrors, errorResponse, jsonResponse as json, newRouter, notFoundError, projectSecurity } from "./router";
 
-const graderNameSchema = z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters");
+const graderNameSchema = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .max(200, "must be at most 200 characters")
+  .refine(isWellFormedText, "must be valid Unicode text (it holds an unpaired surrogate, \\ud800-\\udfff)");
 
 const GraderSchema = z
   .object({
