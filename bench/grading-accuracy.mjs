@@ -128,7 +128,7 @@ const agents = [
       { name: "no apology", definition: { kind: "rule", check: "not_contains", text: "sorry", caseSensitive: false } },
     ],
     base: Array.from({ length: 20 }, (_, i) => `Ticket T${2000 + i * 11}: my card was charged twice, why?`),
-    build(input, mode) {
+    build(_input, mode) {
       const label = pick(["billing", "shipping", "returns"]);
       const output =
         {
