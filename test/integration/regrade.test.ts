@@ -85,10 +85,27 @@ describe("traces sent before the agent had a grader", () => {
     });
 
     const cases = await (await getJson(apiKey, "/api/datasets/agent:support-bot/versions/latest/cases")).json<{
-      cases: { sourceTraceId: string; guard: boolean }[];
+      cases: {
+        sourceTraceId: string;
+        guard: boolean;
+        failure: unknown;
+        stats: { occurrences: number; lastFailure: unknown };
+      }[];
     }>();
-    // Every failing trace has the same input, so they are one case.
-    expect(cases.cases.filter((c) => !c.guard).map((c) => c.sourceTraceId)).toEqual(["early-000"]);
+    // Every failing trace has the same input, so they are one case, naming the grader and showing the latest output.
+    const failures = cases.cases.filter((c) => !c.guard);
+    expect(failures.map((c) => c.sourceTraceId)).toEqual(["early-000"]);
+    const failure = {
+      graderId: grader.id,
+      graderVersion: 1,
+      name: "shipping",
+      reason: "output does not contain `shipped`",
+    };
+    expect(failures[0]!.failure).toEqual({ ...failure, failures: [failure] });
+    expect(failures[0]!.stats).toMatchObject({
+      occurrences: 3,
+      lastFailure: { traceId: "early-002", output: "lost in transit", failures: [failure] },
+    });
   });
 
   it("regrades only the named graders and the time range, superseding only those graders' scores", async () => {
