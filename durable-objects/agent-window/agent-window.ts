@@ -31,10 +31,9 @@ import {
   REGRADE_TABLES,
   addRegradeColumns,
   hasRegrade,
+  insertRegradeWindows,
   readRegrade,
-  recordRegrade,
   regradeIdOf,
-  splitIntoWindows,
   type RegradeRequest,
   type RegradeStatus,
 } from "./regrade";
@@ -266,37 +265,14 @@ export class AgentWindow extends DurableObject<Env> {
     }
     // From here on nothing awaits, so no hand-off or second call interleaves.
     if (hasRegrade(sql, id)) return readRegrade(sql, id)!;
-    const waiting = new Set(
-      sql
-        .exec<{ trace_id: string }>("SELECT trace_id FROM window_members")
-        .toArray()
-        .map((m) => m.trace_id),
-    );
-    const members = found.filter((ref) => !waiting.has(ref.traceId));
-    const now = Date.now();
     const { maxTraces, minGraded } = this.settings();
-    for (const chunk of splitIntoWindows(members, maxTraces)) {
-      const w = this.insertWindow(now);
-      sql.exec(
-        `UPDATE windows SET state = 'closing', closed_at = ?, min_graded = ?, next_attempt_at = ?, graders = ?,
-           regrade_id = ?, only_graders = ? WHERE seq = ?`,
-        now,
-        minGraded,
-        now,
-        JSON.stringify(request.graders),
-        id,
-        request.onlyGraders ? 1 : 0,
-        w.seq,
-      );
-      sql.exec(
-        `INSERT INTO window_members (seq, trace_id, r2_key, sha256, version, added_at)
-         SELECT ?, value ->> 0, value ->> 1, value ->> 2, value ->> 3, ? FROM json_each(?)`,
-        w.seq,
-        now,
-        JSON.stringify(chunk.map((ref) => [ref.traceId, ref.r2Key, ref.sha256, ref.version])),
-      );
-    }
-    recordRegrade(sql, id, request, members.length, now);
+    const now = Date.now();
+    insertRegradeWindows(sql, id, request, found, {
+      maxTraces,
+      minGraded,
+      now,
+      newWindow: () => this.insertWindow(now).seq,
+    });
     await this.armAlarm();
     return readRegrade(sql, id)!;
   }

@@ -70,7 +70,58 @@ export function hasRegrade(sql: SqlStorage, id: string): boolean {
   return sql.exec("SELECT 1 FROM regrades WHERE id = ?", id).toArray().length > 0;
 }
 
-export function recordRegrade(sql: SqlStorage, id: string, request: RegradeRequest, traces: number, now: number): void {
+export interface RegradeRef {
+  traceId: string;
+  r2Key: string;
+  sha256: string;
+  version: string | null;
+}
+
+/**
+ * Records a regrade and its closed windows of at most `maxTraces` members, with the
+ * grader versions pinned. Traces waiting in a window of this object are left to it: the
+ * same trace graded by two windows at once could leave two current scores.
+ */
+export function insertRegradeWindows(
+  sql: SqlStorage,
+  id: string,
+  request: RegradeRequest,
+  found: readonly RegradeRef[],
+  options: { maxTraces: number; minGraded: number; now: number; newWindow: () => number },
+): void {
+  const waiting = new Set(
+    sql
+      .exec<{ trace_id: string }>("SELECT trace_id FROM window_members")
+      .toArray()
+      .map((m) => m.trace_id),
+  );
+  const members = found.filter((ref) => !waiting.has(ref.traceId));
+  const { now } = options;
+  for (const chunk of splitIntoWindows(members, options.maxTraces)) {
+    const seq = options.newWindow();
+    sql.exec(
+      `UPDATE windows SET state = 'closing', closed_at = ?, min_graded = ?, next_attempt_at = ?, graders = ?,
+         regrade_id = ?, only_graders = ? WHERE seq = ?`,
+      now,
+      options.minGraded,
+      now,
+      JSON.stringify(request.graders),
+      id,
+      request.onlyGraders ? 1 : 0,
+      seq,
+    );
+    sql.exec(
+      `INSERT INTO window_members (seq, trace_id, r2_key, sha256, version, added_at)
+       SELECT ?, value ->> 0, value ->> 1, value ->> 2, value ->> 3, ? FROM json_each(?)`,
+      seq,
+      now,
+      JSON.stringify(chunk.map((ref) => [ref.traceId, ref.r2Key, ref.sha256, ref.version])),
+    );
+  }
+  recordRegrade(sql, id, request, members.length, now);
+}
+
+function recordRegrade(sql: SqlStorage, id: string, request: RegradeRequest, traces: number, now: number): void {
   sql.exec(
     "INSERT OR IGNORE INTO regrades (id, request, traces, created_at) VALUES (?, ?, ?, ?)",
     id,
