@@ -84,7 +84,7 @@ async function graderLabels(key, graders) {
 }
 
 async function loadAgentData(key, agent) {
-  const [{ windows }, { graders }, { datasets }] = await Promise.all([
+  const [{ windows, ungraded }, { graders }, { datasets }] = await Promise.all([
     api(key, `/api/agents/${enc(agent)}/windows?limit=${WINDOW_LIMIT}`),
     api(key, `/api/graders?agent=${enc(agent)}`),
     api(key, `/api/datasets?agent=${enc(agent)}`),
@@ -95,7 +95,29 @@ async function loadAgentData(key, agent) {
     dataset && dataset.latestVersion > 0
       ? (await api(key, `/api/datasets/${enc(dataset.id)}/versions?limit=1000`)).versions
       : [];
-  return { windows, graders, labels, dataset, versions };
+  return { windows, ungraded, graders, labels, dataset, versions };
+}
+
+/** Finished traces no window graded, and why: sent before the agent had a grader, they never will be. */
+function ungradedNotice(agent, ungraded) {
+  if (!ungraded || ungraded.count === 0) return null;
+  const n = `${ungraded.count} finished trace${ungraded.count === 1 ? "" : "s"}`;
+  if (ungraded.reason === "no_enabled_graders") {
+    return emptyState(
+      `${n} not graded: this agent has no enabled grader.`,
+      "Create one with ",
+      h("code", {}, "POST /api/graders"),
+      ", then grade the stored traces with ",
+      h("code", {}, `POST /api/agents/${agent}/regrade`),
+      ".",
+    );
+  }
+  return emptyState(
+    `${n} waiting for their window.`,
+    "Traces sent before the agent's graders are graded with ",
+    h("code", {}, `POST /api/agents/${agent}/regrade`),
+    ".",
+  );
 }
 
 function legend(trend) {
@@ -248,6 +270,8 @@ function renderAgent(agent, data) {
   const trend = buildTrend(data.windows, data.labels);
 
   view.append(h("h2", {}, `Pass rate per window: ${agent}`));
+  const notice = ungradedNotice(agent, data.ungraded);
+  if (notice) view.append(notice);
   if (trend.windows.length === 0) {
     view.append(
       emptyState(
