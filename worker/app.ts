@@ -21,6 +21,7 @@ import { scoreRoutes } from "./routes/scores";
 import { windowRoutes } from "./routes/windows";
 import { reviewRoutes } from "./routes/review";
 import { agentReviewRoutes } from "./routes/agent-review";
+import { regradeRoutes } from "./routes/regrades";
 import { createDb } from "./storage/db";
 
 export function createApp() {
@@ -47,6 +48,7 @@ export function createApp() {
   app.route("/api", projectRoutes);
   app.route("/api", traceRoutes);
   app.route("/api", graderRoutes).route("/api", windowRoutes).route("/api", scoreRoutes);
+  app.route("/api", regradeRoutes);
   app.route("/", otlpRoutes);
   app.route("/api", datasetRoutes);
   app.route("/api", agentRoutes);

@@ -27,6 +27,17 @@ import {
 } from "../../worker/grading/window-settings";
 import { createDb } from "../../worker/storage/db";
 import { enabledGraderRefs, type GraderRef } from "../../worker/storage/grader-store";
+import { pageTracesToRegrade, type StoredTraceRef } from "../../worker/storage/ungraded-traces";
+import {
+  REGRADE_TABLES,
+  addRegradeColumns,
+  hasRegrade,
+  insertRegradeWindows,
+  readRegrade,
+  regradeIdOf,
+  type RegradeRequest,
+  type RegradeStatus,
+} from "./regrade";
 
 export interface FinishedTraceRef {
   traceId: string;
@@ -74,6 +85,8 @@ interface WindowRow {
   attempts: number;
   next_attempt_at: number | null;
   last_error: string | null;
+  regrade_id: string | null;
+  only_graders: number;
   [key: string]: SqlStorageValue;
 }
 
@@ -128,6 +141,8 @@ export class AgentWindow extends DurableObject<Env> {
         );
         CREATE INDEX IF NOT EXISTS seen_traces_age ON seen_traces (seen_at);
       `);
+      ctx.storage.sql.exec(REGRADE_TABLES);
+      addRegradeColumns(ctx.storage.sql);
     });
   }
 
@@ -158,8 +173,17 @@ export class AgentWindow extends DurableObject<Env> {
         JSON.stringify(sampledOut.map((ref) => [ref.traceId, ref.sha256])),
       );
     }
-    if (members.length > 0) {
+    // A window holds at most maxTraces: a batch that overflows it fills the open window,
+    // closes it, and carries on in the next one.
+    for (let rest = members; rest.length > 0; ) {
       const open = this.openWindow(now);
+      const room = settings.maxTraces - this.openState(open.seq).count;
+      if (room <= 0) {
+        this.closeOpen(now);
+        continue;
+      }
+      const batch = rest.slice(0, room);
+      rest = rest.slice(room);
       // Still in the open window: grade only the newest content. Otherwise it joins this
       // window, and the earlier window's scores are superseded when this one is graded.
       sql.exec(
@@ -168,14 +192,15 @@ export class AgentWindow extends DurableObject<Env> {
          ON CONFLICT (seq, trace_id) DO UPDATE SET r2_key = excluded.r2_key, sha256 = excluded.sha256, version = excluded.version`,
         open.seq,
         now,
-        JSON.stringify(members.map((ref) => [ref.traceId, ref.r2Key, ref.sha256, ref.version])),
+        JSON.stringify(batch.map((ref) => [ref.traceId, ref.r2Key, ref.sha256, ref.version])),
       );
       sql.exec(
         "INSERT OR REPLACE INTO seen_traces (trace_id, sha256, seq, seen_at) SELECT value ->> 0, value ->> 1, ?, ? FROM json_each(?)",
         open.seq,
         now,
-        JSON.stringify(members.map((ref) => [ref.traceId, ref.sha256])),
+        JSON.stringify(batch.map((ref) => [ref.traceId, ref.sha256])),
       );
+      if (this.openState(open.seq).count >= settings.maxTraces) this.closeOpen(now);
     }
     sql.exec(FORGET_SEEN_SQL, now - SEEN_RETENTION_MS, FORGET_SEEN_BATCH);
     const added = members.length;
@@ -217,6 +242,44 @@ export class AgentWindow extends DurableObject<Env> {
         nextAttemptAt: w.next_attempt_at === null ? null : new Date(w.next_attempt_at).toISOString(),
       })),
     };
+  }
+
+  /**
+   * Grades the agent's stored traces (in the request's time range) with the given grader
+   * versions, as closed windows of at most `maxTraces` that the alarm grades. Traces
+   * waiting in a window of this object are left to that window. Asking again for the
+   * same range and grader versions returns the first regrade.
+   */
+  async regrade(scope: WindowScope, request: RegradeRequest): Promise<RegradeStatus> {
+    this.remember(scope);
+    const sql = this.ctx.storage.sql;
+    const id = await regradeIdOf(request);
+    if (hasRegrade(sql, id)) return readRegrade(sql, id)!;
+    const db = createDb(this.env.DB);
+    const found: StoredTraceRef[] = [];
+    for (let afterId = ""; ; ) {
+      const page = await pageTracesToRegrade(db, scope.projectId, scope.agent, request, afterId, 1_000);
+      found.push(...page);
+      if (page.length < 1_000) break;
+      afterId = page[page.length - 1]!.traceId;
+    }
+    // From here on nothing awaits, so no hand-off or second call interleaves.
+    if (hasRegrade(sql, id)) return readRegrade(sql, id)!;
+    const { maxTraces, minGraded } = this.settings();
+    const now = Date.now();
+    insertRegradeWindows(sql, id, request, found, {
+      maxTraces,
+      minGraded,
+      now,
+      newWindow: () => this.insertWindow(now).seq,
+    });
+    await this.armAlarm();
+    return readRegrade(sql, id)!;
+  }
+
+  /** A regrade's progress, or null when this agent has none of that id. */
+  async regradeStatus(regradeId: string): Promise<RegradeStatus | null> {
+    return readRegrade(this.ctx.storage.sql, regradeId);
   }
 
   /**
@@ -334,6 +397,7 @@ export class AgentWindow extends DurableObject<Env> {
       minGraded: w.min_graded ?? this.settings().minGraded,
       graders,
       members,
+      onlyGraders: w.only_graders === 1,
     };
     // Re-grading a graded window only to rebuild its collection writes nothing new.
     const collection = await gradeClosedWindow(this.env, closed);
@@ -379,8 +443,11 @@ export class AgentWindow extends DurableObject<Env> {
   }
 
   private openWindow(now: number): WindowRow {
-    const existing = this.openRow();
-    if (existing) return existing;
+    return this.openRow() ?? this.insertWindow(now);
+  }
+
+  /** A new window in state `open`, with the next sequence number. */
+  private insertWindow(now: number): WindowRow {
     const sql = this.ctx.storage.sql;
     const seq = sql.exec<{ s: number }>("SELECT coalesce(max(seq), 0) + 1 AS s FROM windows").one().s;
     // Window ids embed this object's random prefix and a zero-padded sequence: unique
@@ -389,7 +456,7 @@ export class AgentWindow extends DurableObject<Env> {
     if (prefix === null) this.setMeta("prefix", (prefix = crypto.randomUUID().replaceAll("-", "").slice(0, 12)));
     const id = `win_${prefix}_${String(seq).padStart(10, "0")}`;
     sql.exec("INSERT INTO windows (seq, id, state, opened_at) VALUES (?, ?, 'open', ?)", seq, id, now);
-    return this.openRow()!;
+    return sql.exec<WindowRow>("SELECT * FROM windows WHERE seq = ?", seq).one();
   }
 
   private openState(seq: number): { count: number; oldestAt: number | null } {

@@ -39,7 +39,7 @@ export interface CollectionResult {
 /** Used when a trace's final verdict is fail but no grader said why. */
 const UNEXPLAINED_FAILURE: CaseFailure = {
   graderId: "final-verdict",
-  graderVersion: "1",
+  graderVersion: 1,
   reason: "final verdict was fail",
 };
 
@@ -86,7 +86,7 @@ async function observationsOf(collection: WindowCollection, guardRate: number): 
   for (const trace of collection.traces) {
     const { traceId, input, seenAt } = trace;
     if (trace.verdict === "fail") {
-      observations.push({ traceId, input, seenAt, failure: failureOf(trace) });
+      observations.push({ traceId, input, output: trace.output, seenAt, failure: failureOf(trace) });
     } else if (trace.verdict === "pass" && (await isGuardSample(traceId, guardRate))) {
       observations.push({ traceId, input, output: trace.reference ?? trace.output, seenAt, failure: null });
     }
@@ -94,12 +94,16 @@ async function observationsOf(collection: WindowCollection, guardRate: number): 
   return observations;
 }
 
-/** The first failing grader; datasets store grader versions as text, like every other id. */
+/** The first failing grader, with every failing grader of the trace beside it. */
 function failureOf(trace: CollectedTrace): CaseFailure {
-  const first = trace.failures[0];
-  return first
-    ? { graderId: first.graderId, graderVersion: String(first.graderVersion), reason: first.reason }
-    : UNEXPLAINED_FAILURE;
+  const failures = trace.failures.map(({ graderId, graderVersion, name, reason }) => ({
+    graderId,
+    graderVersion,
+    ...(name === undefined ? {} : { name }),
+    reason,
+  }));
+  const first = failures[0];
+  return first ? { ...first, failures } : UNEXPLAINED_FAILURE;
 }
 
 /** A new failure case keeps its source trace's reference output as the expectation, when known. */

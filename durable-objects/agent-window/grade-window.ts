@@ -34,6 +34,8 @@ export interface ClosedWindow {
   minGraded: number;
   graders: GraderRef[];
   members: MemberRef[];
+  /** A regrade that named its graders: only those graders' earlier scores are superseded. */
+  onlyGraders?: boolean;
 }
 
 /** R2 reads in flight at once: enough to hide latency, few enough to stay polite. */
@@ -59,6 +61,7 @@ export async function gradeClosedWindow(env: Env, w: ClosedWindow): Promise<Wind
   // fromEntries defines own properties, so even a trace id of "__proto__" is kept as data.
   const members = Object.fromEntries(latencies);
   const windowScores = gradeWindow(traces, graders);
+  const names = new Map(graders.map((g) => [g.graderId, g.name]));
 
   const affected = await writeWindowScores(db, {
     window: {
@@ -75,6 +78,7 @@ export async function gradeClosedWindow(env: Env, w: ClosedWindow): Promise<Wind
     traceScores,
     windowScores,
     gradedAt,
+    ...(w.onlyGraders ? { supersedeOnly: w.graders.map((g) => g.graderId) } : {}),
   });
   const decisions = await recomputeRollup(db, w.windowId, gradedAt, config);
   for (const earlier of affected) await recomputeRollup(db, earlier, gradedAt, config);
@@ -83,7 +87,7 @@ export async function gradeClosedWindow(env: Env, w: ClosedWindow): Promise<Wind
     projectId: w.projectId,
     agent: w.agent,
     windowId: w.windowId,
-    traces: traces.flatMap((trace) => collected(trace, decisions.get(trace.id), gradedAt)),
+    traces: traces.flatMap((trace) => collected(trace, decisions.get(trace.id), gradedAt, names)),
   };
 }
 
@@ -168,7 +172,12 @@ function parseTrace(bytes: Uint8Array, traceId: string): Trace | null {
   } as Trace;
 }
 
-function collected(trace: Trace, decision: FinalDecision | undefined, gradedAt: string): CollectedTrace[] {
+function collected(
+  trace: Trace,
+  decision: FinalDecision | undefined,
+  gradedAt: string,
+  names: ReadonlyMap<string, string>,
+): CollectedTrace[] {
   const verdict = decision?.verdict ?? "none";
   if (verdict === "none" || !decision) return [];
   const reference = (trace.metadata as Record<string, unknown> | undefined)?.reference;
@@ -178,7 +187,7 @@ function collected(trace: Trace, decision: FinalDecision | undefined, gradedAt: 
       input: trace.input,
       output: trace.output,
       verdict,
-      failures: failuresBehind(decision),
+      failures: failuresBehind(decision).map((f) => ({ ...f, name: names.get(f.graderId) })),
       ...(reference === undefined ? {} : { reference }),
       seenAt: typeof trace.endTime === "string" ? trace.endTime : gradedAt,
     },

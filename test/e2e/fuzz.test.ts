@@ -1,6 +1,7 @@
 /**
  * Property-based fuzzing of every write endpoint of the running server: native
- * traces, OTLP/JSON, OTLP/protobuf and dataset import. Malformed input of every
+ * traces, OTLP/JSON, OTLP/protobuf, dataset import, graders and datasets, with names
+ * (agents, versions, tags, metadata keys, graders, datasets) of arbitrary Unicode. Malformed input of every
  * kind must get a well-formed 4xx answer (never a 5xx), and the server must keep
  * serving. `FUZZ_RUNS` sets the number of inputs (npm run fuzz uses 10,000; the
  * default keeps `npm test` quick).
@@ -12,7 +13,7 @@ import { api, createProject, flywheel } from "./client";
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 800);
 
-type Target = "native" | "otlp-json" | "otlp-proto" | "import";
+type Target = "native" | "otlp-json" | "otlp-proto" | "import" | "grader" | "dataset";
 interface Attempt {
   target: Target;
   body: Uint8Array;
@@ -54,7 +55,35 @@ const jsonValue = fc.jsonValue({ maxDepth: 4 });
 const path = fc.array(fc.nat(40), { maxLength: 6 });
 const bytes = fc.uint8Array({ maxLength: 2048 });
 
+/**
+ * Names as users (and broken clients) send them: any code points, emoji, unpaired
+ * surrogate halves, long runs of multi-byte letters. A 92-emoji agent once made an R2 key
+ * too long and a 503.
+ */
+const unicodeName = fc.oneof(
+  fc.string({ unit: "binary", minLength: 1, maxLength: 120 }),
+  fc.string({ unit: "grapheme", minLength: 1, maxLength: 200 }),
+  fc.nat(250).map((n) => "\u{1F600}".repeat(n + 1)),
+  fc.nat(250).map((n) => "\u4e2d".repeat(n + 1)),
+);
+const namedTrace = fc
+  .record({
+    agent: unicodeName,
+    version: unicodeName,
+    tags: fc.array(unicodeName, { maxLength: 3 }),
+    metadataKey: unicodeName,
+  })
+  .map(({ agent, version, tags, metadataKey }) => ({
+    ...validTrace,
+    id: undefined,
+    agent,
+    version,
+    tags,
+    metadata: { [metadataKey]: 1 },
+  }));
+
 const nativeBodies = fc.oneof(
+  namedTrace.map((t) => encoder.encode(JSON.stringify(t))),
   jsonValue.map((v) => encoder.encode(JSON.stringify(v))),
   fc.tuple(path, jsonValue).map(([p, v]) => encoder.encode(JSON.stringify(mutateJson(validTrace, p, v)))),
   fc.tuple(path, jsonValue).map(([p, v]) => encoder.encode(JSON.stringify([validTrace, mutateJson(validTrace, p, v)]))),
@@ -80,6 +109,13 @@ const importBodies = fc.oneof(
   fc.array(fc.string(), { maxLength: 5 }).map((lines) => encoder.encode(lines.join("\n"))),
   bytes,
 );
+const graderBodies = fc
+  .record({ agent: unicodeName, name: unicodeName, text: unicodeName })
+  .map(({ agent, name, text }) =>
+    encoder.encode(JSON.stringify({ agent, name, definition: { kind: "rule", check: "contains", text } })),
+  );
+const datasetBodies = unicodeName.map((name) => encoder.encode(JSON.stringify({ name })));
+
 const hostileHeaders = fc.record(
   {
     "content-encoding": fc.constantFrom("gzip", "br", "identity", "x-nope"),
@@ -95,6 +131,8 @@ const attempts: fc.Arbitrary<Attempt> = fc.oneof(
     .tuple(otlpProtoBodies, hostileHeaders)
     .map(([body, headers]) => ({ target: "otlp-proto" as const, body, headers })),
   importBodies.map((body) => ({ target: "import" as const, body, headers: {} })),
+  graderBodies.map((body) => ({ target: "grader" as const, body, headers: {} })),
+  datasetBodies.map((body) => ({ target: "dataset" as const, body, headers: {} })),
 );
 
 let apiKey = "";
@@ -112,6 +150,8 @@ function send(attempt: Attempt): Promise<Response> {
     "otlp-json": ["/v1/traces", "application/json"],
     "otlp-proto": ["/api/public/otel/v1/traces", "application/x-protobuf"],
     import: [`/api/datasets/${datasetId}/import`, "application/x-ndjson"],
+    grader: ["/api/graders", "application/json"],
+    dataset: ["/api/datasets", "application/json"],
   };
   const [route, contentType] = routes[attempt.target];
   return api(apiKey, route, {

@@ -11,8 +11,8 @@ import { countRows, createProject, silenceExpectedErrors } from "./helpers";
 import { allCases, api, expectJson } from "./dataset-helpers";
 
 const score = { graderId: "contains-order-id", graderVersion: 3, reason: "answer lacks the order id" };
-/** The failure as a case stores it (grader versions as text). */
-const failure = { ...score, graderVersion: "3" };
+/** The failure as a case stores it: the first failing grader, and every failing grader beside it. */
+const failure = { ...score, failures: [score] };
 let clock = Date.parse("2026-11-26T10:00:00.000Z");
 /** Traces are seen in the order the test builds them. */
 const seenAt = () => new Date(clock++).toISOString();

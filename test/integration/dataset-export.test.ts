@@ -15,7 +15,7 @@ async function fillDataset(apiKey: string, datasetId: string, count: number) {
   const lines = Array.from({ length: count }, (_, i) => ({
     input: { question: `question number ${i}`, context: ["a", i % 7] },
     expected: i % 3 === 0 ? null : `answer ${i}`,
-    failure: i % 2 === 0 ? { graderId: "contains", graderVersion: "v2", reason: `missed ${i}` } : null,
+    failure: i % 2 === 0 ? { graderId: "contains", graderVersion: 2, reason: `missed ${i}` } : null,
     tags: i % 5 === 0 ? ["slow", "beta"] : [],
     sourceTraceId: `run-${i}`,
   }));
@@ -126,7 +126,7 @@ describe("dataset export", () => {
             id: "evil",
             input: '=HYPERLINK("http://x.test","click")',
             expected: "+1+2",
-            failure: { graderId: "@SUM(A1)", graderVersion: "-1", reason: 'a,b\n"c"' },
+            failure: { graderId: "@SUM(A1)", graderVersion: 1, reason: '-a,b\n"c"' },
           },
           { id: "plain", input: "hello", expected: ["hi", "hey"] },
         ],
@@ -141,7 +141,7 @@ describe("dataset export", () => {
       "id,input,expected,failure_grader_id,failure_grader_version,failure_reason,tags,source_trace_id,guard,fingerprint",
     );
     expect(rows[1]).toMatch(
-      /^evil,"'=HYPERLINK\(""http:\/\/x\.test"",""click""\)",'\+1\+2,'@SUM\(A1\),'-1,"a,b\n""c""",\[\],,false,[0-9a-f]{64}$/,
+      /^evil,"'=HYPERLINK\(""http:\/\/x\.test"",""click""\)",'\+1\+2,'@SUM\(A1\),1,"'-a,b\n""c""",\[\],,false,[0-9a-f]{64}$/,
     );
     // No cell of the file starts with a formula trigger.
     expect(rows.slice(1).join("\n")).not.toMatch(/(^|,)"?[=+\-@]/m);

@@ -24,7 +24,7 @@ export async function seedDataset(apiKey: string): Promise<{ datasetId: string; 
       id,
       input: `question ${id}`,
       expected: expectedAnswer(id),
-      failure: { graderId: grader.id, graderVersion: "1", reason: "output does not match the reference" },
+      failure: { graderId: grader.id, graderVersion: 1, reason: "output does not match the reference" },
     })),
     ...GUARD_CASES.map((id) => ({ id, input: `question ${id}`, expected: expectedAnswer(id), guard: true })),
   ];

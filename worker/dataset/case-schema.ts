@@ -33,12 +33,38 @@ const requiredJson = (example: unknown) =>
     .refine((value) => value !== undefined, "is required")
     .openapi({ description: "Any JSON value", example });
 
-/** The grader verdict that put a case into the dataset. */
-export const caseFailureSchema = z
+/**
+ * A grader version, as a number. Text of digits is accepted too, because cases exported
+ * before versions were numbers wrote them as text; they import unchanged.
+ */
+const graderVersionSchema = z
+  .union([z.number().int().min(1), z.string().regex(/^[1-9]\d{0,8}$/, "must be a whole number of 1 or more")])
+  .transform(Number)
+  .openapi({ type: "integer", example: 3 });
+
+/** One failing grader of a trace: which version of which grader said what. */
+export const graderFailureSchema = z
   .strictObject({
     graderId: z.string().min(1).max(200),
-    graderVersion: z.string().min(1).max(200),
+    graderVersion: graderVersionSchema,
+    name: z.string().max(200).optional().openapi({ description: "The grader's name at that version." }),
     reason: z.string().max(10_000),
+  })
+  .openapi("GraderFailure");
+export type GraderFailure = z.output<typeof graderFailureSchema>;
+
+/**
+ * The grader verdict that put a case into the dataset: the first failing grader at the
+ * top (what CSV exports show), and under `failures` every grader that failed the trace.
+ */
+export const caseFailureSchema = z
+  .strictObject({
+    ...graderFailureSchema.shape,
+    failures: z
+      .array(graderFailureSchema)
+      .max(100)
+      .optional()
+      .openapi({ description: "Every grader that failed the source trace, in grader order." }),
   })
   .openapi("CaseFailure");
 export type CaseFailure = z.output<typeof caseFailureSchema>;
@@ -119,5 +145,16 @@ export const caseStatsSchema = z
     occurrences: z.number().int().nonnegative(),
     lastTraceId: z.string().nullable(),
     lastSeenAt: z.string().nullable().openapi({ format: "date-time" }),
+    lastFailure: z
+      .object({
+        traceId: z.string(),
+        output: z.unknown().openapi({ description: "The output of the latest failing trace with this input." }),
+        failures: z.array(graderFailureSchema),
+      })
+      .nullable()
+      .openapi({
+        description:
+          "The latest failing occurrence of this input: its trace, its output and every grader that failed it, so the mistake is visible without opening the trace. Null before any failure was collected.",
+      }),
   })
   .openapi("CaseStats");

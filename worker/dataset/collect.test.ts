@@ -8,7 +8,7 @@ import {
   regressionDatasetName,
 } from "./collect";
 
-const fail = (reason: string) => ({ graderId: "judge", graderVersion: "3", reason });
+const fail = (reason: string) => ({ graderId: "judge", graderVersion: 3, reason });
 const obs = (
   traceId: string,
   input: unknown,
@@ -30,32 +30,76 @@ const counter = () => {
 describe("planCollection", () => {
   it("makes one case per failing input, from its earliest trace, counting every occurrence", async () => {
     const observations = await fingerprintObservations([
-      obs("t3", "Where is my order?", "2026-01-03", fail("late")),
-      obs("t1", "where is my order?", "2026-01-01", fail("case differs")),
-      obs("t2", "  Where is my order? ", "2026-01-02", fail("first")),
-      obs("t4", "Where is my order?", "2026-01-04", fail("latest")),
+      obs("t3", "Where is my order?", "2026-01-03", fail("late"), "late answer"),
+      obs("t1", "where is MY order?\n", "2026-01-01", fail("case differs"), "first answer"),
+      obs("t2", "  Where is my order? ", "2026-01-02", fail("second"), "second answer"),
+      obs("t4", "Where is\nmy order?", "2026-01-04", fail("latest"), "latest answer"),
+      obs("t5", "Where is my order", "2026-01-05", fail("no question mark"), "other"),
     ]);
     const { plan, stats } = await planCollection(observations, [], counter());
     expect(plan.added.map((c) => [c.id, c.sourceTraceId, c.failure?.reason, c.guard])).toEqual([
-      ["case-1", "t2", "first", false],
-      ["case-2", "t1", "case differs", false],
+      ["case-1", "t1", "case differs", false],
+      ["case-2", "t5", "no question mark", false],
     ]);
     expect(stats).toEqual([
       {
         fingerprint: plan.added[0]!.fingerprint,
-        occurrences: 3,
-        firstSeenAt: "2026-01-02",
+        occurrences: 4,
+        firstSeenAt: "2026-01-01",
         lastTraceId: "t4",
         lastSeenAt: "2026-01-04",
+        lastFailure: {
+          traceId: "t4",
+          output: "latest answer",
+          failures: [{ graderId: "judge", graderVersion: 3, reason: "latest" }],
+        },
       },
       {
         fingerprint: plan.added[1]!.fingerprint,
         occurrences: 1,
-        firstSeenAt: "2026-01-01",
-        lastTraceId: "t1",
-        lastSeenAt: "2026-01-01",
+        firstSeenAt: "2026-01-05",
+        lastTraceId: "t5",
+        lastSeenAt: "2026-01-05",
+        lastFailure: {
+          traceId: "t5",
+          output: "other",
+          failures: [{ graderId: "judge", graderVersion: 3, reason: "no question mark" }],
+        },
       },
     ]);
+  });
+
+  it("records every failing grader of the trace on the case", async () => {
+    const failures = [
+      { graderId: "fmt", graderVersion: 2, name: "order id format", reason: "bad id" },
+      { graderId: "tone", graderVersion: 1, name: "tone", reason: "rude" },
+    ];
+    const observations = await fingerprintObservations([
+      obs("t1", "q", "2026-01-01", { ...failures[0]!, failures }, "out"),
+    ]);
+    const { plan, stats } = await planCollection(observations, [], counter());
+    expect(plan.added[0]!.failure).toEqual({ ...failures[0], failures });
+    expect(stats[0]!.lastFailure).toEqual({ traceId: "t1", output: "out", failures });
+  });
+
+  it("keeps matching a case collected under the version-1 fingerprint", async () => {
+    const legacy = {
+      ...(await buildCase("old", {
+        input: "Where is my order?",
+        expected: null,
+        failure: fail("x"),
+        tags: [],
+        sourceTraceId: "t0",
+      })),
+    };
+    const { legacyInputFingerprint } = await import("./fingerprint");
+    legacy.fingerprint = await legacyInputFingerprint("Where is my order?");
+    const observations = await fingerprintObservations([
+      obs("t1", " Where is my   order?", "2026-01-01", fail("again")),
+    ]);
+    const { plan, stats } = await planCollection(observations, [legacy], counter());
+    expect(plan.added).toEqual([]);
+    expect(stats.map((s) => [s.fingerprint, s.occurrences])).toEqual([[legacy.fingerprint, 1]]);
   });
 
   it("only counts a failure that already has a case", async () => {

@@ -5,8 +5,8 @@
  * not versioned, so the same failure seen 50 times makes one case and at most one version.
  */
 import { type DatasetCase, buildCase } from "./case-model";
-import { type CaseFailure, GUARD_TAG } from "./case-schema";
-import { inputFingerprint, sha256Hex } from "./fingerprint";
+import { type CaseFailure, GUARD_TAG, type GraderFailure } from "./case-schema";
+import { inputFingerprint, legacyInputFingerprint, sha256Hex } from "./fingerprint";
 import type { CasePlan } from "./plan-changes";
 
 /** The display name of the dataset auto-created for an agent's failures. */
@@ -26,6 +26,15 @@ export interface Observation {
 
 export interface FingerprintedObservation extends Observation {
   fingerprint: string;
+  /** The version-1 fingerprint, matching cases collected before version 2. */
+  legacyFingerprint: string;
+}
+
+/** The latest failing occurrence of an input, kept with its statistics (not versioned). */
+export interface LastFailure {
+  traceId: string;
+  output: unknown;
+  failures: GraderFailure[];
 }
 
 /** Occurrence counts to add to `dataset_case_stats`, one per input fingerprint. */
@@ -35,6 +44,8 @@ export interface CaseStatUpdate {
   firstSeenAt: string;
   lastTraceId: string;
   lastSeenAt: string;
+  /** Set when a failing observation was counted. */
+  lastFailure?: LastFailure;
 }
 
 export interface CollectionPlan {
@@ -43,7 +54,13 @@ export interface CollectionPlan {
 }
 
 export async function fingerprintObservations(observations: Observation[]): Promise<FingerprintedObservation[]> {
-  return Promise.all(observations.map(async (o) => ({ ...o, fingerprint: await inputFingerprint(o.input) })));
+  return Promise.all(
+    observations.map(async (o) => ({
+      ...o,
+      fingerprint: await inputFingerprint(o.input),
+      legacyFingerprint: await legacyInputFingerprint(o.input),
+    })),
+  );
 }
 
 /**
@@ -66,6 +83,8 @@ export async function isGuardSample(traceId: string, rate: number): Promise<bool
  * - only passing, no live case: a new guard case, its output kept as reference output;
  * - only passing, live case: statistics only for a guard case, nothing for a failure case.
  * Statistics count the failing observations, or the passing ones of a guard case.
+ * A live case matches by the current fingerprint or, for cases collected before it, by
+ * the version-1 fingerprint of any observation in the group.
  */
 export async function planCollection(
   observations: readonly FingerprintedObservation[],
@@ -78,7 +97,12 @@ export async function planCollection(
 
   for (const group of groupByFingerprint(observations)) {
     const failing = group.filter((o) => o.failure !== null);
-    const existing = liveByFingerprint.get(group[0]!.fingerprint);
+    const existing =
+      liveByFingerprint.get(group[0]!.fingerprint) ??
+      group.map((o) => liveByFingerprint.get(o.legacyFingerprint)).find((c) => c !== undefined);
+    // Statistics stay under the key the case had when they were first counted.
+    const statKey = existing && !existing.guard ? existing.fingerprint : group[0]!.fingerprint;
+    const keyOf = (c: FingerprintedObservation[]) => ({ ...statUpdate(c), fingerprint: statKey });
     if (failing.length > 0) {
       const first = failing[0]!;
       if (!existing) {
@@ -101,7 +125,7 @@ export async function planCollection(
         });
         plan.edited.push({ before: existing, after });
       }
-      stats.push(statUpdate(failing));
+      stats.push(keyOf(failing));
       continue;
     }
     if (!existing) {
@@ -117,7 +141,7 @@ export async function planCollection(
       );
       stats.push(statUpdate(group));
     } else if (existing.guard) {
-      stats.push(statUpdate(group));
+      stats.push({ ...statUpdate(group), fingerprint: existing.fingerprint });
     }
   }
   return { plan, stats };
@@ -136,13 +160,20 @@ function groupByFingerprint(observations: readonly FingerprintedObservation[]): 
 
 function statUpdate(counted: FingerprintedObservation[]): CaseStatUpdate {
   const latest = counted[counted.length - 1]!;
-  return {
+  const update: CaseStatUpdate = {
     fingerprint: latest.fingerprint,
     occurrences: counted.length,
     firstSeenAt: counted[0]!.seenAt,
     lastTraceId: latest.traceId,
     lastSeenAt: latest.seenAt,
   };
+  if (latest.failure !== null) update.lastFailure = lastFailureOf(latest, latest.failure);
+  return update;
+}
+
+function lastFailureOf(o: Observation, failure: CaseFailure): LastFailure {
+  const { failures, ...first } = failure;
+  return { traceId: o.traceId, output: o.output ?? null, failures: failures ?? [first] };
 }
 
 const byTime = (a: Observation, b: Observation) =>

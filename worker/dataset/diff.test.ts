@@ -34,7 +34,7 @@ describe("diffVersions", () => {
   });
 
   it("names the fields that changed", async () => {
-    const failure = { graderId: "g", graderVersion: "1", reason: "r" };
+    const failure = { graderId: "g", graderVersion: 1, reason: "r" };
     const [change] = diffVersions(
       [await make("a", 1, { failure })],
       [await make("a", 2, { failure, tags: ["t"] })],

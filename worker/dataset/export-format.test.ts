@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { type DatasetCase, buildCase } from "./case-model";
 import { csvCell, csvHeader, exportSerializer, toCsvRow, toJsonlLine, toOpenAiEvalsLine } from "./export-format";
 
-const failure = { graderId: "tone", graderVersion: "2", reason: 'rude, then "sorry"' };
+const failure = { graderId: "tone", graderVersion: 2, reason: 'rude, then "sorry"' };
 const make = (input: unknown, extra: Partial<DatasetCase> = {}) =>
   buildCase(extra.id ?? "case-1", {
     input,

@@ -60,7 +60,7 @@ export function toCsvRow(c: DatasetCase): string {
     jsonCell(c.input),
     jsonCell(c.expected),
     c.failure?.graderId ?? "",
-    c.failure?.graderVersion ?? "",
+    c.failure ? String(c.failure.graderVersion) : "",
     c.failure?.reason ?? "",
     JSON.stringify(c.tags),
     c.sourceTraceId ?? "",

@@ -1,24 +1,40 @@
 import { describe, expect, it } from "vitest";
-import { canonicalInputJson, inputFingerprint, normaliseText, sha256Hex } from "./fingerprint";
+import {
+  canonicalInputJson,
+  inputFingerprint,
+  legacyInputFingerprint,
+  normaliseText,
+  normaliseTextV1,
+  sha256Hex,
+} from "./fingerprint";
 
 const same = async (a: unknown, b: unknown) => expect(await inputFingerprint(a)).toBe(await inputFingerprint(b));
 const different = async (a: unknown, b: unknown) =>
   expect(await inputFingerprint(a)).not.toBe(await inputFingerprint(b));
 
 describe("normaliseText", () => {
-  it("trims, collapses interior spaces and unifies line endings", () => {
-    expect(normaliseText("  Where   is\tmy  order? \r\n")).toBe("Where is my order?");
-    expect(normaliseText("a\r\nb\rc")).toBe("a\nb\nc");
-    expect(normaliseText("line one   \nline two")).toBe("line one\nline two");
-  });
-
-  it("keeps leading indentation and blank lines", () => {
-    expect(normaliseText("def f():\n    return  1")).toBe("def f():\n    return 1");
-    expect(normaliseText("para one\n\n   \npara two")).toBe("para one\n\n\npara two");
+  it("lower-cases, trims and collapses every whitespace run, line breaks included", () => {
+    expect(normaliseText("  Where   is\tMY  order? \r\n")).toBe("where is my order?");
+    expect(normaliseText("a\r\nb\rc")).toBe("a b c");
+    expect(normaliseText("def f():\n    return  1")).toBe("def f(): return 1");
+    expect(normaliseText("para one\n\n \u00a0 \npara two")).toBe("para one para two");
   });
 
   it("applies Unicode NFC", () => {
     expect(normaliseText("caf\u0065\u0301")).toBe("caf\u00e9");
+  });
+});
+
+describe("version-1 fingerprints of older cases", () => {
+  it("keep case and line breaks, as version 1 did", async () => {
+    expect(normaliseTextV1("  Where   is\tmy  order? \r\n")).toBe("Where is my order?");
+    expect(normaliseTextV1("def f():\n    return  1")).toBe("def f():\n    return 1");
+    expect(await legacyInputFingerprint("US")).not.toBe(await legacyInputFingerprint("us"));
+    expect(await legacyInputFingerprint("a  b")).toBe(await legacyInputFingerprint("a b"));
+  });
+
+  it("never equal a version-2 fingerprint", async () => {
+    expect(await legacyInputFingerprint("x")).not.toBe(await inputFingerprint("x"));
   });
 });
 
@@ -40,16 +56,27 @@ describe("inputFingerprint", () => {
     await same(-0, 0);
   });
 
+  it("merges inputs that differ only in letter case or whitespace", async () => {
+    await same("Where is my order?", "where is MY order?");
+    await same("Where is my order?", "Where is\nmy order?");
+    await same("Where is my order?", "\t Where  is my\r\n\r\norder?  ");
+    await same("US", "us");
+    await same("if x:\n    y", "if x:\ny");
+    await same("a\nb", "a b");
+    await same([{ role: "user", content: "Reset MY password" }], [{ role: "user", content: "reset my  password\n" }]);
+  });
+
   it("keeps semantically different inputs apart", async () => {
-    await different("Where is my order?", "where is my order?");
-    await different("US", "us");
+    await different("Where is my order?", "Where is my order");
+    await different("Where is my order?", "Where is my order?!");
+    await different("ab", "a b");
+    await different("order A17", "order A-17");
+    await different("zero\u200bwidth", "zerowidth");
     await different("42", 42);
     await different(null, "");
     await different({ a: null }, {});
     await different({ A: 1 }, { a: 1 });
     await different([1, 2], [2, 1]);
-    await different("if x:\n    y", "if x:\ny");
-    await different("a\nb", "a b");
     await different(true, "true");
     await different([[1]], [1]);
   });

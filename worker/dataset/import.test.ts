@@ -49,7 +49,7 @@ describe("export -> import round trip", () => {
           failure: fc.option(
             fc.record({
               graderId: fc.string({ minLength: 1 }),
-              graderVersion: fc.string({ minLength: 1 }),
+              graderVersion: fc.integer({ min: 1, max: 1_000_000 }),
               reason: fc.string(),
             }),
             { nil: null },

@@ -50,6 +50,7 @@ export {
   type CaseStatUpdate,
   type CollectionPlan,
   type FingerprintedObservation,
+  type LastFailure,
   type Observation,
 } from "./collect";
 export { changedFields, diffVersions, type CaseChange, type VersionDiff } from "./diff";

@@ -4,7 +4,7 @@ import type { DatasetCase } from "./case-model";
 import { caseEditSchema, caseInputSchema } from "./case-schema";
 import { type CaseChangeRequest, casesNeeded, isEmptyPlan, planCaseChanges, prepareChange } from "./plan-changes";
 
-const failure = { graderId: "g", graderVersion: "1", reason: "wrong" };
+const failure = { graderId: "g", graderVersion: 1, reason: "wrong" };
 
 function ids(...names: string[]) {
   return () => names.shift() ?? "unexpected";
@@ -36,8 +36,8 @@ describe("planCaseChanges: add", () => {
       {
         kind: "add",
         cases: [
-          { input: "where is my order?" },
-          { input: " Where is my  order? " },
+          { input: "Where is my order" },
+          { input: " where is MY\norder? " },
           { id: "old", input: 5 },
           { input: 6 },
           { input: 6 },

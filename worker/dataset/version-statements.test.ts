@@ -112,7 +112,7 @@ async function planFromDb(request: Parameters<typeof prepareChange>[0], ids = ["
 
 describe("version statements on D1", () => {
   it("keeps every version readable as it was and counts each change", async () => {
-    const a = await makeCase("a", "first", { failure: { graderId: "g", graderVersion: "1", reason: "wrong" } });
+    const a = await makeCase("a", "first", { failure: { graderId: "g", graderVersion: 1, reason: "wrong" } });
     await apply(added([a, await makeCase("b", { q: 2 }), await makeCase("c", [1, 2], { tags: ["guard"] })]));
     expect(await latestVersion()).toBe(1);
 
@@ -276,6 +276,7 @@ describe("version statements on D1", () => {
       first_seen_at: "2026-01-01",
       last_trace_id: "t3",
       last_seen_at: "2026-01-03",
+      last_failure: null,
     });
     expect(await versions()).toEqual([]);
     expect(buildApplyStatements({ datasetId: "ds", plan: empty, now: NOW })).toEqual([]);

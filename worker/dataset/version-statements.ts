@@ -164,16 +164,26 @@ function versionCountsStatement(datasetId: string): SqlStatement {
 function statsStatements(datasetId: string, stats: readonly CaseStatUpdate[]): SqlStatement[] {
   // In an upsert's SET, bare column names are the stored row and every expression sees
   // its values from before the update.
-  return chunkRows(stats, 6).map((chunk) => ({
+  return chunkRows(stats, 7).map((chunk) => ({
     sql:
-      "INSERT INTO dataset_case_stats (dataset_id, fingerprint, occurrences, first_seen_at, last_trace_id, last_seen_at) " +
-      `VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?)").join(", ")} ` +
+      "INSERT INTO dataset_case_stats (dataset_id, fingerprint, occurrences, first_seen_at, last_trace_id, last_seen_at, last_failure) " +
+      `VALUES ${chunk.map(() => "(?, ?, ?, ?, ?, ?, ?)").join(", ")} ` +
       "ON CONFLICT (dataset_id, fingerprint) DO UPDATE SET " +
       "occurrences = occurrences + excluded.occurrences, " +
       "first_seen_at = min(first_seen_at, excluded.first_seen_at), " +
       "last_trace_id = CASE WHEN excluded.last_seen_at >= last_seen_at THEN excluded.last_trace_id ELSE last_trace_id END, " +
+      // The latest failure wins; a passing guard observation never erases one.
+      "last_failure = CASE WHEN excluded.last_failure IS NOT NULL AND (last_failure IS NULL OR excluded.last_seen_at >= last_seen_at) THEN excluded.last_failure ELSE last_failure END, " +
       "last_seen_at = max(last_seen_at, excluded.last_seen_at)",
-    params: chunk.flatMap((s) => [datasetId, s.fingerprint, s.occurrences, s.firstSeenAt, s.lastTraceId, s.lastSeenAt]),
+    params: chunk.flatMap((s) => [
+      datasetId,
+      s.fingerprint,
+      s.occurrences,
+      s.firstSeenAt,
+      s.lastTraceId,
+      s.lastSeenAt,
+      s.lastFailure === undefined ? null : JSON.stringify(s.lastFailure),
+    ]),
   }));
 }
 
@@ -239,6 +249,12 @@ export function buildLiveCaseStatements(
   ];
 }
 
+/** Cases collected before grader versions were numbers stored them as text. */
+function failureFromJson(text: string): CaseFailure {
+  const failure = JSON.parse(text) as CaseFailure;
+  return { ...failure, graderVersion: Number(failure.graderVersion) };
+}
+
 /** A row as the SELECTs above return it (D1 gives snake_case columns, JSON as text). */
 export interface CaseRow {
   case_id: string;
@@ -258,7 +274,7 @@ export function caseFromRow(row: CaseRow): DatasetCase {
     id: row.case_id,
     input: JSON.parse(row.input),
     expected: row.expected === null ? null : JSON.parse(row.expected),
-    failure: row.failure === null ? null : (JSON.parse(row.failure) as CaseFailure),
+    failure: row.failure === null ? null : failureFromJson(row.failure),
     tags,
     sourceTraceId: row.source_trace_id,
     guard: tags.includes(GUARD_TAG),

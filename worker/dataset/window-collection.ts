@@ -13,7 +13,7 @@ export interface CollectedTrace {
   /** The trace's final verdict over every grader version the window ran. */
   verdict: "pass" | "fail";
   /** The failing scores; empty for a passing trace. */
-  failures: { graderId: string; graderVersion: number; reason: string }[];
+  failures: { graderId: string; graderVersion: number; name?: string; reason: string }[];
   /** The trace's `metadata.reference`, when it carries one. */
   reference?: unknown;
   /** ISO 8601: the trace's end time, else when it was graded. */

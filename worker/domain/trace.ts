@@ -4,6 +4,7 @@
  * datasets) works on.
  */
 import { z } from "@hono/zod-openapi";
+import { isWellFormedText, nameSchema as labelSchema } from "./names";
 
 export const SPAN_TYPES = ["llm", "tool", "retrieval", "step", "agent"] as const;
 export type SpanType = (typeof SPAN_TYPES)[number];
@@ -12,12 +13,8 @@ export type SpanType = (typeof SPAN_TYPES)[number];
 export const TRACE_ID_PATTERN = /^[A-Za-z0-9._:@-]{1,128}$/;
 const idSchema = z.string().regex(TRACE_ID_PATTERN, "must be 1-128 characters of A-Z a-z 0-9 . _ : @ -");
 
-const nameSchema = z
-  .string()
-  .min(1, "must not be empty")
-  .max(200, "must be at most 200 characters")
-  // Control characters would corrupt keys, logs and CSV exports.
-  .regex(/^[^\u0000-\u001f\u007f]+$/, "must not contain control characters");
+// Control characters would corrupt keys, logs and CSV exports; see names.ts for the byte bound.
+const nameSchema = labelSchema();
 
 /** ISO 8601 with a timezone, or epoch milliseconds; normalised to an ISO string. */
 const timeSchema = z
@@ -40,7 +37,8 @@ export const spanSchema = z
     id: idSchema,
     parentId: idSchema.nullish(),
     type: z.enum(SPAN_TYPES),
-    name: nameSchema,
+    // Span names never reach a storage key, so only characters are bounded.
+    name: labelSchema(200, 800),
     startTime: timeSchema.optional(),
     endTime: timeSchema.optional(),
     status: statusSchema.default("ok"),
@@ -61,15 +59,21 @@ const traceObjectSchema = z.looseObject({
     example: "run-42",
   }),
   agent: nameSchema.openapi({ example: "support-bot" }),
-  version: z.string().max(200).nullish().openapi({ example: "prompt-v3" }),
+  version: labelSchema(200, 200, 0).nullish().openapi({ example: "prompt-v3" }),
   input: z.unknown().optional(),
   output: z.unknown().optional(),
   startTime: timeSchema.optional(),
   endTime: timeSchema.optional(),
   status: statusSchema.optional(),
   error: z.string().nullish(),
-  metadata: z.record(z.string(), z.unknown()).optional(),
-  tags: z.array(z.string().min(1).max(100)).max(50).optional(),
+  metadata: z
+    .record(z.string(), z.unknown())
+    .refine(
+      (metadata) => Object.keys(metadata).every(isWellFormedText),
+      "keys must be valid Unicode text (one holds an unpaired surrogate, \\ud800-\\udfff)",
+    )
+    .optional(),
+  tags: z.array(labelSchema(100, 100)).max(50).optional(),
   spans: z.array(spanSchema).optional(),
 });
 
@@ -165,20 +169,76 @@ export interface TokenUsage {
   cost: number;
 }
 
-/** Token usage and cost summed over the LLM spans of a trace. */
-export function totalUsage(trace: Pick<Trace, "spans">): TokenUsage {
+type UsageSource = Pick<Trace, "spans"> & { usage?: unknown };
+type Usage = NonNullable<Span["usage"]>;
+
+const reportsTokens = (usage: Usage | undefined): usage is Usage =>
+  usage !== undefined &&
+  (usage.inputTokens !== undefined || usage.outputTokens !== undefined || usage.totalTokens !== undefined);
+const reportsCost = (usage: Usage | undefined): usage is Usage => typeof usage?.cost === "number";
+
+/**
+ * The usages one figure (tokens or cost) is summed over, so no token is counted twice:
+ * - the LLM spans that report it, leaving out an LLM span that wraps another reporting
+ *   LLM span (a wrapper's figure is its children's rollup);
+ * - else the trace's own `usage`, when the client sent one;
+ * - else the outermost spans that report it (a span under a reporting span is part of
+ *   that span's total).
+ * Agent and step spans often carry a rollup of their children's usage: summing every
+ * span would double a trace's tokens and fail a trace that is within budget.
+ */
+function usageSources(trace: UsageSource, reports: (usage: Usage | undefined) => usage is Usage): Usage[] {
+  const byId = new Map(trace.spans.map((span) => [span.id, span]));
+  const ancestors = (span: Span): Span[] => {
+    const chain: Span[] = [];
+    let parentId = span.parentId ?? null;
+    while (parentId !== null && chain.length <= trace.spans.length) {
+      const parent = byId.get(parentId);
+      if (!parent) break;
+      chain.push(parent);
+      parentId = parent.parentId ?? null;
+    }
+    return chain;
+  };
+  const llm = trace.spans.filter((span) => span.type === "llm" && reports(span.usage));
+  if (llm.length > 0) {
+    const wrappers = new Set<Span>();
+    for (const span of llm) for (const parent of ancestors(span)) if (parent.type === "llm") wrappers.add(parent);
+    return llm.filter((span) => !wrappers.has(span)).map((span) => span.usage!);
+  }
+  const own = trace.usage as Usage | undefined;
+  if (own !== null && typeof own === "object" && reports(own)) return [own];
+  const reporting = trace.spans.filter((span) => reports(span.usage));
+  const reportingSet = new Set(reporting);
+  return reporting
+    .filter((span) => !ancestors(span).some((parent) => reportingSet.has(parent)))
+    .map((span) => span.usage!);
+}
+
+const count = (value: unknown): number => (typeof value === "number" && Number.isFinite(value) ? value : 0);
+
+/** Token usage and cost of a trace, counted once (see {@link usageSources}). */
+export function totalUsage(trace: UsageSource): TokenUsage {
   const total: TokenUsage = { inputTokens: 0, outputTokens: 0, totalTokens: 0, cost: 0 };
-  for (const span of trace.spans) {
-    const usage = span.usage;
-    if (!usage) continue;
-    const input = usage.inputTokens ?? 0;
-    const output = usage.outputTokens ?? 0;
+  for (const usage of usageSources(trace, reportsTokens)) {
+    const input = count(usage.inputTokens);
+    const output = count(usage.outputTokens);
     total.inputTokens += input;
     total.outputTokens += output;
-    total.totalTokens += usage.totalTokens ?? input + output;
-    total.cost += usage.cost ?? 0;
+    total.totalTokens += usage.totalTokens === undefined ? input + output : count(usage.totalTokens);
   }
+  for (const usage of usageSources(trace, reportsCost)) total.cost += count(usage.cost);
   return total;
+}
+
+/** Whether the trace reports token usage anywhere, so "0 tokens" can be told from "unknown". */
+export function reportsTokenUsage(trace: UsageSource): boolean {
+  return usageSources(trace, reportsTokens).length > 0;
+}
+
+/** Whether the trace reports a cost anywhere. */
+export function reportsCostUsage(trace: UsageSource): boolean {
+  return usageSources(trace, reportsCost).length > 0;
 }
 
 export const spansOfType = (trace: Pick<Trace, "spans">, type: SpanType): Span[] =>

@@ -94,7 +94,7 @@ describe("clusterFailures", () => {
         sourceTraceId: "t-gone",
         failure: {
           graderId: "grd_latency",
-          graderVersion: "1",
+          graderVersion: 1,
           reason: "latency 9999 ms exceeds the budget of 3000 ms",
         },
       },

@@ -27,7 +27,7 @@ export interface WindowRef {
 export interface CaseRef {
   caseId: string;
   sourceTraceId: string | null;
-  failure: { graderId: string; graderVersion: string; reason: string } | null;
+  failure: { graderId: string; graderVersion: number; reason: string } | null;
 }
 
 export interface FailureMode {
@@ -148,7 +148,7 @@ export function clusterFailures(
   for (const item of cases) {
     const keys = new Set(item.sourceTraceId ? (modeOfTrace.get(item.sourceTraceId) ?? []) : []);
     if (keys.size === 0 && item.failure) {
-      const version = Number(item.failure.graderVersion);
+      const version = item.failure.graderVersion;
       const reason = normaliseReason(item.failure.reason);
       for (const mode of modes.values()) {
         if (mode.graderId === item.failure.graderId && mode.graderVersion === version && mode.reason === reason) {

@@ -67,9 +67,11 @@ describe("graderDefinitionSchema", () => {
     expect(messages({ kind: "rule", check: "token_budget", output: 500 })).toEqual([]);
   });
 
-  it("requires exactly one of equals / contains per tool argument check", () => {
+  it("requires exactly one condition per tool argument check", () => {
     const base = { kind: "rule", check: "tool_called", tool: "refund" };
-    expect(messages({ ...base, args: [{ path: "amount" }] })[0]).toMatch(/exactly one of `equals` or `contains`/);
+    expect(messages({ ...base, args: [{ path: "amount" }] })[0]).toMatch(
+      /exactly one of `equals`, `contains`, `regex`, `exists`/,
+    );
     expect(messages({ ...base, args: [{ path: "amount", equals: 1, contains: "1" }] })[0]).toMatch(/exactly one/);
     expect(messages({ ...base, args: [{ path: "amount", equals: null }] })).toEqual([]);
   });

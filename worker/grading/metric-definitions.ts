@@ -14,15 +14,42 @@ const referenceFields = {
 };
 
 export const exactMatchMetricSchema = z
-  .strictObject({ metric: z.literal("exact_match"), ...referenceFields })
+  .strictObject({
+    metric: z.literal("exact_match"),
+    coerce: z.boolean().default(false).openapi({
+      description:
+        'Compare as text instead of as typed JSON: the output `"42"` then equals the reference `42`. Default false: types must match.',
+    }),
+    ...referenceFields,
+  })
   .openapi("ExactMatchMetric", {
-    description: "Score 1 when the target equals the reference exactly (JSON values compared structurally), else 0.",
+    description:
+      'Score 1 when the target equals the reference as a typed JSON value (`"42"` is not `42`; object key order does not matter), else 0.',
   });
 
 export const normalizedMatchMetricSchema = z
-  .strictObject({ metric: z.literal("normalized_match"), ...referenceFields })
+  .strictObject({
+    metric: z.literal("normalized_match"),
+    trim: z.boolean().default(true).openapi({
+      description: 'Ignore leading and trailing whitespace: `" billing\\n"` matches `billing`. Default true.',
+    }),
+    caseSensitive: z
+      .boolean()
+      .default(false)
+      .openapi({ description: "Letter case counts: `Billing` then does not match `billing`. Default false." }),
+    collapseWhitespace: z.boolean().default(true).openapi({
+      description:
+        "Runs of whitespace (spaces, tabs, line breaks) count as one space: `new  york` matches `new york`. Default true.",
+    }),
+    stripPunctuation: z.boolean().default(false).openapi({
+      description:
+        'Ignore punctuation and symbols: `billing.` and `"billing"` then match `billing`. Default false, because for labels and ids punctuation is part of the value.',
+    }),
+    ...referenceFields,
+  })
   .openapi("NormalizedMatchMetric", {
-    description: "Score 1 when target and reference are equal ignoring case, whitespace and punctuation, else 0.",
+    description:
+      "Score 1 when target and reference are equal after the chosen normalisation (Unicode NFKC always; by default trimmed, case-insensitive, whitespace runs collapsed, punctuation kept), else 0.",
   });
 
 export const similarityMetricSchema = z

@@ -28,8 +28,26 @@ describe("exact_match", () => {
 
   it("prefers an explicit reference (an eval run's dataset case)", () => {
     expect(grade(makeTrace({ output: "42" }), grader, { reference: "42" }).verdict).toBe("pass");
-    expect(grade(makeTrace({ output: "42" }), grader, { reference: 42 }).verdict).toBe("pass");
     expect(grade(makeTrace(), grader, { reference: "other" }).verdict).toBe("fail");
+  });
+
+  it('compares typed JSON values: the text "42" is not the number 42', () => {
+    const result = grade(makeTrace({ output: "42" }), grader, { reference: 42 });
+    expect(result.verdict).toBe("fail");
+    expect(result.reason).toMatch(/string versus number; set `coerce`/);
+    expect(grade(makeTrace({ output: 42 }), grader, { reference: 42 }).verdict).toBe("pass");
+    expect(grade(makeTrace({ output: true }), grader, { reference: "true" }).verdict).toBe("fail");
+    expect(grade(makeTrace({ output: null }), grader, { reference: "null" }).verdict).toBe("fail");
+  });
+
+  it("compares as text with `coerce`", () => {
+    const coerced = graderOf({ kind: "metric", metric: "exact_match", coerce: true });
+    expect(grade(makeTrace({ output: "42" }), coerced, { reference: 42 }).verdict).toBe("pass");
+    expect(grade(makeTrace({ output: "42 " }), coerced, { reference: 42 }).verdict).toBe("fail");
+  });
+
+  it("fails a missing target against a reference", () => {
+    expect(grade(makeTrace({ output: undefined }), grader, { reference: "" }).verdict).toBe("fail");
   });
 
   it("compares structured values regardless of key order", () => {
@@ -49,9 +67,39 @@ describe("exact_match", () => {
 describe("normalized_match", () => {
   const grader = graderOf({ kind: "metric", metric: "normalized_match" });
 
-  it("ignores case, whitespace and punctuation", () => {
-    const trace = makeTrace({ output: "  your ORDER a17 has shipped,   and arrives friday " });
+  it("ignores case and whitespace by default, not punctuation", () => {
+    const trace = makeTrace({ output: "  your ORDER a17 has shipped   and arrives\nfriday. " });
     expect(grade(trace, grader)).toMatchObject({ verdict: "pass", score: 1 });
+    const comma = makeTrace({ output: "your order A17 has shipped, and arrives Friday." });
+    expect(grade(comma, grader).verdict).toBe("fail");
+  });
+
+  it("keeps a router label's punctuation by default", () => {
+    const label = (output: string) => makeTrace({ output, metadata: { reference: "billing" } });
+    expect(grade(label("billing"), grader).verdict).toBe("pass");
+    expect(grade(label(" Billing\n"), grader).verdict).toBe("pass");
+    expect(grade(label("billing."), grader).verdict).toBe("fail");
+    expect(grade(label('"billing"'), grader).verdict).toBe("fail");
+    expect(grade(label("billings"), grader).verdict).toBe("fail");
+  });
+
+  it("strips punctuation only when asked", () => {
+    const loose = graderOf({ kind: "metric", metric: "normalized_match", stripPunctuation: true });
+    const trace = makeTrace({ output: "  your ORDER a17 has shipped,   and arrives friday " });
+    expect(grade(trace, loose)).toMatchObject({ verdict: "pass", score: 1 });
+    expect(grade(makeTrace({ output: "billing.", metadata: { reference: "billing" } }), loose).verdict).toBe("pass");
+  });
+
+  it("honours each option", () => {
+    const exactCase = graderOf({ kind: "metric", metric: "normalized_match", caseSensitive: true });
+    expect(grade(makeTrace({ output: "Billing", metadata: { reference: "billing" } }), exactCase).verdict).toBe("fail");
+    const untrimmed = graderOf({ kind: "metric", metric: "normalized_match", trim: false });
+    expect(grade(makeTrace({ output: "billing ", metadata: { reference: "billing" } }), untrimmed).verdict).toBe(
+      "fail",
+    );
+    const spaced = graderOf({ kind: "metric", metric: "normalized_match", collapseWhitespace: false });
+    expect(grade(makeTrace({ output: "new  york", metadata: { reference: "new york" } }), spaced).verdict).toBe("fail");
+    expect(grade(makeTrace({ output: "new  york", metadata: { reference: "new york" } }), grader).verdict).toBe("pass");
   });
 
   it("still fails on different words", () => {
@@ -59,7 +107,7 @@ describe("normalized_match", () => {
   });
 
   it("reads a custom target against a custom reference path", () => {
-    const trace = makeTrace({ output: { answer: "Paris!" }, metadata: { expected: { answer: "paris" } } });
+    const trace = makeTrace({ output: { answer: " Paris" }, metadata: { expected: { answer: "paris" } } });
     const g = graderOf({
       kind: "metric",
       metric: "normalized_match",

@@ -8,7 +8,8 @@ import type { MetricDefinition } from "./metric-definitions";
 import { failed, passed, skipped, type Outcome } from "./outcome";
 import { similarity } from "./similarity";
 import { percentile } from "./statistics";
-import { canonicalJson, excerpt, normalizeText } from "./text";
+import { canonicalJson, describeValue, excerpt, jsonEquals } from "./text";
+import { describeNormalization, normalizationOf, normalizeWith } from "./normalize";
 import type { TraceEvaluator } from "./text-rules";
 import { latencyOfTrace } from "./trace-facts";
 import type { TraceView } from "./trace-view";
@@ -31,13 +32,18 @@ function referenceOf(view: TraceView, referencePath: string): unknown {
   return reference === null ? undefined : reference;
 }
 
+const noReference = (path: string) => `no reference: \`${path}\` is empty and none was given`;
+
+const jsonType = (value: unknown): string =>
+  value === null ? "null" : Array.isArray(value) ? "array" : typeof value === "object" ? "object" : typeof value;
+
 function withReference(
   rule: { target: string; referencePath: string },
   compare: (candidate: string, reference: string) => Outcome,
 ): TraceEvaluator {
   return (view) => {
     const reference = referenceOf(view, rule.referencePath);
-    if (reference === undefined) return skipped(`no reference: \`${rule.referencePath}\` is empty and none was given`);
+    if (reference === undefined) return skipped(noReference(rule.referencePath));
     return compare(comparableText(view.value(rule.target) ?? ""), comparableText(reference));
   };
 }
@@ -47,20 +53,39 @@ export function compileReferenceMetric(
 ): TraceEvaluator {
   const { target } = metric;
   switch (metric.metric) {
-    case "exact_match":
+    case "exact_match": {
+      if (metric.coerce) {
+        return withReference(metric, (candidate, reference) =>
+          candidate === reference
+            ? passed(`${target} equals the reference as text`)
+            : failed(`${target} \`${excerpt(candidate)}\` differs from the reference \`${excerpt(reference)}\``),
+        );
+      }
+      return (view) => {
+        const reference = referenceOf(view, metric.referencePath);
+        if (reference === undefined) return skipped(noReference(metric.referencePath));
+        const value = view.value(target);
+        if (jsonEquals(value, reference)) return passed(`${target} equals the reference`);
+        const typeNote =
+          value !== undefined && comparableText(value) === comparableText(reference)
+            ? ` (${jsonType(value)} versus ${jsonType(reference)}; set \`coerce\` to compare as text)`
+            : "";
+        return failed(
+          `${target} \`${excerpt(describeValue(value))}\` differs from the reference \`${excerpt(describeValue(reference))}\`${typeNote}`,
+        );
+      };
+    }
+    case "normalized_match": {
+      const options = normalizationOf(metric);
+      const how = describeNormalization(options);
       return withReference(metric, (candidate, reference) =>
-        candidate === reference
-          ? passed(`${target} equals the reference`)
-          : failed(`${target} \`${excerpt(candidate)}\` differs from the reference \`${excerpt(reference)}\``),
-      );
-    case "normalized_match":
-      return withReference(metric, (candidate, reference) =>
-        normalizeText(candidate) === normalizeText(reference)
-          ? passed(`${target} matches the reference ignoring case, whitespace and punctuation`)
+        normalizeWith(candidate, options) === normalizeWith(reference, options)
+          ? passed(`${target} matches the reference (${how})`)
           : failed(
-              `${target} \`${excerpt(candidate)}\` does not match the reference \`${excerpt(reference)}\`, even ignoring case, whitespace and punctuation`,
+              `${target} \`${excerpt(candidate)}\` does not match the reference \`${excerpt(reference)}\` (${how})`,
             ),
       );
+    }
     case "similarity": {
       const { algorithm, threshold, normalize } = metric;
       return withReference(metric, (candidate, reference) => {

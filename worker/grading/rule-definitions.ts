@@ -4,9 +4,10 @@
  * every message says what to fix.
  */
 import { z } from "@hono/zod-openapi";
-import { filterField, needleSchema, pathSchema, targetSchema, toolNameSchema } from "./definition-common";
+import { filterField, needleSchema, targetSchema, toolNameSchema } from "./definition-common";
 import { jsonSchemaProblems } from "./json-schema";
 import { regexProblem } from "./regex-safety";
+import { argumentCheckSchema } from "./tool-arguments";
 
 /** Longer texts are scanned only up to this many characters by default. */
 export const DEFAULT_REGEX_MAX_INPUT_CHARS = 100_000;
@@ -82,20 +83,6 @@ export const jsonSchemaRuleSchema = z
   })
   .openapi("JsonSchemaRule", { description: "Passes when the target is JSON that satisfies `schema`." });
 
-const argumentCheckSchema = z
-  .strictObject({
-    path: pathSchema.openapi({ description: "Dotted path inside the tool call's arguments.", example: "order.id" }),
-    equals: z.unknown().optional().openapi({ description: "The JSON value the argument must equal." }),
-    contains: z
-      .string()
-      .min(1)
-      .max(10_000)
-      .optional()
-      .openapi({ description: "Text the argument (as text) must contain." }),
-  })
-  .refine((arg) => "equals" in arg !== "contains" in arg, "give exactly one of `equals` or `contains`")
-  .openapi("ToolArgumentCheck");
-
 export const toolCalledRuleSchema = z
   .strictObject({
     kind: z.literal("rule"),
@@ -105,7 +92,11 @@ export const toolCalledRuleSchema = z
       .array(argumentCheckSchema)
       .max(20)
       .optional()
-      .openapi({ description: "Checks one call's arguments must all satisfy." }),
+      .openapi({ description: "Conditions one call's arguments must all satisfy (AND)." }),
+    calls: z.enum(["any", "every"]).default("any").openapi({
+      description:
+        "When the tool is called several times: `any` passes when at least one call meets every condition; `every` only when all calls do.",
+    }),
     ...filterField,
   })
   .openapi("ToolCalledRule", {

@@ -4,7 +4,7 @@
  * arguments, and whether any usage or cost was recorded at all.
  */
 import type { Span, Trace } from "../domain/trace";
-import { traceLatencyMs } from "../domain/trace";
+import { reportsCostUsage, reportsTokenUsage, traceLatencyMs } from "../domain/trace";
 
 /**
  * Wall-clock latency of the trace; when the trace lacks start or end time
@@ -42,12 +42,24 @@ export function toolArguments(span: Span): unknown {
   }
 }
 
-/** Whether any span reports token usage, so "0 tokens" can be told from "unknown". */
+/** Whether the trace reports token usage (its LLM spans, its own `usage` or any span), so "0 tokens" can be told from "unknown". */
 export function hasUsage(trace: Pick<Trace, "spans">): boolean {
-  return trace.spans.some((span) => span.usage !== undefined);
+  return reportsTokenUsage(trace);
 }
 
-/** Whether any span reports a cost. */
+/** Whether the trace reports a cost. */
 export function hasCost(trace: Pick<Trace, "spans">): boolean {
-  return trace.spans.some((span) => typeof span.usage?.cost === "number");
+  return reportsCostUsage(trace);
+}
+
+/**
+ * The LLM calls of a trace: LLM spans that do not wrap another LLM span. Some
+ * instrumentations (the AI SDK's `ai.generateText` around `ai.generateText.doGenerate`)
+ * emit an LLM-typed span around each real call; counting both would double the calls.
+ */
+export function llmCalls(trace: Pick<Trace, "spans">): Span[] {
+  const llm = trace.spans.filter((span) => span.type === "llm");
+  const ids = new Set(llm.map((span) => span.id));
+  const wrappers = new Set(llm.flatMap((span) => (span.parentId && ids.has(span.parentId) ? [span.parentId] : [])));
+  return llm.filter((span) => !wrappers.has(span.id));
 }

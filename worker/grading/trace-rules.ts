@@ -1,47 +1,37 @@
-import { spansOfType, totalUsage } from "../domain/trace";
+import { totalUsage } from "../domain/trace";
 import { failed, passed, skipped } from "./outcome";
 import type { RuleDefinition } from "./rule-definitions";
-import { describeValue, jsonEquals, parsePath, toText, valueAtPath } from "./text";
+import { describeValue } from "./text";
+import { compileArgumentCheck } from "./tool-arguments";
 import type { TraceEvaluator } from "./text-rules";
-import { hasCost, hasUsage, latencyOfTrace, toolArguments, toolSpans } from "./trace-facts";
+import { hasCost, hasUsage, latencyOfTrace, llmCalls, toolArguments, toolSpans } from "./trace-facts";
 
 type RuleOf<C extends RuleDefinition["check"]> = Extract<RuleDefinition, { check: C }>;
-type ArgumentCheck = NonNullable<RuleOf<"tool_called">["args"]>[number];
-
 const times = (n: number) => (n === 1 ? "once" : `${n} times`);
 
-function describeArgumentCheck(arg: ArgumentCheck): string {
-  return "contains" in arg && arg.contains !== undefined
-    ? `\`${arg.path}\` containing ${JSON.stringify(arg.contains)}`
-    : `\`${arg.path}\` equal to ${describeValue(arg.equals)}`;
-}
-
-function argumentMet(arg: ArgumentCheck, segments: string[], args: unknown): boolean {
-  const value = valueAtPath(args, segments);
-  if ("contains" in arg && arg.contains !== undefined)
-    return value !== undefined && toText(value).includes(arg.contains);
-  return jsonEquals(value, arg.equals);
-}
-
 export function compileToolCalled(rule: RuleOf<"tool_called">): TraceEvaluator {
-  const { tool } = rule;
-  const checks = (rule.args ?? []).map((arg) => ({ arg, segments: parsePath(arg.path) }));
-  const wanted = checks.map(({ arg }) => describeArgumentCheck(arg)).join(" and ");
+  const { tool, calls: mode } = rule;
+  const checks = (rule.args ?? []).map(compileArgumentCheck);
+  const wanted = checks.map((check) => check.wanted).join(" and ");
   return (view) => {
     const calls = toolSpans(view.trace, tool);
     if (calls.length === 0) return failed(`tool \`${tool}\` was never called`);
     if (checks.length === 0) return passed(`tool \`${tool}\` was called ${times(calls.length)}`);
     const argsOfCalls = calls.map(toolArguments);
-    if (argsOfCalls.some((args) => checks.every(({ arg, segments }) => argumentMet(arg, segments, args)))) {
-      return passed(`tool \`${tool}\` was called with ${wanted}`);
+    const meets = (args: unknown) => checks.every((check) => check.met(args));
+    if (mode === "every") {
+      const bad = argsOfCalls.findIndex((args) => !meets(args));
+      if (bad === -1) return passed(`all ${calls.length} calls of tool \`${tool}\` had ${wanted}`);
+      const unmet = checks.find((check) => !check.met(argsOfCalls[bad]));
+      const got = unmet ? ` (it had ${unmet.found(argsOfCalls[bad])})` : "";
+      return failed(`call ${bad + 1} of ${calls.length} of tool \`${tool}\` did not have ${wanted}${got}`);
     }
-    // Name the first unmet argument of the first call and what it was: usually
+    if (argsOfCalls.some(meets)) return passed(`tool \`${tool}\` was called with ${wanted}`);
+    // Name the first unmet condition of the first call and what it found: usually
     // all a reader needs to see the mistake.
     const first = argsOfCalls[0];
-    const unmet = checks.find(({ arg, segments }) => !argumentMet(arg, segments, first));
-    const got = unmet
-      ? ` (first call had \`${unmet.arg.path}\` = ${describeValue(valueAtPath(first, unmet.segments))})`
-      : "";
+    const unmet = checks.find((check) => !check.met(first));
+    const got = unmet ? ` (first call had ${unmet.found(first)})` : "";
     return failed(`tool \`${tool}\` was called ${times(calls.length)} but never with ${wanted}${got}`);
   };
 }
@@ -70,7 +60,7 @@ export function compileMaxToolCalls(rule: RuleOf<"max_tool_calls">): TraceEvalua
 export function compileMaxLlmCalls(rule: RuleOf<"max_llm_calls">): TraceEvaluator {
   const { n } = rule;
   return (view) => {
-    const count = spansOfType(view.trace, "llm").length;
+    const count = llmCalls(view.trace).length;
     return count <= n
       ? passed(`${count} LLM calls, within the limit of ${n}`)
       : failed(`${count} LLM calls exceed the limit of ${n}`);

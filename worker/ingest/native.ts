@@ -126,6 +126,8 @@ export function describeIssues(error: z.ZodError, prefix: string): string {
         .join("")
         .replace(/^\./, "");
       const field = `${prefix}${prefix && path && !path.startsWith("[") ? "." : ""}${path}` || "body";
+      // zod says "expected string, received undefined" for a missing key: say what it means.
+      if (issue.code === "invalid_type" && / received undefined$/.test(issue.message)) return `${field} is required`;
       return `${field}: ${issue.message}`;
     })
     .join("; ");

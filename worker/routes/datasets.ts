@@ -6,6 +6,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { EXPORT_CONTENT_TYPES, type ExportFormat, caseIdSchema } from "../dataset";
 import { ApiError } from "../errors";
+import { isWellFormedText } from "../domain/names";
 import { requireProject } from "../middleware/auth";
 import { readCasePage, readCaseStats } from "../storage/dataset-cases";
 import { exportFileName, exportVersionStream } from "../storage/dataset-export";
@@ -27,7 +28,12 @@ import { commonErrors, errorResponse, newRouter, notFoundError, projectSecurity 
 const tags = ["datasets"];
 
 const createBody = z.object({
-  name: z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters"),
+  name: z
+    .string()
+    .trim()
+    .min(1, "must not be empty")
+    .max(200, "must be at most 200 characters")
+    .refine(isWellFormedText, "must be valid Unicode text (it holds an unpaired surrogate, \\ud800-\\udfff)"),
   agent: z.string().trim().min(1).max(200).optional().openapi({ description: "The agent this dataset is for, if any" }),
   description: z.string().max(2000).optional(),
 });
@@ -172,7 +178,7 @@ export const datasetRoutes = newRouter()
         dataset.id,
         cases.map((k) => k.fingerprint),
       );
-      const noStats = { occurrences: 0, lastTraceId: null, lastSeenAt: null };
+      const noStats = { occurrences: 0, lastTraceId: null, lastSeenAt: null, lastFailure: null };
       return c.json(
         {
           datasetId: dataset.id,

@@ -15,10 +15,18 @@ import {
   listGraderVersions,
   setGraderEnabled,
 } from "../storage/grader-store";
+import { isWellFormedText } from "../domain/names";
+import type { Db } from "../storage/db";
+import { countUngraded } from "../storage/ungraded-traces";
 import { agentNameSchema } from "./grading-shared";
 import { commonErrors, errorResponse, jsonResponse as json, newRouter, notFoundError, projectSecurity } from "./router";
 
-const graderNameSchema = z.string().trim().min(1, "must not be empty").max(200, "must be at most 200 characters");
+const graderNameSchema = z
+  .string()
+  .trim()
+  .min(1, "must not be empty")
+  .max(200, "must be at most 200 characters")
+  .refine(isWellFormedText, "must be valid Unicode text (it holds an unpaired surrogate, \\ud800-\\udfff)");
 
 const GraderSchema = z
   .object({
@@ -75,6 +83,22 @@ const idParam = z.object({
     .max(100)
     .openapi({ param: { name: "id", in: "path" } }),
 });
+const WaitingSchema = z.object({
+  count: z.number().int(),
+  regrade: z.string().openapi({ example: "POST /api/agents/support-bot/regrade" }),
+  message: z.string(),
+});
+
+async function waitingTraces(db: Db, projectId: string, agent: string): Promise<z.infer<typeof WaitingSchema>> {
+  const { count } = await countUngraded(db, projectId, agent);
+  const regrade = `POST /api/agents/${encodeURIComponent(agent)}/regrade`;
+  const message =
+    count === 0
+      ? "No stored trace of this agent is waiting; traces that finish from now on are graded in windows."
+      : `${count} finished trace${count === 1 ? " of this agent was" : "s of this agent were"} sent before it could be graded and will not be graded by windows; grade ${count === 1 ? "it" : "them"} with ${regrade}.`;
+  return { count, regrade, message };
+}
+
 export const graderRoutes = newRouter();
 
 graderRoutes.openapi(
@@ -86,7 +110,18 @@ graderRoutes.openapi(
     security: projectSecurity,
     middleware: [requireProject] as const,
     request: { body: { required: true, content: { "application/json": { schema: createBody } } } },
-    responses: { 201: json(GraderSchema, "Created."), ...commonErrors },
+    responses: {
+      201: json(
+        GraderSchema.extend({
+          waiting: WaitingSchema.openapi({
+            description:
+              "The agent's finished traces that no window has graded (those sent before it had a grader), and how to grade them. Windows grade only traces that finish from now on.",
+          }),
+        }),
+        "Created.",
+      ),
+      ...commonErrors,
+    },
   }),
   async (c) => {
     const { agent, name, definition, filter } = c.req.valid("json");
@@ -96,7 +131,7 @@ graderRoutes.openapi(
       name,
       definition: filter === undefined ? definition : { ...definition, filter },
     });
-    return c.json(grader, 201);
+    return c.json({ ...grader, waiting: await waitingTraces(c.var.db, c.var.projectId, agent) }, 201);
   },
 );
 

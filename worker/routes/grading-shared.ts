@@ -3,13 +3,9 @@
  * time range of window and score queries.
  */
 import { z } from "@hono/zod-openapi";
+import { nameSchema } from "../domain/names";
 
-export const agentNameSchema = z
-  .string()
-  .min(1, "must not be empty")
-  .max(200, "must be at most 200 characters")
-  .regex(/^[^\u0000-\u001f\u007f]+$/, "must not contain control characters")
-  .openapi({ example: "support-bot" });
+export const agentNameSchema = nameSchema().openapi({ example: "support-bot" });
 
 export const agentParam = z.object({ agent: agentNameSchema.openapi({ param: { name: "agent", in: "path" } }) });
 

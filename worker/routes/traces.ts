@@ -116,7 +116,9 @@ export const traceRoutes = newRouter();
 traceRoutes.openAPIRegistry.registerPath(ingestRoute);
 traceRoutes.post("/traces", requireProject, async (c) => {
   const { config } = c.var;
-  const body = await readBody(c.req.raw, config.MAX_BODY_BYTES);
+  const body = await readBody(c.req.raw, config.MAX_BODY_BYTES).catch((err: unknown) => {
+    throw isPayloadTooLarge(err) ? tracesTooLarge(config.MAX_BODY_BYTES, config.MAX_TRACE_BYTES) : err;
+  });
   await verifyContentDigest(c.req.header("content-digest"), body.wire);
   const { batch, prepared, rejected } = await prepareTraces(parseJsonBody(body.content), {
     maxTraceBytes: config.MAX_TRACE_BYTES,
@@ -140,6 +142,16 @@ traceRoutes.post("/traces", requireProject, async (c) => {
   const status = counts.rejected > 0 ? 207 : counts.accepted > 0 ? 201 : 200;
   return c.json({ results, ...counts }, status);
 });
+
+const isPayloadTooLarge = (err: unknown) => err instanceof ApiError && err.code === "payload_too_large";
+
+/** The body may be one trace or a batch; the streamed read cannot tell, so the message covers both. */
+const tracesTooLarge = (bodyLimit: number, traceLimit: number) =>
+  new ApiError(
+    413,
+    "payload_too_large",
+    `Request body exceeds the limit of ${bodyLimit} bytes (counted after gzip decompression; MAX_BODY_BYTES). An array of traces can be sent in smaller batches; a single trace must be at most ${traceLimit} bytes (MAX_TRACE_BYTES): trim its largest inputs, outputs or span payloads.`,
+  );
 
 function countResults(results: ItemResult[]) {
   return {

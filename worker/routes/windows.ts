@@ -8,12 +8,25 @@ import { windowSettingsInputSchema } from "../grading/window-settings";
 import { requireProject } from "../middleware/auth";
 import { agentWindow } from "../storage/durable-objects";
 import { listWindowRows } from "../storage/score-store";
+import { countUngraded } from "../storage/ungraded-traces";
 import { agentParam, pagedTimeRangeQuery } from "./grading-shared";
 import { commonErrors, jsonResponse as json, newRouter, projectSecurity } from "./router";
+
+/** Finished traces no window has graded, and why: the first thing a new user needs to see. */
+export const UngradedSchema = z
+  .object({
+    count: z.number().int().openapi({ description: "The agent's finished traces with no current score." }),
+    reason: z.enum(["no_enabled_graders"]).nullable().openapi({
+      description:
+        "`no_enabled_graders`: they will not be graded until the agent has a grader; then grade them with `POST /api/agents/{agent}/regrade`. Null: they wait for their window to close.",
+    }),
+  })
+  .openapi("UngradedTraces");
 
 const WindowStatusSchema = z
   .object({
     agent: z.string(),
+    ungraded: UngradedSchema,
     settings: z.object({ maxTraces: z.number(), maxAgeMs: z.number(), sampleRate: z.number(), minGraded: z.number() }),
     custom: z.unknown().openapi({ description: "The values set through the API; null when all are server defaults." }),
     open: z
@@ -76,8 +89,11 @@ windowRoutes.openapi(
   }),
   async (c) => {
     const { agent } = c.req.valid("param");
-    const status = await agentWindow(c.env, c.var.projectId, agent).status();
-    return c.json({ agent, ...status }, 200);
+    const [status, ungraded] = await Promise.all([
+      agentWindow(c.env, c.var.projectId, agent).status(),
+      countUngraded(c.var.db, c.var.projectId, agent),
+    ]);
+    return c.json({ agent, ungraded, ...status }, 200);
   },
 );
 
@@ -100,7 +116,7 @@ windowRoutes.openapi(
     const input = c.req.valid("json");
     const projectId = c.var.projectId;
     const status = await agentWindow(c.env, projectId, agent).configure({ projectId, agent }, input);
-    return c.json({ agent, ...status }, 200);
+    return c.json({ agent, ungraded: await countUngraded(c.var.db, projectId, agent), ...status }, 200);
   },
 );
 
@@ -131,7 +147,8 @@ windowRoutes.openapi(
     const { agent } = c.req.valid("param");
     const projectId = c.var.projectId;
     const { closedWindowId, status } = await agentWindow(c.env, projectId, agent).closeNow({ projectId, agent });
-    return c.json({ agent, closedWindowId, ...status }, status.pending.length > 0 ? 202 : 200);
+    const ungraded = await countUngraded(c.var.db, projectId, agent);
+    return c.json({ agent, closedWindowId, ungraded, ...status }, status.pending.length > 0 ? 202 : 200);
   },
 );
 
@@ -148,15 +165,21 @@ windowRoutes.openapi(
       query: pagedTimeRangeQuery,
     },
     responses: {
-      200: json(z.object({ windows: z.array(GradeWindowSchema) }), "Windows closed within the range."),
+      200: json(
+        z.object({ windows: z.array(GradeWindowSchema), ungraded: UngradedSchema }),
+        "Windows closed within the range, and the agent's finished traces no window has graded.",
+      ),
       ...commonErrors,
     },
   }),
   async (c) => {
     const { agent } = c.req.valid("param");
     const { from, to, limit } = c.req.valid("query");
-    const rows = await listWindowRows(c.var.db, c.var.projectId, agent, { from, to }, limit);
+    const [rows, ungraded] = await Promise.all([
+      listWindowRows(c.var.db, c.var.projectId, agent, { from, to }, limit),
+      countUngraded(c.var.db, c.var.projectId, agent),
+    ]);
     const windows = rows.map(({ projectId: _p, members: _m, quarantined: _q, minGraded: _g, ...w }) => w);
-    return c.json({ windows }, 200);
+    return c.json({ windows, ungraded }, 200);
   },
 );

@@ -15,6 +15,7 @@ import {
   caseFromRow,
   chunkRows,
   diffVersions,
+  type LastFailure,
 } from "../dataset";
 import type { Db } from "./db";
 import { prepareAll } from "./dataset-store";
@@ -23,6 +24,7 @@ export interface CaseStats {
   occurrences: number;
   lastTraceId: string | null;
   lastSeenAt: string | null;
+  lastFailure: LastFailure | null;
 }
 
 /** One page of a version's cases in case id order, after `afterCaseId`. */
@@ -64,18 +66,25 @@ export async function readCaseStats(
   const statements = chunkRows(unique, 1, undefined, 1).map((chunk) =>
     db.$client
       .prepare(
-        "SELECT fingerprint, occurrences, last_trace_id, last_seen_at FROM dataset_case_stats " +
+        "SELECT fingerprint, occurrences, last_trace_id, last_seen_at, last_failure FROM dataset_case_stats " +
           `WHERE dataset_id = ? AND fingerprint IN (${chunk.map(() => "?").join(", ")})`,
       )
       .bind(datasetId, ...chunk),
   );
-  type Row = { fingerprint: string; occurrences: number; last_trace_id: string; last_seen_at: string };
+  type Row = {
+    fingerprint: string;
+    occurrences: number;
+    last_trace_id: string;
+    last_seen_at: string;
+    last_failure: string | null;
+  };
   for (const result of await db.$client.batch<Row>(statements)) {
     for (const row of result.results) {
       stats.set(row.fingerprint, {
         occurrences: row.occurrences,
         lastTraceId: row.last_trace_id,
         lastSeenAt: row.last_seen_at,
+        lastFailure: row.last_failure === null ? null : (JSON.parse(row.last_failure) as LastFailure),
       });
     }
   }

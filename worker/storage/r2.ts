@@ -28,9 +28,33 @@ export class TraceCorruptedError extends Error {
   }
 }
 
-/** The key includes project and agent so a bucket listing groups traces the way users think of them. */
+/** Longest percent-encoded agent kept verbatim in a key; R2 keys are at most 1024 bytes. */
+const MAX_AGENT_KEY_CHARS = 600;
+
+/**
+ * The key includes project and agent so a bucket listing groups traces the way users
+ * think of them. An agent name that would not fit (OTLP service names are not bound
+ * in bytes) or is not well-formed Unicode is replaced by a stable hash of it.
+ */
 export function traceObjectKey(projectId: string, agent: string, traceId: string): string {
-  return `traces/${projectId}/${encodeURIComponent(agent)}/${encodeURIComponent(traceId)}.json`;
+  return `traces/${projectId}/${agentKeySegment(agent)}/${encodeURIComponent(traceId)}.json`;
+}
+
+function agentKeySegment(agent: string): string {
+  if (!/[\ud800-\udfff]/u.test(agent)) {
+    const encoded = encodeURIComponent(agent);
+    if (encoded.length <= MAX_AGENT_KEY_CHARS) return encoded;
+  }
+  return `~${fnv1a(agent, 0x811c9dc5)}${fnv1a(agent, 0x050c5d1f)}`;
+}
+
+function fnv1a(text: string, seed: number): string {
+  let hash = seed;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0).toString(16).padStart(8, "0");
 }
 
 /** A trace stored as `length` bytes at `offset` in the object `key`. */

@@ -31,6 +31,8 @@ export interface WindowWrite {
   traceScores: Map<string, ScoreResult[]>;
   windowScores: ScoreResult[];
   gradedAt: string;
+  /** Supersede only these graders' earlier scores (a regrade of some graders); absent: every grader's. */
+  supersedeOnly?: string[];
 }
 
 /**
@@ -65,7 +67,7 @@ export async function writeWindowScores(db: Db, w: WindowWrite): Promise<string[
     db.insert(gradeWindows).values(w.window).onConflictDoNothing(),
     // D1 allows 100 bound parameters per statement, so rows and id lists are chunked.
     ...chunkRows(rows, SCORE_COLUMNS).map((chunk) => db.insert(scores).values(chunk).onConflictDoNothing()),
-    ...chunkIds(traceIds).flatMap((ids) => [
+    ...chunkIds(traceIds, IDS_PER_STATEMENT - (w.supersedeOnly?.length ?? 0)).flatMap((ids) => [
       db
         .update(scores)
         .set({ supersededBy: windowId })
@@ -76,6 +78,7 @@ export async function writeWindowScores(db: Db, w: WindowWrite): Promise<string[
             eq(scores.agent, agent),
             lt(scores.windowId, windowId),
             isNull(scores.supersededBy),
+            w.supersedeOnly ? inArray(scores.graderId, w.supersedeOnly) : undefined,
           ),
         ),
       db
@@ -96,9 +99,9 @@ export async function writeWindowScores(db: Db, w: WindowWrite): Promise<string[
   return affected.map((r) => r.windowId);
 }
 
-function chunkIds(ids: string[]): string[][] {
+function chunkIds(ids: string[], size = IDS_PER_STATEMENT): string[][] {
   const chunks: string[][] = [];
-  for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT) chunks.push(ids.slice(i, i + IDS_PER_STATEMENT));
+  for (let i = 0; i < ids.length; i += size) chunks.push(ids.slice(i, i + size));
   return chunks;
 }
 

@@ -59,7 +59,11 @@ export const datasetCases = sqliteTable(
     input: text("input", { mode: "json" }).notNull(),
     /** Null when the expectation is unknown. */
     expected: text("expected", { mode: "json" }),
-    failure: text("failure", { mode: "json" }).$type<{ graderId: string; graderVersion: string; reason: string }>(),
+    failure: text("failure", { mode: "json" }).$type<{
+      graderId: string;
+      graderVersion: number | string;
+      reason: string;
+    }>(),
     tags: text("tags", { mode: "json" }).$type<string[]>().notNull(),
     sourceTraceId: text("source_trace_id"),
     guard: integer("guard", { mode: "boolean" }).notNull(),
@@ -85,6 +89,8 @@ export const datasetCaseStats = sqliteTable(
     firstSeenAt: text("first_seen_at").notNull(),
     lastTraceId: text("last_trace_id").notNull(),
     lastSeenAt: text("last_seen_at").notNull(),
+    /** The latest failing occurrence: `{traceId, output, failures}` (migration 0003). */
+    lastFailure: text("last_failure", { mode: "json" }),
   },
   (t) => [primaryKey({ columns: [t.datasetId, t.fingerprint] })],
 );
