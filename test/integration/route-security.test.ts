@@ -109,7 +109,7 @@ describe("route security", () => {
       expect(text, `${op.method} ${op.path}`).not.toContain(traceId);
       expect(text, `${op.method} ${op.path}`).not.toContain(owner.id);
     }
-  });
+  }, 30_000);
 
   it("stores no key in clear text", async () => {
     const { results } = await env.DB.prepare("SELECT * FROM api_keys").all();
