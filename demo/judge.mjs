@@ -55,6 +55,17 @@ function judgeGrader(baseUrl) {
   };
 }
 
+/**
+ * Why the judge steps cannot run: the fake judge listens on this machine, which a
+ * deployed Flywheel cannot reach (its windows would wait for the judge forever).
+ */
+export function judgeUnreachable(ctx) {
+  const host = new URL(ctx.url).hostname;
+  return ["127.0.0.1", "localhost", "[::1]"].includes(host)
+    ? undefined
+    : `the fake judge runs on this machine, which Flywheel at ${host} cannot reach`;
+}
+
 /** Starts the fake judge in this process and creates the judge grader, linked to the refund rule. */
 export async function addJudge(ctx) {
   ctx.judge = await startFakeJudge({
@@ -103,7 +114,8 @@ export async function showJudge(ctx) {
 
   const disputed = await call(ctx, "GET", `/api/review-queue?agent=${AGENT}&reason=disputed&limit=100`);
   ctx.disputed = disputed.items;
-  say(`${disputed.items.length} traces disputed, the judge and the linked rule disagreeing, e.g.:`);
+  say(`${disputed.items.length} traces disputed, the judge and the linked rule disagreeing, each queued for review:`);
+  say("  refunds turned down as the policy requires, which the rule passes and the judge's mistake fails, e.g.");
   const example = disputed.items[0];
   if (example) {
     say(`  trace ${example.traceId}: ${example.detail}`);
@@ -129,7 +141,8 @@ export async function review(ctx) {
   }
   ctx.reviewedTraceId = item.traceId;
   say(`reviewing trace ${item.traceId}:`);
-  say(`  ticket: ${String(item.trace?.input ?? "").slice(0, 100)}`);
+  const input = item.trace?.input;
+  say(`  ticket: ${String(input?.message ?? JSON.stringify(input)).slice(0, 100)}`);
   say(`  reply:  ${String(item.trace?.output ?? "").slice(0, 100)}`);
   for (const s of item.scores.filter(
     (s) => s.graderId === ctx.judgeId || ctx.graderNames[s.graderId] === LINKED_RULE_NAME,

@@ -1,12 +1,13 @@
 /**
  * @module The demo's steps, in order. Each takes the shared context (`ctx`: the server's
  * address and admin token, then what earlier steps made), does one thing over the public
- * API, says what happened, and returns. Later parts of the loop slot in as more steps.
+ * API, says what happened, and returns. Later parts of the loop slot in as more steps; a
+ * step not ready says why in `pending`, one that cannot run here says why in `skipWhen(ctx)`.
  */
 import { Flywheel } from "../client/index.mjs";
 import { AGENT, GRADERS } from "./graders.mjs";
 import { call, pct, say, until } from "./http.mjs";
-import { addJudge, review, showJudge } from "./judge.mjs";
+import { addJudge, judgeUnreachable, review, showJudge } from "./judge.mjs";
 import { createSupportAgent, tickets } from "./support-agent.mjs";
 
 const TICKETS = 300;
@@ -17,13 +18,17 @@ export const steps = [
   { title: "Create a project", run: createProject },
   { title: "Create graders, one per failure mode", run: createGraders },
   // Before the traces are sent: a grader judges the windows graded after it exists.
-  { title: "Add an LLM judge for the refund policy, linked with its rule", run: addJudge },
+  {
+    title: "Add an LLM judge for the refund policy, linked with its rule",
+    run: addJudge,
+    skipWhen: judgeUnreachable,
+  },
   { title: "Set when a grade window closes", run: configureWindow },
   { title: `Run ${AGENT} v1 on ${TICKETS} tickets, traced with the client`, run: (ctx) => runAgent(ctx, "v1") },
   { title: "Wait for the windows to be graded", run: gradeWindows },
   { title: "Watch the regression dataset fill", run: showDataset },
-  { title: "What the LLM judge said, and what it cost", run: showJudge },
-  { title: "Review a disputed trace", run: review },
+  { title: "What the LLM judge said, and what it cost", run: showJudge, skipWhen: judgeUnreachable },
+  { title: "Review a disputed trace", run: review, skipWhen: judgeUnreachable },
   // Next step of the loop, added as it lands (one function, same shape):
   // - eval run: run v2 (fixes the id format and the wrong tool, breaks delivered-order
   //   status answers; see support-agent.mjs) on the dataset's latest version, then show

@@ -25,8 +25,9 @@ let number = 0;
 for (const step of steps) {
   number++;
   console.log(`\n${number}. ${step.title}`);
-  if (step.pending) {
-    console.log(`   (skipped: ${step.pending})`);
+  const skipped = step.pending ?? step.skipWhen?.(ctx);
+  if (skipped) {
+    console.log(`   (skipped: ${skipped})`);
     continue;
   }
   await step.run(ctx);

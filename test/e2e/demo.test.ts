@@ -51,7 +51,7 @@ describe("npm run demo", () => {
       `the judge judged ${expected.judged} refund tickets: ${expected.judged - expected.judgeFails} pass, ${expected.judgeFails} fail, 0 error`,
     );
     expect(stdout).toMatch(
-      /window #1: [1-9]\d* traces, [1-9]\d* calls \(0 cached\), [1-9]\d* input \+ [1-9]\d* output tokens, \$0\.\d{5}/,
+      /window #1: [1-9]\d* traces, [1-9]\d* calls \(\d+ cached\), [1-9]\d* input \+ [1-9]\d* output tokens, \$0\.\d{5}/,
     );
     // Disputed: the refunds v1 turned down as the policy requires, which the rule passes and the judge fails.
     expect(stdout).toContain(`${expected.disputed} traces disputed`);
