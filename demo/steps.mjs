@@ -1,10 +1,13 @@
 /**
  * @module The demo's steps, in order. Each takes the shared context (`ctx`: the server's
  * address and admin token, then what earlier steps made), does one thing over the public
- * API, says what happened, and returns. Later parts of the loop slot in as more steps.
+ * API, says what happened, and returns. Later parts of the loop slot in as more steps; a
+ * step not ready says why in `pending`, one that cannot run here says why in `skipWhen(ctx)`.
  */
 import { Flywheel } from "../client/index.mjs";
 import { AGENT, GRADERS } from "./graders.mjs";
+import { call, pct, say, until } from "./http.mjs";
+import { addJudge, judgeUnreachable, review, showJudge } from "./judge.mjs";
 import { createSupportAgent, tickets } from "./support-agent.mjs";
 
 const TICKETS = 300;
@@ -14,42 +17,25 @@ const CONCURRENCY = 25;
 export const steps = [
   { title: "Create a project", run: createProject },
   { title: "Create graders, one per failure mode", run: createGraders },
+  // Before the traces are sent: a grader judges the windows graded after it exists.
+  {
+    title: "Add an LLM judge for the refund policy, linked with its rule",
+    run: addJudge,
+    skipWhen: judgeUnreachable,
+  },
   { title: "Set when a grade window closes", run: configureWindow },
   { title: `Run ${AGENT} v1 on ${TICKETS} tickets, traced with the client`, run: (ctx) => runAgent(ctx, "v1") },
   { title: "Wait for the windows to be graded", run: gradeWindows },
   { title: "Watch the regression dataset fill", run: showDataset },
-  // Next steps of the loop, added as the features land (one function each, same shape):
-  // - LLM judge against the local fake judge: create a `kind: "judge"` grader, regrade.
-  { title: "LLM judge", pending: "judge graders are not in this version of Flywheel yet" },
+  { title: "What the LLM judge said, and what it cost", run: showJudge, skipWhen: judgeUnreachable },
+  { title: "Review a disputed trace", run: review, skipWhen: judgeUnreachable },
+  // Next step of the loop, added as it lands (one function, same shape):
   // - eval run: run v2 (fixes the id format and the wrong tool, breaks delivered-order
   //   status answers; see support-agent.mjs) on the dataset's latest version, then show
   //   the improvement rate and the one regression (`POST /api/eval-runs`, `npx flywheel eval`).
   { title: "Evaluate v2 on the regression dataset", pending: "eval runs are not in this version of Flywheel yet" },
   { title: "Where to look", run: whereToLook },
 ];
-
-const say = (line = "") => console.log(`   ${line}`);
-
-async function call(ctx, method, path, body, token = ctx.apiKey) {
-  const res = await fetch(`${ctx.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text.slice(0, 300)}`);
-  return text ? JSON.parse(text) : undefined;
-}
-
-async function until(check, what, timeoutMs = 120_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 300));
-  }
-}
 
 async function createProject(ctx) {
   const project = await call(
@@ -155,14 +141,19 @@ async function showDataset(ctx) {
 }
 
 async function whereToLook(ctx) {
-  say(`trend page:   ${ctx.url}/#key=${ctx.apiKey}&agent=${AGENT}`);
+  const agent = encodeURIComponent(AGENT);
+  // The site keeps the key for the tab (sessionStorage) and takes a `#key=` fragment out
+  // of the address as it reads it, so the page links below can be shared without the key.
+  say(`open first:   ${ctx.url}/#key=${ctx.apiKey}&agent=${agent}`);
+  say("              (the site keeps the key for that tab and removes it from the address)");
+  say("then, in that tab:");
+  say(`  overview:      ${ctx.url}/#/`);
+  say(`  agent page:    ${ctx.url}/#/agent/${agent}`);
+  say(`  review queue:  ${ctx.url}/#/review?agent=${agent}`);
+  if (ctx.reviewedTraceId) say(`  reviewed trace: ${ctx.url}/#/trace/${encodeURIComponent(ctx.reviewedTraceId)}`);
   say(`traces:       curl -H "Authorization: Bearer ${ctx.apiKey}" "${ctx.url}/api/traces?agent=${AGENT}"`);
   say(
     `dataset:      curl -H "Authorization: Bearer ${ctx.apiKey}" "${ctx.url}/api/datasets/agent:${AGENT}/versions/latest/export?format=jsonl"`,
   );
   say(`API reference: ${ctx.url}/reference/`);
-}
-
-function pct(x) {
-  return typeof x === "number" ? `${Math.round(x * 100)}%` : "n/a";
 }

@@ -8,7 +8,8 @@
  *   `A1234` (the tools expect `^A\d{4}$`), so the lookup fails;
  * - wrong tool: "cancel ... and give me my money back" calls `issue_refund` instead of
  *   `cancel_order`;
- * - missed refund policy: small refunds are issued outside the 30-day refund window;
+ * - missed refund policy: small refunds (under $80) are issued outside the 30-day
+ *   refund window;
  * - malformed JSON: the reply is built by string concatenation, so a customer name
  *   with a quote (O"Neil) breaks it;
  * - slow answers: long messages take the model about 1.6 s.
@@ -21,6 +22,8 @@
 /** The refund policy the agent must follow. */
 export const REFUND_WINDOW_DAYS = 30;
 export const SLOW_MESSAGE_CHARS = 220;
+/** v1 lets refunds under this amount through whatever the policy says (a planted failure). */
+export const SMALL_REFUND_LIMIT = 80;
 
 const FIRST_NAMES = ["Ana", "Ben", "Chen", "Dara", "Eli", "Fatima", "Gus", "Hana", "Ivo", "Jo", 'O"Neil'];
 const STATES = ["processing", "shipped", "delivered"];
@@ -192,7 +195,7 @@ function decide(ticket, order, version) {
   if (ticket.intent === "cancel" && v1 && /money back/.test(ticket.message) && order.state === "processing") {
     return { answer: `I have refunded order ${order.orderId}.`, action: "issue_refund" }; // wrong tool
   }
-  if (ticket.intent === "refund" && v1 && !refundEligible(order) && order.amount < 80) {
+  if (ticket.intent === "refund" && v1 && !refundEligible(order) && order.amount < SMALL_REFUND_LIMIT) {
     return {
       answer: `Your refund of $${order.amount} for order ${order.orderId} is on its way.`,
       action: "issue_refund",

@@ -4,15 +4,17 @@
  * (demo/support-agent.mjs), offline, and says what happened at each step and where
  * to look. Against a running Flywheel (`--url`, default http://127.0.0.1:8787, admin
  * token from .dev.vars or `--admin-token`), or, when nothing answers there and no
- * `--url` was given, against one it starts itself on a free port with throwaway
- * state, kept serving until Ctrl-C so the pages can be opened.
+ * `--url` was given, against one it starts itself with throwaway state (on 8787 when
+ * that port is free, so the README's links work, else on a free port), kept serving
+ * until Ctrl-C so the pages can be opened. The fake LLM judge runs in this process.
  *
  * Options: `--url URL`, `--admin-token TOKEN`, `--exit` (stop a server it started at the end).
  */
 import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { startServer } from "../bench/lib/server.mjs";
+import { freePort, startServer } from "../bench/lib/server.mjs";
 import { steps } from "../demo/steps.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -23,16 +25,19 @@ let number = 0;
 for (const step of steps) {
   number++;
   console.log(`\n${number}. ${step.title}`);
-  if (step.pending) {
-    console.log(`   (skipped: ${step.pending})`);
+  const skipped = step.pending ?? step.skipWhen?.(ctx);
+  if (skipped) {
+    console.log(`   (skipped: ${skipped})`);
     continue;
   }
   await step.run(ctx);
 }
 if (ctx.server && !args.exit) {
+  // The judge stays up with the server: a window graded later still reaches it.
   console.log(`\nThe demo's Flywheel keeps serving at ${ctx.url}; press Ctrl-C to stop it.`);
 } else {
   await ctx.server?.stop();
+  await ctx.judge?.close();
 }
 
 function parseArgs(argv) {
@@ -70,9 +75,18 @@ async function connect() {
     process.exit(1);
   }
   console.log(`Nothing answers at ${url}; starting a Flywheel of its own for the demo (about 20 s)...`);
-  const server = await startServer();
+  const server = await startServer({ port: (await portIsFree(8787)) ? 8787 : await freePort() });
   console.log(`Started at ${server.url} (throwaway state in ${server.stateDir})`);
   return { url: server.url, adminToken: server.adminToken, server };
+}
+
+/** Something may hold the port without answering /api/health (another program). */
+function portIsFree(port) {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once("error", () => resolve(false));
+    probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(true)));
+  });
 }
 
 function tokenFromDevVars() {

@@ -1,14 +1,29 @@
-/** `npm run demo` against the running product: every step completes and the regression dataset fills. */
+/** `npm run demo` against the running product: every step completes, the regression dataset fills, the judge's disputes are reviewed. */
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { ORDERS, refundEligible, SMALL_REFUND_LIMIT, tickets } from "../../demo/support-agent.mjs";
 import { flywheel } from "./client";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
 
+/**
+ * What the demo's refund tickets were built to be. A ticket whose order id is typed
+ * "#a1234" never reaches its order (v1's wrong argument format), so only the others
+ * can be refunded or turned down; outside the 30-day window, v1 refunds small amounts
+ * (a planted failure) and turns the rest down as the policy says. The fake judge fails
+ * both (the second is its planted mistake); the linked rule fails only the first.
+ */
+function refundTicketsAsBuilt() {
+  const refunds = tickets(300).filter((t) => t.intent === "refund");
+  const outsidePolicy = refunds.filter((t) => !t.message.includes("#") && !refundEligible(ORDERS.get(t.orderId)!));
+  const turnedDownAsRequired = outsidePolicy.filter((t) => ORDERS.get(t.orderId)!.amount >= SMALL_REFUND_LIMIT);
+  return { judged: refunds.length, judgeFails: outsidePolicy.length, disputed: turnedDownAsRequired.length };
+}
+
 describe("npm run demo", () => {
-  it("traces the v1 agent, grades it, fills the regression dataset and says where to look", async () => {
+  it("traces the v1 agent, grades it with rules and a judge, reviews a dispute and says where to look", async () => {
     const { url, adminToken } = flywheel();
     const { stdout } = await promisify(execFile)(
       process.execPath,
@@ -29,6 +44,27 @@ describe("npm run demo", () => {
       expect(stdout).toMatch(new RegExp(`^ +[1-9]\\d*  ${grader}$`, "m"));
     }
     expect(stdout).toMatch(/latest: [1-9]\d* failing cases/);
-    expect(stdout).toContain(`trend page:   ${url}/#key=fw_`);
-  }, 180_000);
+
+    // The judge: every refund ticket judged, the ones outside the policy failed, tokens and cost counted.
+    const expected = refundTicketsAsBuilt();
+    expect(stdout).toContain(
+      `the judge judged ${expected.judged} refund tickets: ${expected.judged - expected.judgeFails} pass, ${expected.judgeFails} fail, 0 error`,
+    );
+    expect(stdout).toMatch(
+      /window #1: [1-9]\d* traces, [1-9]\d* calls \(\d+ cached\), [1-9]\d* input \+ [1-9]\d* output tokens, \$0\.\d{5}/,
+    );
+    // Disputed: the refunds v1 turned down as the policy requires, which the rule passes and the judge fails.
+    expect(stdout).toContain(`${expected.disputed} traces disputed`);
+    expect(stdout).toMatch(/review queue \(GET \/api\/review-queue\): \d+ pending/);
+    // The reviewer passes one: its final verdict flips and it leaves the regression dataset.
+    expect(stdout).toMatch(/final verdict of \S+: fail -> pass/);
+    expect(stdout).toContain("regression dataset: the trace's failure case is removed");
+    expect(stdout).toMatch(/with reviewers: refund policy followed \(LLM judge\) v1: 0 of 1 agree/);
+    const linkedPairLine = /linked pair "refunds follow the 30-day policy": \d+ of \d+ agree/;
+    expect(stdout).toMatch(linkedPairLine);
+
+    expect(stdout).toMatch(/Evaluate v2 on the regression dataset\n +\(skipped: /);
+    expect(stdout).toContain(`open first:   ${url}/#key=fw_`);
+    expect(stdout).toContain(`review queue:  ${url}/#/review?agent=support-bot`);
+  }, 240_000);
 });
