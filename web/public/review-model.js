@@ -117,10 +117,32 @@ export function verdictOutcome(result) {
 
 /**
  * Agreement with humans per grader version, with what calibration means for each judge.
+ * A current judge version no reviewer has checked yet is listed too: with calibration on it
+ * is uncalibrated (none of the verdicts it needs), which a reader must not miss.
  * @param {any} body
+ * @param {any[]} [graders] the agent's graders (`GET /api/graders?agent=`)
  */
-export function agreementRows(body) {
-  const rows = Array.isArray(body?.withHumans) ? body.withHumans : [];
+export function agreementRows(body, graders = []) {
+  const rows = Array.isArray(body?.withHumans) ? [...body.withHumans] : [];
+  const calibration = body?.calibration;
+  if (calibration?.enabled) {
+    for (const g of graders) {
+      if (g?.definition?.kind !== "judge" || g.enabled === false) continue;
+      if (rows.some((r) => r?.graderId === g.id && r?.graderVersion === g.version)) continue;
+      rows.push({
+        graderId: g.id,
+        graderVersion: g.version,
+        kind: "judge",
+        n: 0,
+        percentAgreement: null,
+        kappa: null,
+        calibration: {
+          state: "uncalibrated",
+          reason: `0 of the ${calibration.minVerdicts} human verdicts needed so far`,
+        },
+      });
+    }
+  }
   return rows.map((r) => {
     const state = str(r?.calibration?.state);
     return {

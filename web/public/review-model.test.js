@@ -254,3 +254,20 @@ describe("agreement and judge usage", () => {
     expect(judgeUsageView({ agent: "a", windows: [w("w1", null)] }).totalCost).toBeNull();
   });
 });
+
+describe("judge versions no reviewer has checked", () => {
+  it("lists a current judge as uncalibrated when calibration is on, and not when it is off", () => {
+    const graders = [
+      { id: "grd_judge", version: 3, enabled: true, definition: { kind: "judge", model: "m" } },
+      { id: "grd_rule", version: 1, enabled: true, definition: { kind: "rule", check: "contains", text: "x" } },
+    ];
+    const on = { calibration: { enabled: true, minVerdicts: 20, kappaThreshold: 0.6 }, withHumans: [] };
+    expect(agreementRows(on, graders).map((r) => [r.grader, r.calibrationText])).toEqual([
+      [
+        "grd_judge v3",
+        "uncalibrated: its failures are shown but not counted (0 of the 20 human verdicts needed so far)",
+      ],
+    ]);
+    expect(agreementRows({ ...on, calibration: { ...on.calibration, enabled: false } }, graders)).toEqual([]);
+  });
+});

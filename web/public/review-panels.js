@@ -2,10 +2,11 @@
 /**
  * @module Drawing the review and judge data shaped by `review-model.js`: a trace's final
  * verdict with every score behind it (counted or not, and why), agreement and calibration
- * per grader version, and judge tokens and cost per window. Every value is text.
+ * per grader version, and judge tokens and cost per window (fetched for the agent page by
+ * `agentReviewSections`). Every value is text.
  */
-import { emptyState, h, textBlock } from "./dom.js";
-import { formatCost } from "./review-model.js";
+import { api, emptyState, enc, h, textBlock } from "./dom.js";
+import { agreementRows, formatCost, judgeUsageView } from "./review-model.js";
 import { formatPercent } from "./trend-model.js";
 
 /**
@@ -206,4 +207,36 @@ export function judgeUsageSection(usage) {
       ),
     ),
   );
+}
+
+/**
+ * The agent page's review sections: agreement and calibration per grader version, and
+ * judge usage per window. Empty on a server without the review API.
+ * @param {string} key
+ * @param {string} agent
+ * @param {any[]} graders the agent's graders, so judge versions no one reviewed yet show too
+ * @returns {Promise<HTMLElement[]>}
+ */
+export async function agentReviewSections(key, agent, graders) {
+  const [agreement, usage] = await Promise.all([
+    api(key, `/api/agents/${enc(agent)}/agreement`).catch(() => null),
+    api(key, `/api/agents/${enc(agent)}/judge-usage?limit=20`).catch(() => null),
+  ]);
+  const sections = [];
+  if (agreement)
+    sections.push(
+      h("h2", {}, "Agreement with reviewers"),
+      h(
+        "p",
+        { class: "note" },
+        "How often each grader version agreed with human verdicts on the same traces (95% intervals). ",
+        agreement.calibration?.enabled
+          ? `A judge version counts once ${agreement.calibration.minVerdicts} verdicts agree with it at kappa ${agreement.calibration.kappaThreshold} or more.`
+          : "Calibration is off: every judge counts.",
+      ),
+      agreementSection(agreementRows(agreement, graders)),
+    );
+  const usageTable = usage ? judgeUsageSection(judgeUsageView(usage)) : null;
+  if (usageTable) sections.push(h("h2", {}, "Judge tokens and cost per window"), usageTable);
+  return sections;
 }
