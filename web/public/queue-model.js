@@ -36,8 +36,9 @@ export function openItemsByAgent(body) {
  * One pending entry of `GET /api/review-queue` as the page shows it: why it was queued,
  * the trace (null when it cannot be read), and the scores so far.
  * @param {any} item
+ * @param {Map<string, string>} [names] grader names by id
  */
-export function reviewItemView(item) {
+export function reviewItemView(item, names) {
   const trace = item?.trace && typeof item.trace === "object" ? item.trace : null;
   return {
     id: String(item?.id ?? ""),
@@ -58,7 +59,7 @@ export function reviewItemView(item) {
           })),
         }
       : null,
-    judgement: judgementView(item),
+    judgement: judgementView(item, names),
   };
 }
 

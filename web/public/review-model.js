@@ -47,8 +47,11 @@ export function formatCost(cost) {
  * same fields) as the pages show it: the final verdict and every score behind it, each
  * saying whether it counted and why not.
  * @param {any} body
+ * @param {Map<string, string>} [names] grader names by id, so a score reads "says shipped v2"
  */
-export function judgementView(body) {
+export function judgementView(body, names = new Map()) {
+  const graderLabel = (/** @type {any} */ s) =>
+    `${names.get(s?.graderId) ?? String(s?.graderId ?? "?")} v${s?.graderVersion ?? "?"}`;
   const final = body?.finalVerdict ?? null;
   const scores = Array.isArray(body?.scores) ? body.scores : [];
   const humans = Array.isArray(body?.humanScores) ? body.humanScores : [];
@@ -63,10 +66,7 @@ export function judgementView(body) {
     disputes: Array.isArray(final?.disputes) ? final.disputes.map(String) : [],
     windowId: str(final?.windowId),
     basis: basis.map((b) => ({
-      who:
-        b?.kind === "human"
-          ? `reviewer ${b.reviewer ?? "?"}`
-          : `${String(b?.graderId ?? "?")} v${b?.graderVersion ?? "?"}`,
+      who: b?.kind === "human" ? `reviewer ${b.reviewer ?? "?"}` : graderLabel(b),
       kind: String(b?.kind ?? "unknown"),
       verdict: String(b?.verdict ?? "unknown"),
       reason: String(b?.reason ?? ""),
@@ -76,7 +76,9 @@ export function judgementView(body) {
     })),
     /** Scores the trace has even before its final verdict is decided (no basis yet). */
     scores: scores.map((s) => ({
-      who: `${String(s?.graderId ?? "?")} v${s?.graderVersion ?? "?"}`,
+      who: graderLabel(s),
+      graderId: String(s?.graderId ?? ""),
+      graderVersion: num(s?.graderVersion),
       kind: s?.kind === "judge" ? "judge" : "grader",
       verdict: String(s?.verdict ?? "unknown"),
       score: num(s?.score),
@@ -143,10 +145,11 @@ export function agreementRows(body, graders = []) {
       });
     }
   }
+  const names = new Map(graders.map((g) => [g?.id, g?.name]));
   return rows.map((r) => {
     const state = str(r?.calibration?.state);
     return {
-      grader: `${String(r?.graderId ?? "?")} v${r?.graderVersion ?? "?"}`,
+      grader: `${names.get(r?.graderId) ?? String(r?.graderId ?? "?")} v${r?.graderVersion ?? "?"}`,
       graderId: String(r?.graderId ?? ""),
       kind: r?.kind === "judge" ? "judge" : "grader",
       n: num(r?.n) ?? 0,

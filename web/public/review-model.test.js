@@ -79,10 +79,10 @@ const judgement = {
 
 describe("a trace's final verdict", () => {
   it("names every score behind it, which counted, and why an uncalibrated judge did not", () => {
-    const view = judgementView(judgement);
+    const view = judgementView(judgement, new Map([["grd_rule", "says shipped"]]));
     expect(view).toMatchObject({ verdict: "pass", policy: "human_overrides", disputed: true });
     expect(view.basis.map((b) => [b.who, b.verdict, b.counted, b.note])).toEqual([
-      ["grd_rule v1", "pass", true, null],
+      ["says shipped v1", "pass", true, null],
       ["grd_judge v2", "fail", false, "uncalibrated judge: shown, not counted"],
       ["reviewer ana", "pass", true, null],
     ]);

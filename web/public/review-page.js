@@ -120,8 +120,8 @@ function itemCard(key, item, onReviewed) {
         "section",
         {},
         h("h4", {}, "scores"),
-        scoreList(item.judgement),
-        item.judgement.verdict === null ? null : finalVerdictSection(item.judgement),
+        // Once graded, the final verdict's table holds every score and whether it counted.
+        item.judgement.verdict === null ? scoreList(item.judgement) : finalVerdictSection(item.judgement),
       ),
     ),
     verdictForm(key, item.id, (outcome) => {
@@ -130,6 +130,19 @@ function itemCard(key, item, onReviewed) {
     }),
   );
   return card;
+}
+
+/**
+ * Grader names of the agents with pending items, so scores read by name, not by id.
+ * @param {string} key
+ * @param {any[]} items
+ */
+async function graderNames(key, items) {
+  const agents = [...new Set(items.map((i) => i?.agent).filter((a) => typeof a === "string"))];
+  const lists = await Promise.all(
+    agents.map((a) => api(key, `/api/graders?agent=${enc(a)}`).catch(() => ({ graders: [] }))),
+  );
+  return new Map(lists.flatMap((l) => l.graders ?? []).map((/** @type {any} */ g) => [g.id, g.name]));
 }
 
 /**
@@ -156,9 +169,9 @@ export async function renderReviewPage(ctx, agent) {
       );
     throw error;
   }
-  const items = queueItems(body)
-    .filter((i) => (i?.state ?? "pending") === "pending")
-    .map(reviewItemView);
+  const pendingItems = queueItems(body).filter((i) => (i?.state ?? "pending") === "pending");
+  const names = await graderNames(key, pendingItems);
+  const items = pendingItems.map((i) => reviewItemView(i, names));
   const heading = h("h2", {}, "");
   const outcomes = h("ul", { class: "review-outcomes", role: "status" });
   const empty = emptyState(

@@ -9,6 +9,9 @@ import { api, emptyState, enc, h, textBlock } from "./dom.js";
 import { agreementRows, formatCost, judgeUsageView } from "./review-model.js";
 import { formatPercent } from "./trend-model.js";
 
+/** @param {string | null} note why a score did not count, when the server says */
+const notCounted = (note) => (note?.includes("not counted") ? note : `not counted${note ? ` (${note})` : ""}`);
+
 /**
  * The final verdict line and the table of scores behind it.
  * @param {ReturnType<typeof import("./review-model.js").judgementView>} j
@@ -57,7 +60,7 @@ export function finalVerdictSection(j) {
             h("td", {}, b.who),
             h("td", {}, b.kind),
             h("td", { class: `verdict-${b.verdict}` }, b.verdict),
-            h("td", {}, b.counted ? "counted" : `not counted${b.note ? `: ${b.note}` : ""}`),
+            h("td", {}, b.counted ? "counted" : notCounted(b.note)),
             h("td", {}, textBlock(b.reason, "reason"), b.judge ? h("p", { class: "dim judge-detail" }, b.judge) : null),
           ),
         ),

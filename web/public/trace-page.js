@@ -153,14 +153,14 @@ export async function renderTracePage(ctx, traceId) {
     // 404 until the trace is graded (or on a server without the review API): no verdict to show.
     api(key, `/api/traces/${enc(traceId)}/verdict`).catch(() => null),
   ]);
-  const judgement = judgementView(verdictBody);
-  const judgeOf = new Map(judgement.scores.filter((s) => s.judge).map((s) => [s.who, s.judge]));
   const graders = await api(key, `/api/graders?agent=${enc(trace.agent)}`).catch(() => ({ graders: [] }));
   const names = new Map(graders.graders.map((/** @type {any} */ g) => [g.id, g.name]));
+  const judgement = judgementView(verdictBody, names);
+  const judgeOf = new Map(judgement.scores.map((s) => [`${s.graderId}@${s.graderVersion}`, s.judge]));
   const scores = scoreList.scores.map((/** @type {any} */ s) => ({
     ...s,
     graderName: names.get(s.graderId) ?? null,
-    judge: s.superseded ? null : (judgeOf.get(`${s.graderId} v${s.graderVersion}`) ?? null),
+    judge: s.superseded ? null : (judgeOf.get(`${s.graderId}@${s.graderVersion}`) ?? null),
   }));
   const facts = [
     ["agent", trace.agent],
