@@ -190,6 +190,9 @@ describe("reviewing in the site", () => {
     expect(await outcome.textContent()).toContain(`${TARGET}: Recorded pass by ana. Final verdict fail → pass`);
     expect(await page.locator(`article.review-item[data-trace=${TARGET}]`).count()).toBe(0);
     expect(await page.locator("#page h2").first().textContent()).toBe("Pending review items (1)");
+    expect(await page.locator(`article.review-item[data-trace=${HOSTILE}] input[name=reviewer]`).inputValue()).toBe(
+      "ana",
+    );
     await shot("review-recorded");
 
     // From the server, not just the page: the item is reviewed and the verdict counted.

@@ -189,6 +189,9 @@ export async function renderReviewPage(ctx, agent) {
     pending--;
     count();
     outcomes.append(h("li", {}, `${item.traceId ?? item.id}: ${outcome}`));
+    // The next item is likely reviewed by the same person: fill in the name given.
+    for (const input of view.querySelectorAll("input[name=reviewer]"))
+      if (input instanceof HTMLInputElement && !input.value) input.value = localStorage.getItem(REVIEWER_KEY) ?? "";
     if (pending === 0) view.append(empty);
   };
   for (const item of items) view.append(itemCard(key, item, onReviewed));
