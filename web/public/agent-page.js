@@ -8,6 +8,7 @@
  */
 import { failureModes, traceTable, windowTable } from "./agent-tables.js";
 import { api, emptyState, enc, h } from "./dom.js";
+import { agentReviewSections } from "./review-panels.js";
 import { latencyChart, verdictsChart, windowMetricChart } from "./site-charts.js";
 import {
   agentVersionRuns,
@@ -305,6 +306,7 @@ export async function renderAgentPage(ctx, agent) {
     );
   }
 
+  view.append(...(await agentReviewSections(key, agent, data.graders)));
   view.append(h("h2", {}, "Failure modes"), await failureModes(key, agent));
   view.append(h("h2", {}, "Latest traces"), traceTable(data.traces));
   if (trend.windows.length > 0) view.append(h("h2", {}, "Windows (newest first)"), windowTable(trend, ordered));

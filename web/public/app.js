@@ -9,7 +9,8 @@ import { renderAgentPage } from "./agent-page.js";
 import { renderDatasetPage } from "./dataset-page.js";
 import { forgetKey, KeyRejected, loadKey, saveKey } from "./dom.js";
 import { renderOverviewPage } from "./overview-page.js";
-import { renderEvalRunPage, renderIterationsPage, renderReviewPage } from "./queue-pages.js";
+import { renderEvalRunPage, renderIterationsPage } from "./queue-pages.js";
+import { renderReviewPage } from "./review-page.js";
 import { legacyFragment, parseRoute } from "./site-model.js";
 import { renderTracePage } from "./trace-page.js";
 

@@ -48,7 +48,7 @@ export async function renderOverviewPage(ctx) {
   const { key, view } = ctx;
   const [{ agents }, review] = await Promise.all([
     api(key, "/api/agents"),
-    api(key, "/api/review-queue").then(
+    api(key, "/api/review-queue?limit=100").then(
       (body) => ({ available: true, counts: openItemsByAgent(body) }),
       (error) => {
         if (error instanceof RouteMissing) return { available: false, counts: new Map() };

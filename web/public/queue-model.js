@@ -4,6 +4,7 @@
  * the pages adapt to those responses in one place. Reads defensively: fields that are
  * missing are shown as unknown, never guessed.
  */
+import { judgementView } from "./review-model.js";
 
 /**
  * Items of a `GET /api/review-queue` answer, whatever it calls the list.
@@ -32,19 +33,42 @@ export function openItemsByAgent(body) {
 }
 
 /**
- * One review item as the page shows it.
+ * One pending entry of `GET /api/review-queue` as the page shows it: why it was queued,
+ * the trace (null when it cannot be read), and the scores so far.
  * @param {any} item
+ * @param {Map<string, string>} [names] grader names by id
  */
-export function reviewItemView(item) {
+export function reviewItemView(item, names) {
+  const trace = item?.trace && typeof item.trace === "object" ? item.trace : null;
   return {
-    id: String(item?.id ?? item?.itemId ?? ""),
+    id: String(item?.id ?? ""),
     agent: typeof item?.agent === "string" ? item.agent : null,
     traceId: typeof item?.traceId === "string" ? item.traceId : null,
     reason: String(item?.reason ?? "unknown"),
+    why: REASON_TEXT[item?.reason] ?? "queued",
+    detail: typeof item?.detail === "string" ? item.detail : "",
     createdAt: typeof item?.createdAt === "string" ? item.createdAt : null,
-    scores: Array.isArray(item?.scores) ? item.scores : [],
+    trace: trace
+      ? {
+          input: trace.input,
+          output: trace.output,
+          toolCalls: (Array.isArray(trace.toolCalls) ? trace.toolCalls : []).map((t) => ({
+            name: String(t?.name ?? ""),
+            input: t?.input,
+            output: t?.output,
+          })),
+        }
+      : null,
+    judgement: judgementView(item, names),
   };
 }
+
+/** What each queue reason means to a reviewer. */
+const REASON_TEXT = /** @type {Record<string, string>} */ ({
+  disputed: "disputed: graders, judge samples, or a judge and a human disagree",
+  sampled: "sampled for review",
+  user: "queued by a user",
+});
 
 /**
  * The body of `POST /api/review-queue/{itemId}/verdict`, or an error message saying what to fix.

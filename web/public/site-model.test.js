@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { evalRunView, failureModesView, openItemsByAgent, verdictBody } from "./queue-model.js";
+import { evalRunView, failureModesView } from "./queue-model.js";
 import {
   agentVersionRuns,
   displayValue,
@@ -126,31 +126,7 @@ describe("values shown as text", () => {
   });
 });
 
-describe("review queue and eval runs", () => {
-  it("counts pending items per agent", () => {
-    const counts = openItemsByAgent({
-      items: [
-        { id: "1", agent: "a", state: "pending" },
-        { id: "2", agent: "a", state: "resolved" },
-        { id: "3", agent: "b" },
-      ],
-    });
-    expect([...counts]).toEqual([
-      ["a", 1],
-      ["b", 1],
-    ]);
-  });
-
-  it("builds a verdict body, or says what to fix", () => {
-    expect(verdictBody({ verdict: "fail", score: "0.2", note: " wrong order ", reviewer: "ana" })).toEqual({
-      body: { verdict: "fail", score: 0.2, note: "wrong order", reviewer: "ana" },
-    });
-    expect(verdictBody({ verdict: "", score: "", note: "", reviewer: "ana" })).toEqual({
-      error: "Choose pass or fail.",
-    });
-    expect(verdictBody({ verdict: "pass", score: "7", note: "", reviewer: "ana" })).toHaveProperty("error");
-  });
-
+describe("eval runs and failure modes", () => {
   it("reads an eval run's improvement rate, regressions and flaky cases", () => {
     const run = evalRunView({ id: "er_1", datasetVersion: 3, improvementRate: 0.8, regressionCount: 2, flaky: ["c1"] });
     expect(run).toMatchObject({

@@ -1,10 +1,14 @@
 // @ts-check
 /**
- * @module The trace page: input, output, the span tree with tool calls and timings, and
- * every score with its reason and grader version. Trace content is untrusted (it is
- * whatever an agent produced), so every value goes into `textContent`, never into HTML.
+ * @module The trace page: input, output, the span tree with tool calls and timings, the
+ * final verdict with which scores counted, and every score with its reason and grader
+ * version (a judge's with its model, prompt version, samples, tokens and cost). Trace
+ * content is untrusted (it is whatever an agent produced), so every value goes into
+ * `textContent`, never into HTML.
  */
 import { api, emptyState, enc, h, textBlock } from "./dom.js";
+import { finalVerdictSection } from "./review-panels.js";
+import { judgementView } from "./review-model.js";
 import { displayValue, formatMs, routeHref, spanTree } from "./site-model.js";
 import { shortTime } from "./trend-model.js";
 
@@ -87,7 +91,12 @@ function scoreTable(scores) {
           h("td", { class: "num" }, `v${s.graderVersion}`),
           h("td", { class: `verdict-${s.verdict}` }, s.verdict + (s.superseded ? " (superseded)" : "")),
           h("td", { class: "num" }, s.score === null || s.score === undefined ? "–" : String(s.score)),
-          h("td", {}, textBlock(String(s.reason ?? ""), "reason")),
+          h(
+            "td",
+            {},
+            textBlock(String(s.reason ?? ""), "reason"),
+            s.judge ? h("p", { class: "dim judge-detail" }, s.judge) : null,
+          ),
           h("td", {}, s.windowId ?? "–"),
           h("td", {}, shortTime(s.gradedAt)),
         ),
@@ -97,18 +106,62 @@ function scoreTable(scores) {
 }
 
 /**
+ * Human verdicts already given, and a button to queue the trace for review.
+ * @param {string} key
+ * @param {string} traceId
+ * @param {ReturnType<typeof judgementView>} judgement
+ */
+function reviewControl(key, traceId, judgement) {
+  const message = h("span", { class: "form-message", role: "status" });
+  const button = h("button", { type: "button", class: "secondary" }, "Queue for review");
+  button.addEventListener("click", async () => {
+    button.setAttribute("disabled", "");
+    try {
+      const item = await api(key, "/api/review-queue", { method: "POST", body: JSON.stringify({ traceId }) });
+      message.replaceChildren(
+        ` Queued (${item.id}): `,
+        h("a", { href: routeHref({ page: "review", agent: item.agent }) }, "open the review queue"),
+        ".",
+      );
+    } catch (error) {
+      message.textContent = ` ${error instanceof Error ? error.message : String(error)}`;
+    }
+  });
+  return h(
+    "div",
+    { class: "review-control" },
+    judgement.humans.length
+      ? h(
+          "p",
+          {},
+          `Reviewed by ${judgement.humans.map((r) => `${r.reviewer} (${r.verdict}${r.note ? `: ${r.note}` : ""})`).join(", ")}.`,
+        )
+      : null,
+    h("p", {}, button, message),
+  );
+}
+
+/**
  * @param {{ key: string, view: HTMLElement }} ctx
  * @param {string} traceId
  */
 export async function renderTracePage(ctx, traceId) {
   const { key, view } = ctx;
-  const [trace, scoreList] = await Promise.all([
+  const [trace, scoreList, verdictBody] = await Promise.all([
     api(key, `/api/traces/${enc(traceId)}`),
     api(key, `/api/traces/${enc(traceId)}/scores`).catch(() => ({ scores: [] })),
+    // 404 until the trace is graded (or on a server without the review API): no verdict to show.
+    api(key, `/api/traces/${enc(traceId)}/verdict`).catch(() => null),
   ]);
   const graders = await api(key, `/api/graders?agent=${enc(trace.agent)}`).catch(() => ({ graders: [] }));
   const names = new Map(graders.graders.map((/** @type {any} */ g) => [g.id, g.name]));
-  const scores = scoreList.scores.map((/** @type {any} */ s) => ({ ...s, graderName: names.get(s.graderId) ?? null }));
+  const judgement = judgementView(verdictBody, names);
+  const judgeOf = new Map(judgement.scores.map((s) => [`${s.graderId}@${s.graderVersion}`, s.judge]));
+  const scores = scoreList.scores.map((/** @type {any} */ s) => ({
+    ...s,
+    graderName: names.get(s.graderId) ?? null,
+    judge: s.superseded ? null : (judgeOf.get(`${s.graderId}@${s.graderVersion}`) ?? null),
+  }));
   const facts = [
     ["agent", trace.agent],
     ["version", trace.version ?? "–"],
@@ -140,6 +193,9 @@ export async function renderTracePage(ctx, traceId) {
       h("section", {}, h("h2", {}, "Input"), textBlock(displayValue(trace.input), "value trace-input")),
       h("section", {}, h("h2", {}, "Output"), textBlock(displayValue(trace.output), "value trace-output")),
     ),
+    h("h2", {}, "Final verdict"),
+    finalVerdictSection(judgement),
+    reviewControl(key, trace.id, judgement),
     h("h2", {}, "Scores"),
     scoreTable(scores),
     h("h2", {}, "Spans"),
