@@ -18,6 +18,7 @@ import { loadConfig } from "../../worker/config";
 import { isSampledIn, nextAlarmAt, retryDelayMs, shouldCloseWindow } from "../../worker/grading";
 import { collectWindowIntoDataset } from "./collect-window";
 import { gradeClosedWindow, type ClosedWindow } from "./grade-window";
+import { FORGET_SEEN_BATCH, FORGET_SEEN_SQL, SEEN_RETENTION_MS, type WindowRow, createWindowTables } from "./schema";
 import { applyReviewToWindow, type ReviewApplied } from "./review-window";
 import {
   policyOf,
@@ -28,9 +29,8 @@ import {
 import { createDb } from "../../worker/storage/db";
 import { enabledGraderRefs, type GraderRef } from "../../worker/storage/grader-store";
 import { pageTracesToRegrade, type StoredTraceRef } from "../../worker/storage/ungraded-traces";
+import type { FinishedTraceRef, WindowScope, WindowStatus } from "./contract";
 import {
-  REGRADE_TABLES,
-  addRegradeColumns,
   hasRegrade,
   insertRegradeWindows,
   readRegrade,
@@ -39,69 +39,6 @@ import {
   type RegradeStatus,
 } from "./regrade";
 
-export interface FinishedTraceRef {
-  traceId: string;
-  r2Key: string;
-  sha256: string;
-  version: string | null;
-}
-
-/**
- * Who this window belongs to; passed on every call and remembered, because the object
- * cannot count on reading its own name: `ctx.id.name` is set for requests, but on the
- * pinned local runtime (workerd 2026-04-26) an alarm that wakes an evicted object gets
- * an id without its name (cloudflare/workerd#6850), and grading runs from the alarm.
- */
-export interface WindowScope {
-  projectId: string;
-  agent: string;
-}
-
-export type WindowStateName = "open" | "closing" | "graded" | "collected";
-
-export interface WindowStatus {
-  settings: WindowSettings;
-  /** Settings set through the API; null when every value is a server default. */
-  custom: WindowSettingsInput | null;
-  open: { windowId: string; traceCount: number; oldestAt: string | null; dueAt: string | null } | null;
-  /** Closed windows whose grading or dataset hand-off has not finished (being retried). */
-  pending: {
-    windowId: string;
-    state: WindowStateName;
-    attempts: number;
-    lastError: string | null;
-    nextAttemptAt: string | null;
-  }[];
-}
-
-interface WindowRow {
-  seq: number;
-  id: string;
-  state: WindowStateName;
-  opened_at: number;
-  closed_at: number | null;
-  min_graded: number | null;
-  graders: string | null;
-  attempts: number;
-  next_attempt_at: number | null;
-  last_error: string | null;
-  regrade_id: string | null;
-  only_graders: number;
-  [key: string]: SqlStorageValue;
-}
-
-/**
- * How long a hand-off is remembered. A TraceShard hands the same trace again only when
- * its mark of a hand-off was lost, and retries within seconds or minutes; remembering
- * every trace for ever would grow this object by ~100 bytes a trace (gigabytes a day
- * for a busy agent) until its storage is full.
- */
-export const SEEN_RETENTION_MS = 3_600_000;
-/** Rows forgotten per hand-off at most, so one call never stalls on a large backlog. */
-const FORGET_SEEN_BATCH = 2_000;
-export const FORGET_SEEN_SQL = `DELETE FROM seen_traces WHERE rowid IN (
-  SELECT rowid FROM seen_traces WHERE seen_at < ? ORDER BY seen_at LIMIT ?)`;
-
 export class AgentWindow extends DurableObject<Env> {
   /** The grading run in progress, so an alarm and a force-close never grade side by side. */
   private running: Promise<void> | null = null;
@@ -109,40 +46,7 @@ export class AgentWindow extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
-      ctx.storage.sql.exec(`
-        CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS windows (
-          seq INTEGER PRIMARY KEY,
-          id TEXT NOT NULL UNIQUE,
-          state TEXT NOT NULL,
-          opened_at INTEGER NOT NULL,
-          closed_at INTEGER,
-          min_graded INTEGER,
-          graders TEXT,
-          attempts INTEGER NOT NULL DEFAULT 0,
-          next_attempt_at INTEGER,
-          last_error TEXT
-        );
-        CREATE INDEX IF NOT EXISTS windows_state ON windows (state, seq);
-        CREATE TABLE IF NOT EXISTS window_members (
-          seq INTEGER NOT NULL,
-          trace_id TEXT NOT NULL,
-          r2_key TEXT NOT NULL,
-          sha256 TEXT NOT NULL,
-          version TEXT,
-          added_at INTEGER NOT NULL,
-          PRIMARY KEY (seq, trace_id)
-        );
-        CREATE TABLE IF NOT EXISTS seen_traces (
-          trace_id TEXT PRIMARY KEY,
-          sha256 TEXT NOT NULL,
-          seq INTEGER,
-          seen_at INTEGER NOT NULL DEFAULT 0
-        );
-        CREATE INDEX IF NOT EXISTS seen_traces_age ON seen_traces (seen_at);
-      `);
-      ctx.storage.sql.exec(REGRADE_TABLES);
-      addRegradeColumns(ctx.storage.sql);
+      createWindowTables(ctx.storage.sql);
     });
   }
 
@@ -509,3 +413,4 @@ export class AgentWindow extends DurableObject<Env> {
     this.ctx.storage.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, value);
   }
 }
+export type { FinishedTraceRef, WindowScope, WindowStateName, WindowStatus } from "./contract";

@@ -12,7 +12,7 @@ import { isSampledIn, wilsonInterval } from "../../worker/grading";
 import { gradeClosedWindow } from "../../durable-objects/agent-window/grade-window";
 import { sha256Hex } from "../../worker/storage/hash";
 import { agentWindow } from "../../worker/storage/durable-objects";
-import { FORGET_SEEN_SQL, SEEN_RETENTION_MS } from "../../durable-objects/agent-window/agent-window";
+import { FORGET_SEEN_SQL, SEEN_RETENTION_MS } from "../../durable-objects/agent-window/schema";
 import { traceObjectKey } from "../../worker/storage/r2";
 import { countRows, createProject, getJson, sampleTrace, silenceExpectedErrors } from "./helpers";
 import { closeWindow, createGrader, ingest, setWindow, settleWindow, traceScores, windows } from "./grading-helpers";
