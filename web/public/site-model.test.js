@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { evalRunView, failureModesView, openItemsByAgent, verdictBody } from "./queue-model.js";
+import { openItemsByAgent, verdictBody } from "./queue-model.js";
 import {
   agentVersionRuns,
   displayValue,
@@ -149,23 +149,5 @@ describe("review queue and eval runs", () => {
       error: "Choose pass or fail.",
     });
     expect(verdictBody({ verdict: "pass", score: "7", note: "", reviewer: "ana" })).toHaveProperty("error");
-  });
-
-  it("reads an eval run's improvement rate, regressions and flaky cases", () => {
-    const run = evalRunView({ id: "er_1", datasetVersion: 3, improvementRate: 0.8, regressionCount: 2, flaky: ["c1"] });
-    expect(run).toMatchObject({
-      id: "er_1",
-      datasetVersion: 3,
-      improvementRate: 0.8,
-      regressionCount: 2,
-      flakyCount: 1,
-    });
-  });
-
-  it("reads failure modes with counts and example traces", () => {
-    const modes = failureModesView({
-      failureModes: [{ label: "wrong order id", count: 12, examples: [{ traceId: "t1" }, "t2", { nothing: 1 }] }],
-    });
-    expect(modes).toEqual([{ label: "wrong order id", count: 12, examples: ["t1", "t2"] }]);
   });
 });
