@@ -89,7 +89,9 @@ beforeAll(async () => {
 
   // Four failing traces (distinct inputs, so four failure cases) and two passing traces whose
   // ids are sampled as guard cases.
-  const at = { startTime: "2026-11-26T10:00:00.000Z", endTime: "2026-11-26T10:00:01.000Z" };
+  // Recent, so the agent page's failure modes (the last 7 days by default) include them.
+  const started = Date.now() - 60_000;
+  const at = { startTime: new Date(started).toISOString(), endTime: new Date(started + 1_000).toISOString() };
   const failing = [0, 1, 2, 3].map((n) => ({
     id: `${agent}-fail-${n}`,
     agent,
@@ -197,5 +199,22 @@ describe("the iterations pages", () => {
     expect(improved.sort()).toEqual([planted.get("f1"), planted.get("f2")].sort());
     await page.screenshot({ path: path.join(SHOTS, "eval-run.png"), fullPage: true });
     expect(pageErrors).toEqual([]);
+  });
+
+  it("lists the agent's failure modes from the failing traces on the agent page", async () => {
+    await open(`#/agent/${agent}`);
+    const modes = await page.$$eval("table.failure-modes tbody tr", (trs) =>
+      trs.map((tr) => Array.from(tr.querySelectorAll("td"), (td: Text) => (td.textContent ?? "").trim())),
+    );
+    // Columns: grader, reason, tool, failures, share, suggested fix, examples. All four failing traces, one mode.
+    expect(modes).toHaveLength(1);
+    expect(modes[0]?.slice(0, 5)).toEqual([
+      "says it shipped v1",
+      "output does not contain `shipped`",
+      "–",
+      "4",
+      "100%",
+    ]);
+    await page.screenshot({ path: path.join(SHOTS, "agent-failure-modes.png"), fullPage: true });
   });
 });
