@@ -5,7 +5,7 @@
  * failure modes when the server clusters them (`GET /api/agents/{agent}/failure-modes`).
  */
 import { api, emptyState, enc, h, RouteMissing } from "./dom.js";
-import { failureModesView } from "./queue-model.js";
+import { failureModesView } from "./iterations-model.js";
 import { formatMs, routeHref, versionText, windowAgentVersion } from "./site-model.js";
 import { formatPercent, shortTime } from "./trend-model.js";
 
@@ -143,7 +143,9 @@ export async function failureModes(key, agent) {
       h(
         "tr",
         {},
-        ["failure mode", "traces", "examples"].map((c) => h("th", {}, c)),
+        ["grader", "failure (example reason)", "tool", "failures", "share", "suggested fix", "examples"].map((c) =>
+          h("th", {}, c),
+        ),
       ),
     ),
     h(
@@ -153,8 +155,12 @@ export async function failureModes(key, agent) {
         h(
           "tr",
           {},
-          h("td", {}, m.label),
+          h("td", {}, m.grader),
+          h("td", {}, m.reason),
+          h("td", {}, m.tool ?? "–"),
           h("td", { class: "num" }, m.count === null ? "–" : String(m.count)),
+          h("td", { class: "num" }, formatPercent(m.share)),
+          h("td", {}, m.fix ? `${m.fix.title}${m.fix.tried ? " (tried)" : ""}` : "–"),
           h(
             "td",
             {},

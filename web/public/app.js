@@ -9,7 +9,7 @@ import { renderAgentPage } from "./agent-page.js";
 import { renderDatasetPage } from "./dataset-page.js";
 import { forgetKey, KeyRejected, loadKey, saveKey } from "./dom.js";
 import { renderOverviewPage } from "./overview-page.js";
-import { renderEvalRunPage, renderIterationsPage } from "./queue-pages.js";
+import { renderEvalRunPage, renderIterationsPage } from "./iterations-page.js";
 import { renderReviewPage } from "./review-page.js";
 import { legacyFragment, parseRoute } from "./site-model.js";
 import { renderTracePage } from "./trace-page.js";
@@ -85,6 +85,8 @@ function pageTitle(route) {
       return `dataset ${route.dataset}`;
     case "review":
       return "review queue";
+    case "eval-run":
+      return `eval run ${route.runId}`;
     default:
       return "overview";
   }

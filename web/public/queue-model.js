@@ -1,6 +1,6 @@
 // @ts-check
 /**
- * @module Pure shaping of the review queue and eval run APIs for the site, kept apart so
+ * @module Pure shaping of the review queue API for the site, kept apart so
  * the pages adapt to those responses in one place. Reads defensively: fields that are
  * missing are shown as unknown, never guessed.
  */
@@ -88,44 +88,4 @@ export function verdictBody(form) {
   }
   if (form.note.trim()) body.note = form.note.trim();
   return { body };
-}
-
-/**
- * An eval run (or one row of `GET /api/agents/{agent}/iterations`) as the page shows it.
- * @param {any} run
- */
-export function evalRunView(run) {
-  const num = (/** @type {unknown} */ v) => (typeof v === "number" && Number.isFinite(v) ? v : null);
-  const cases = run?.cases ?? {};
-  const list = (/** @type {string} */ name) =>
-    Array.isArray(run?.[name]) ? run[name] : Array.isArray(cases?.[name]) ? cases[name] : [];
-  return {
-    id: String(run?.id ?? run?.runId ?? ""),
-    candidate: run?.candidate ?? run?.version ?? null,
-    datasetVersion: num(run?.datasetVersion ?? run?.dataset?.version),
-    state: String(run?.state ?? run?.status ?? "unknown"),
-    improvementRate: num(run?.improvementRate ?? run?.metrics?.improvementRate),
-    regressionCount: num(run?.regressionCount ?? run?.metrics?.regressionCount),
-    flakyCount: num(run?.flakyCount ?? run?.metrics?.flakyCount) ?? (list("flaky").length || null),
-    createdAt: typeof run?.createdAt === "string" ? run.createdAt : null,
-    improved: list("improved"),
-    regressed: list("regressed"),
-    flaky: list("flaky"),
-  };
-}
-
-/**
- * Failure modes of `GET /api/agents/{agent}/failure-modes`: a label, how many traces, and
- * example trace ids.
- * @param {any} body
- */
-export function failureModesView(body) {
-  const list = Array.isArray(body) ? body : (body?.failureModes ?? body?.modes ?? body?.clusters ?? []);
-  return (Array.isArray(list) ? list : []).map((m) => ({
-    label: String(m?.label ?? m?.name ?? m?.summary ?? m?.id ?? "unnamed"),
-    count: typeof m?.count === "number" ? m.count : typeof m?.traceCount === "number" ? m.traceCount : null,
-    examples: (Array.isArray(m?.exampleTraceIds) ? m.exampleTraceIds : Array.isArray(m?.examples) ? m.examples : [])
-      .map((e) => (typeof e === "string" ? e : e?.traceId))
-      .filter((id) => typeof id === "string"),
-  }));
 }

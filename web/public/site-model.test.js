@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { evalRunView, failureModesView } from "./queue-model.js";
 import {
   agentVersionRuns,
   displayValue,
@@ -123,25 +122,5 @@ describe("values shown as text", () => {
   it("shows strings as they are, markup included, and JSON pretty-printed", () => {
     expect(displayValue("<img src=x onerror=alert(1)>")).toBe("<img src=x onerror=alert(1)>");
     expect(displayValue({ a: 1 })).toBe('{\n  "a": 1\n}');
-  });
-});
-
-describe("eval runs and failure modes", () => {
-  it("reads an eval run's improvement rate, regressions and flaky cases", () => {
-    const run = evalRunView({ id: "er_1", datasetVersion: 3, improvementRate: 0.8, regressionCount: 2, flaky: ["c1"] });
-    expect(run).toMatchObject({
-      id: "er_1",
-      datasetVersion: 3,
-      improvementRate: 0.8,
-      regressionCount: 2,
-      flakyCount: 1,
-    });
-  });
-
-  it("reads failure modes with counts and example traces", () => {
-    const modes = failureModesView({
-      failureModes: [{ label: "wrong order id", count: 12, examples: [{ traceId: "t1" }, "t2", { nothing: 1 }] }],
-    });
-    expect(modes).toEqual([{ label: "wrong order id", count: 12, examples: ["t1", "t2"] }]);
   });
 });
