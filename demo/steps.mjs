@@ -7,6 +7,7 @@
 import { Flywheel } from "../client/index.mjs";
 import { AGENT, GRADERS } from "./graders.mjs";
 import { call, pct, say, until } from "./http.mjs";
+import { evaluate, showFailureModes } from "./eval.mjs";
 import { addJudge, judgeUnreachable, review, showJudge } from "./judge.mjs";
 import { createSupportAgent, tickets } from "./support-agent.mjs";
 
@@ -29,11 +30,8 @@ export const steps = [
   { title: "Watch the regression dataset fill", run: showDataset },
   { title: "What the LLM judge said, and what it cost", run: showJudge, skipWhen: judgeUnreachable },
   { title: "Review a disputed trace", run: review, skipWhen: judgeUnreachable },
-  // Next step of the loop, added as it lands (one function, same shape):
-  // - eval run: run v2 (fixes the id format and the wrong tool, breaks delivered-order
-  //   status answers; see support-agent.mjs) on the dataset's latest version, then show
-  //   the improvement rate and the one regression (`POST /api/eval-runs`, `npx flywheel eval`).
-  { title: "Evaluate v2 on the regression dataset", pending: "eval runs are not in this version of Flywheel yet" },
+  { title: "What fails, and the suggested fixes", run: showFailureModes },
+  { title: "Evaluate v2 on the regression dataset, v1 as the baseline", run: evaluate },
   { title: "Where to look", run: whereToLook },
 ];
 
@@ -151,6 +149,8 @@ async function whereToLook(ctx) {
   say(`  agent page:    ${ctx.url}/#/agent/${agent}`);
   say(`  review queue:  ${ctx.url}/#/review?agent=${agent}`);
   if (ctx.reviewedTraceId) say(`  reviewed trace: ${ctx.url}/#/trace/${encodeURIComponent(ctx.reviewedTraceId)}`);
+  say(`  iterations:    ${ctx.url}/#/iterations/${agent}`);
+  if (ctx.evalRunId) say(`  v2's eval run: ${ctx.url}/#/eval-run/${encodeURIComponent(ctx.evalRunId)}`);
   say(`traces:       curl -H "Authorization: Bearer ${ctx.apiKey}" "${ctx.url}/api/traces?agent=${AGENT}"`);
   say(
     `dataset:      curl -H "Authorization: Bearer ${ctx.apiKey}" "${ctx.url}/api/datasets/agent:${AGENT}/versions/latest/export?format=jsonl"`,

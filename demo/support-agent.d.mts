@@ -2,6 +2,8 @@
 export const REFUND_WINDOW_DAYS: number;
 export const SLOW_MESSAGE_CHARS: number;
 export const SMALL_REFUND_LIMIT: number;
+/** v2 escalates a ticket whose message matches this. */
+export const URGENT: RegExp;
 
 export interface Order {
   orderId: string;

@@ -14,9 +14,12 @@
  *   with a quote (O"Neil) breaks it;
  * - slow answers: long messages take the model about 1.6 s.
  *
- * `v2` fixes the argument format and the wrong tool, and breaks one case that used to
- * pass (order-status questions about delivered orders answer with the wrong state),
- * for an eval run to find.
+ * `v2` fixes the argument format, the wrong tool, the refund policy and the slow answers,
+ * still builds the reply by concatenation (so a quote in the name still breaks the JSON),
+ * and breaks what used to work for one kind of ticket: one that says "urgent" is handed
+ * to a colleague with an action, `escalate`, that the reply's schema does not allow. No
+ * ticket of `tickets()` says "urgent"; the demo adds one as a guard case for an eval run
+ * to catch.
  */
 
 /** The refund policy the agent must follow. */
@@ -24,6 +27,8 @@ export const REFUND_WINDOW_DAYS = 30;
 export const SLOW_MESSAGE_CHARS = 220;
 /** v1 lets refunds under this amount through whatever the policy says (a planted failure). */
 export const SMALL_REFUND_LIMIT = 80;
+/** v2 escalates a ticket whose message matches this (its one new mistake). */
+export const URGENT = /\burgent\b/i;
 
 const FIRST_NAMES = ["Ana", "Ben", "Chen", "Dara", "Eli", "Fatima", "Gus", "Hana", "Ivo", "Jo", 'O"Neil'];
 const STATES = ["processing", "shipped", "delivered"];
@@ -181,7 +186,7 @@ export function createSupportAgent(flywheel, version) {
       } else if (decision.action === "cancel_order") {
         await flywheel.tool("cancel_order", { orderId: found.orderId }, () => tools.cancel_order(found));
       }
-      return reply(ticket, decision, version);
+      return reply(ticket, decision);
     },
     { version },
   );
@@ -201,15 +206,13 @@ function decide(ticket, order, version) {
       action: "issue_refund",
     };
   }
-  if (ticket.intent === "status" && !v1 && order.state === "delivered") {
-    return { answer: `Order ${order.orderId} is shipped.`, action: "none" }; // v2's new mistake
+  if (!v1 && URGENT.test(ticket.message)) {
+    return { answer: "I have passed this to a colleague who will call you today.", action: "escalate" }; // v2's new mistake
   }
   return expected;
 }
 
-/** The reply as JSON text. v1 concatenates strings, so a quote in the name breaks the JSON. */
-function reply(ticket, decision, version) {
-  const greeting = `Dear ${ticket.customer}, `;
-  if (version === "v1") return `{"answer": "${greeting}${decision.answer}", "action": "${decision.action}"}`;
-  return JSON.stringify({ answer: `${greeting}${decision.answer}`, action: decision.action });
+/** The reply as JSON text. Both versions concatenate strings, so a quote in the name breaks the JSON. */
+function reply(ticket, decision) {
+  return `{"answer": "Dear ${ticket.customer}, ${decision.answer}", "action": "${decision.action}"}`;
 }

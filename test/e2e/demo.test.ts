@@ -1,9 +1,12 @@
-/** `npm run demo` against the running product: every step completes, the regression dataset fills, the judge's disputes are reviewed. */
+/**
+ * `npm run demo` against the running product: every step completes, the regression
+ * dataset fills, the judge's disputes are reviewed, and v2's eval run fails the CI gate.
+ */
 import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { ORDERS, refundEligible, SMALL_REFUND_LIMIT, tickets } from "../../demo/support-agent.mjs";
+import { ORDERS, refundEligible, SMALL_REFUND_LIMIT, tickets, URGENT } from "../../demo/support-agent.mjs";
 import { flywheel } from "./client";
 
 const root = path.resolve(import.meta.dirname, "..", "..");
@@ -22,8 +25,27 @@ function refundTicketsAsBuilt() {
   return { judged: refunds.length, judgeFails: outsidePolicy.length, disputed: turnedDownAsRequired.length };
 }
 
+/**
+ * What v2 was built to do on the dataset the eval runs read: it fixes every planted
+ * mode but the malformed JSON of a name with a quote, so a failure case passes unless
+ * its customer's name holds a quote; the one guard case it breaks is the urgent ticket,
+ * the only case whose message says "urgent" (no ticket the demo sends does).
+ */
+async function v2AsBuilt(url: string, apiKey: string, version: string) {
+  const res = await fetch(`${url}/api/datasets/agent:support-bot/versions/${version}/cases?limit=500`, {
+    headers: { authorization: `Bearer ${apiKey}` },
+  });
+  const { cases } = (await res.json()) as { cases: { guard: boolean; input: { customer: string; message: string } }[] };
+  const failureCases = cases.filter((c) => !c.guard);
+  return {
+    failureCases: failureCases.length,
+    v2Passes: failureCases.filter((c) => !c.input.customer.includes('"')).length,
+    urgentGuards: cases.filter((c) => c.guard && URGENT.test(c.input.message)).length,
+  };
+}
+
 describe("npm run demo", () => {
-  it("traces the v1 agent, grades it with rules and a judge, reviews a dispute and says where to look", async () => {
+  it("traces v1, grades it with rules and a judge, reviews a dispute, gates v2 with an eval run and says where to look", async () => {
     const { url, adminToken } = flywheel();
     const { stdout } = await promisify(execFile)(
       process.execPath,
@@ -63,7 +85,30 @@ describe("npm run demo", () => {
     const linkedPairLine = /linked pair "refunds follow the 30-day policy": \d+ of \d+ agree/;
     expect(stdout).toMatch(linkedPairLine);
 
-    expect(stdout).toMatch(/Evaluate v2 on the regression dataset\n +\(skipped: /);
+    // The failure modes come with their suggested fixes: every ticket whose id is typed "#a1234" is one.
+    const typedWithHash = tickets(300).filter((t) => t.message.includes("#")).length;
+    expect(stdout).toMatch(
+      new RegExp(`^ +${typedWithHash}  order id passed as A \\+ 4 digits: .*\\n +fix: .+\\(sug_\\w+\\)$`, "m"),
+    );
+
+    // v2 through the CI gate: the improvement rate v2 was built for, the one broken guard case, a failed gate.
+    expect(tickets(300).some((t) => URGENT.test(t.message))).toBe(false);
+    const apiKey = stdout.match(/API key (fw_\S+)/)![1]!;
+    const version = stdout.match(/added the urgent ticket as a guard case: dataset version (\d+)/)![1]!;
+    const built = await v2AsBuilt(url, apiKey, version);
+    expect(built.urgentGuards).toBe(1);
+    expect(built.v2Passes).toBeLessThan(built.failureCases);
+    const rate = `${Math.round((built.v2Passes / built.failureCases) * 100)}%`;
+    expect(stdout).toContain(
+      `improvement rate  ${rate} (${built.v2Passes} of ${built.failureCases} failure cases pass)`,
+    );
+    expect(stdout).toMatch(/^ +regressions {7}1$/m);
+    expect(stdout).toMatch(/^ +flaky {13}0$/m);
+    expect(stdout).toMatch(/regressed: case_\w+ \(guard case\) .*must be one of/);
+    expect(stdout).toContain("flywheel exit code: 1 (gate failed)");
+    expect(stdout).toContain("1 regression(s), more than --max-regressions 0");
+    expect(stdout).toContain(`iterations:    ${url}/#/iterations/support-bot`);
+    expect(stdout).toMatch(new RegExp(`v2's eval run: ${url.replace(/\./g, "\\.")}/#/eval-run/run_\\w+`));
     expect(stdout).toContain(`open first:   ${url}/#key=fw_`);
     expect(stdout).toContain(`review queue:  ${url}/#/review?agent=support-bot`);
   }, 240_000);
