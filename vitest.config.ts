@@ -16,6 +16,8 @@ export default defineConfig(async () => {
           test: {
             name: "unit",
             environment: "node",
+            // Hang detection, not a speed limit: property tests run thousands of cases and CI machines vary.
+            testTimeout: 20_000,
             include: ["worker/**/*.test.ts", "durable-objects/**/*.test.ts", "client/**/*.test.ts", "web/**/*.test.js"],
           },
         },
@@ -35,6 +37,7 @@ export default defineConfig(async () => {
           ],
           test: {
             name: "workers",
+            testTimeout: 20_000,
             include: ["test/integration/**/*.test.ts"],
             setupFiles: ["test/integration/apply-migrations.ts"],
           },

@@ -64,7 +64,12 @@ describe("failures on the write path", () => {
     expect(await countRows("traces", "project_id = ? AND id = ?", project.id, trace.id)).toBe(1);
     expect((await env.TRACES.list({ prefix: `traces/${project.id}/` })).objects).toHaveLength(1);
     expect((await getJson(project.apiKey, `/api/traces/${trace.id}`)).status).toBe(200);
-    expect(logged).toHaveBeenCalledWith("unhandled error", "POST", "/api/traces", expect.any(Error));
+    expect(logged).toHaveBeenCalledWith(
+      expect.stringMatching(/^dependency failure \[/),
+      "POST",
+      "/api/traces",
+      expect.any(Error),
+    );
   });
 
   it("an R2 failure stores nothing and the retry succeeds", async () => {
@@ -81,7 +86,12 @@ describe("failures on the write path", () => {
     expect((await postTraces(project.apiKey, trace)).status).toBe(201);
     await flushShards();
     expect(await countRows("traces", "project_id = ? AND id = ?", project.id, trace.id)).toBe(1);
-    expect(logged).toHaveBeenCalledWith("unhandled error", "POST", "/api/traces", expect.any(Error));
+    expect(logged).toHaveBeenCalledWith(
+      expect.stringMatching(/^dependency failure \[/),
+      "POST",
+      "/api/traces",
+      expect.any(Error),
+    );
   });
 
   it("a batch whose shard fails is refused whole; the retried batch counts every trace once", async () => {
@@ -102,7 +112,12 @@ describe("failures on the write path", () => {
     expect(body.rejected).toBe(0);
     await flushShards();
     expect(await countRows("traces", "project_id = ?", project.id)).toBe(20);
-    expect(logged).toHaveBeenCalledWith("unhandled error", "POST", "/api/traces", expect.any(Error));
+    expect(logged).toHaveBeenCalledWith(
+      expect.stringMatching(/^dependency failure \[/),
+      "POST",
+      "/api/traces",
+      expect.any(Error),
+    );
   });
 
   it("a D1 outage during the index flush is retried by the shard's alarm, without loss or duplicates", async () => {
