@@ -26,17 +26,25 @@ const { values: args } = parseArgs({
   },
 });
 
-const PAGES = [
+/**
+ * Each page's picture is its top `height` pixels (900 unless given), so the README's pictures
+ * stay small while showing what its text describes.
+ * @param {{ evalRunId: string }} seeded
+ */
+const pages = (seeded) => [
   { name: "overview", hash: "#/" },
-  { name: "agent", hash: `#/agent/${AGENT}` },
+  { name: "agent", hash: `#/agent/${AGENT}`, height: 1200 },
   { name: "trace", hash: `#/trace/${HOSTILE_TRACE_ID}` },
   { name: "dataset", hash: `#/dataset/agent:${AGENT}` },
+  { name: "review", hash: "#/review" },
+  { name: "iterations", hash: `#/iterations/${AGENT}` },
+  { name: "eval-run", hash: `#/eval-run/${seeded.evalRunId}`, height: 1100 },
 ];
 
 const server = await startServer();
 try {
   const { apiKey } = await createProject(server, "site-demo");
-  await seedSiteDemo(server.url, apiKey, (line) => console.log(line));
+  const seeded = await seedSiteDemo(server.url, apiKey, (line) => console.log(line));
   if (args.keep) {
     console.log(`site: ${server.url}/ (key ${apiKey}); server stays up, Ctrl-C stops it`);
     await new Promise((resolve) => process.once("SIGINT", resolve));
@@ -49,14 +57,14 @@ try {
       await page.goto(`${server.url}/`);
       await page.fill("#key-input", apiKey);
       await page.click("#key-form button[type=submit]");
-      for (const { name, hash } of PAGES) {
+      for (const { name, hash, height = 900 } of pages(seeded)) {
         await page.evaluate((h) => {
           delete document.body.dataset.ready;
           location.hash = h;
         }, hash);
         await page.waitForSelector(`body[data-ready=true]`);
         const file = path.join(out, `${name}.png`);
-        await page.screenshot({ path: file, fullPage: true });
+        await page.screenshot({ path: file, fullPage: true, clip: { x: 0, y: 0, width: 1280, height } });
         if (args.docs) copyFileSync(file, path.join(root, "docs", `${name}.png`));
         console.log(`wrote ${file}${args.docs ? ` and docs/${name}.png` : ""}`);
       }

@@ -3,8 +3,10 @@
  * with `support-bot` (a rule grader edited half-way, so its chart has two series; a p95
  * latency budget that fails the last three windows; a prompt change from `prompt-v1` to
  * `prompt-v2`; one window with too few traces; one trace whose output holds HTML that
- * must never run) and `billing-bot` (traces but no grader, so they wait). Used by the
- * browser tests and by `scripts/site-screenshots.mjs`.
+ * must never run; two traces queued for review, one of them failing; two client-side eval
+ * runs over its regression dataset, the first accepted as the baseline and the second fixing
+ * most failure cases and breaking one guard case) and `billing-bot` (traces but no grader,
+ * so they wait). Used by the browser tests and by `scripts/site-screenshots.mjs`.
  */
 
 export const AGENT = "support-bot";
@@ -16,6 +18,18 @@ export const LATENCY_BUDGET_MS = 1500;
 export const HOSTILE_TRACE_ID = "demo-hostile";
 export const HOSTILE_OUTPUT =
   "It shipped yesterday. <img src=x onerror=\"window.__flywheelXss='img'\"><script>window.__flywheelXss='script'</script>";
+
+/** Queued for review: a failing answer (no "shipped") and a passing one, each with why. */
+export const REVIEW_ITEMS = [
+  { traceId: "demo-w5-t9", note: "customer says the order never arrived" },
+  { traceId: "demo-w5-t1", note: "spot check after the prompt-v2 change" },
+];
+
+/** What the demo's eval runs answer: the fixed answer passes the rule grader, the weak one fails it. */
+export const FIXED_ANSWER = "It shipped yesterday; tracking number 1Z999.";
+export const BROKEN_ANSWER = "I could not find that order, sorry.";
+/** How many failure cases the second eval run leaves failing (the rest it fixes). */
+export const STILL_FAILING = 2;
 
 /**
  * Windows in order: traces, answers that pass the rule, the agent version, whether traces
@@ -164,9 +178,52 @@ export async function seedSiteDemo(url, key, log = () => {}) {
     await gradeWindow(call, n + 1, w.traces);
     log(`window ${n + 1}: ${w.good}/${w.traces} pass, ${w.version}${w.slow ? ", slow" : ""}`);
   }
+  for (const item of REVIEW_ITEMS) await call("POST", "/api/review-queue", item);
+  log(`review queue: ${REVIEW_ITEMS.length} traces queued`);
+  const { baselineRunId, evalRunId } = await seedEvalRuns(call, log);
   await call("POST", "/api/traces", [
     { id: "billing-1", agent: IDLE_AGENT, input: "Refund?", output: "Done.", status: "ok" },
     { id: "billing-2", agent: IDLE_AGENT, input: "Invoice?", output: "Sent.", status: "ok" },
   ]);
-  return { ruleGraderId: rule.id };
+  return { ruleGraderId: rule.id, baselineRunId, evalRunId };
+}
+
+/** Starts a client-side eval run on the latest regression dataset, answers every case, and waits for it to complete. */
+async function runCandidate(call, label, answer) {
+  const run = await call("POST", "/api/eval-runs", {
+    agent: AGENT,
+    candidate: { label, version: label },
+    dataset: `agent:${AGENT}`,
+    datasetVersion: "latest",
+  });
+  const answers = run.cases.map((c, n) => ({ caseId: c.caseId, repeat: 0, answer: { output: answer(c, n) } }));
+  await call("POST", `/api/eval-runs/${run.id}/results`, { answers });
+  const deadline = Date.now() + 60_000;
+  while ((await call("GET", `/api/eval-runs/${run.id}?cases=false`)).status !== "completed") {
+    if (Date.now() > deadline) throw new Error(`eval run ${run.id} (${label}) did not complete`);
+    await sleep(150);
+  }
+  return run;
+}
+
+/**
+ * Two eval runs over the regression dataset the graded windows filled: `prompt-v2` as it
+ * runs today (fails every failure case, passes every guard case), accepted as the baseline;
+ * then `prompt-v3`, which fixes all but {@link STILL_FAILING} failure cases and breaks the
+ * first guard case, so the iterations page shows an improvement and one regression.
+ */
+async function seedEvalRuns(call, log) {
+  const baseline = await runCandidate(call, "prompt-v2", (c) => (c.guard ? FIXED_ANSWER : BROKEN_ANSWER));
+  await call("POST", `/api/eval-runs/${baseline.id}/accept`, {});
+  const failures = baseline.cases.filter((c) => !c.guard).map((c) => c.caseId);
+  const stillFailing = new Set(failures.slice(0, STILL_FAILING));
+  const broken = baseline.cases.find((c) => c.guard)?.caseId;
+  const candidate = await runCandidate(call, "prompt-v3", (c) =>
+    c.caseId === broken || stillFailing.has(c.caseId) ? BROKEN_ANSWER : FIXED_ANSWER,
+  );
+  const guards = baseline.cases.length - failures.length;
+  log(
+    `eval runs: ${baseline.id} accepted, ${candidate.id} fixes ${failures.length - STILL_FAILING}/${failures.length} failure cases, breaks 1 of ${guards} guard cases`,
+  );
+  return { baselineRunId: baseline.id, evalRunId: candidate.id };
 }
