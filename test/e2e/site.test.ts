@@ -159,16 +159,16 @@ describe("the site", () => {
     await shot("dataset");
   });
 
-  it("says so when the server has no review queue or eval runs yet, instead of breaking", async () => {
-    for (const hash of ["#/review", `#/iterations/${AGENT}`]) {
-      await open(hash);
-      const text = await page.locator("#page").textContent();
-      if (text?.includes("not available on this server yet")) continue;
-      // The API exists on this server: the page lists what it holds.
-      expect(await page.locator("#status.error").count()).toBe(0);
-    }
+  it("lists the seeded review items and eval runs", async () => {
+    // The seed queues two traces for review and records two eval runs: prompt-v2 (accepted) and prompt-v3.
     await open("#/review");
+    expect(await page.locator("#page").textContent()).toContain("Pending review items (2)");
     await shot("review");
+    await open(`#/iterations/${AGENT}`);
+    const text = await page.locator("#page").textContent();
+    expect(text).toContain("prompt-v2");
+    expect(text).toContain("prompt-v3");
+    expect(await page.locator("#status.error").count()).toBe(0);
   });
 
   it("forgets the key on request, and keeps it across visits only when asked to", async () => {
