@@ -67,4 +67,13 @@ export interface EvalRunReport {
   metrics: RunMetrics;
   cases: CaseReport[];
   results: CaseResultDetail[] | null;
+  /** Answers held because the judge could not be asked (outage or spent budget); null otherwise. */
+  waitingForJudge: JudgeWaiting | null;
+}
+
+export interface JudgeWaiting {
+  reason: string;
+  answers: number;
+  /** When the run asks the judge again (ISO 8601). */
+  retryAt: string;
 }

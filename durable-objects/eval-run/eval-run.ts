@@ -166,7 +166,15 @@ export class EvalRun extends DurableObject<Env> {
       metrics,
       cases,
       results: withResults ? results : null,
+      waitingForJudge: this.waitingForJudge(),
     };
+  }
+
+  private waitingForJudge(): EvalRunReport["waitingForJudge"] {
+    const wait = this.store.judgeWait();
+    const answers = this.store.unjudgedCount();
+    if (!wait || answers === 0) return null;
+    return { reason: wait.problem, answers, retryAt: new Date(wait.until).toISOString() };
   }
 
   override async alarm(): Promise<void> {

@@ -157,6 +157,7 @@ describe("eval runs graded by an LLM judge", () => {
     const waiting = await readRun(apiKey, run.id);
     expect(waiting.status).toBe("running");
     expect(waiting.metrics.counts).toMatchObject({ pass: 0, fail: 0, error: 0, pending: 5 });
+    expect(waiting.waitingForJudge).toMatchObject({ answers: 5, reason: expect.stringContaining("503") });
 
     judge.setRules(refusalsFail);
     const done = await finished(apiKey, run.id);
@@ -164,5 +165,6 @@ describe("eval runs graded by an LLM judge", () => {
     expect(done.metrics.improvementRate).toBeCloseTo(1 / 3);
     expect(done.metrics.regressionCount).toBe(0);
     expect(done.metrics.counts).toMatchObject({ pass: 3, fail: 2, error: 0, pending: 0 });
+    expect(done.waitingForJudge).toBeNull();
   });
 });
