@@ -2,7 +2,7 @@
  * @module What the EvalRun Durable Object and its callers (routes, tests) exchange. A
  * leaf module: it imports types only from the pure domain, so neither side imports the other.
  */
-import type { CaseToGrade } from "../../worker/eval/grade-case";
+import type { AnswerVerdictRules, CaseToGrade } from "../../worker/eval/grade-case";
 import type { BaselineOutcome, CaseReport, ResultVerdict, RunMetrics } from "../../worker/eval/metrics";
 import type { GraderVersion, ScoreResult } from "../../worker/grading";
 
@@ -26,6 +26,8 @@ export interface EvalRunSpec {
   /** Calls per (case, repeat) at most when the endpoint answers 429/5xx or the connection fails. */
   maxAttempts: number;
   graders: GraderVersion[];
+  /** The agent's final-verdict policy and uncalibrated judges at the start (absent in older runs). */
+  verdictRules?: AnswerVerdictRules;
   cases: EvalRunCase[];
 }
 
@@ -65,4 +67,13 @@ export interface EvalRunReport {
   metrics: RunMetrics;
   cases: CaseReport[];
   results: CaseResultDetail[] | null;
+  /** Answers held because the judge could not be asked (outage or spent budget); null otherwise. */
+  waitingForJudge: JudgeWaiting | null;
+}
+
+export interface JudgeWaiting {
+  reason: string;
+  answers: number;
+  /** When the run asks the judge again (ISO 8601). */
+  retryAt: string;
 }

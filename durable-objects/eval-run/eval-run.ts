@@ -2,7 +2,9 @@
  * @module EvalRun: one per eval run. Holds the run's cases, the grader versions pinned
  * at its start and one result per (case, repeat), and grades every answer with the
  * same pure code the windows use (never through AgentWindow, so eval answers stay out
- * of the agent's production pass rate).
+ * of the agent's production pass rate). Judge graders are asked from the alarm through
+ * the windows' judge runner (cache, retries, concurrency cap, daily budget); until they
+ * answer, an answer waits in storage, and a judge outage keeps the run running.
  *
  * A server-side run calls the candidate's endpoint from the alarm: at most
  * `concurrency` calls at once, a timeout per call, retries with exponential backoff
@@ -14,13 +16,23 @@
  * alarm writes the finished run's summary to D1, retrying until it is there.
  */
 import { DurableObject } from "cloudflare:workers";
-import { answerTrace, errorAnswer, gradeAnswer, readCandidateAnswer } from "../../worker/eval/grade-case";
+import {
+  type AnswerVerdictRules,
+  type CandidateAnswer,
+  answerTrace,
+  decideAnswer,
+  errorAnswer,
+  readCandidateAnswer,
+  ruleScoresOf,
+} from "../../worker/eval/grade-case";
 import { computeRunMetrics } from "../../worker/eval/metrics";
 import { retryDelayMs } from "../../worker/grading";
+import { isJudge } from "../../worker/judge/run-judges";
 import { createDb } from "../../worker/storage/db";
 import { finishEvalRun } from "../../worker/storage/eval-run-store";
 import { type CandidateCaller, fetchCandidate } from "./call-candidate";
-import type { EvalRunReport, EvalRunSpec, SubmitOutcome, SubmittedAnswer } from "./contract";
+import type { EvalRunCase, EvalRunReport, EvalRunSpec, SubmitOutcome, SubmittedAnswer } from "./contract";
+import { isJudgeOutage, judgeAnswers } from "./judge-answers";
 import { type DueTask, type ResultToRecord, RunStore, taskKey } from "./run-store";
 
 /** How long one alarm drives calls before it hands over to the next (alarms have a wall-clock limit). */
@@ -36,6 +48,15 @@ const RETRY_BASE_MS = 500;
  */
 const CLAIM_ROUNDS = 4;
 const RETRY_MAX_MS = 30_000;
+/** Answers sent to the judges per pass: one runJudges call, its cache read and its budget check. */
+const JUDGE_BATCH = 64;
+/** After a judge outage or a spent budget, judging is tried again after this, doubled per failure up to the max. */
+const JUDGE_RETRY_BASE_MS = 1_000;
+const JUDGE_RETRY_MAX_MS = 10 * 60_000;
+/** Runs started before verdict rules were pinned decide as a window does by default. */
+const DEFAULT_VERDICT_RULES: AnswerVerdictRules = { policy: "human_overrides", uncalibratedJudges: [] };
+
+type RunSettings = NonNullable<ReturnType<RunStore["settings"]>>;
 
 export class EvalRun extends DurableObject<Env> {
   private readonly store: RunStore;
@@ -79,6 +100,7 @@ export class EvalRun extends DurableObject<Env> {
     if (this.store.status() !== "running") return { refused: this.store.status() };
     if (settings.endpoint !== null) return { refused: "server_side" };
     const outcome: SubmitOutcome = { accepted: 0, duplicates: 0, rejected: [] };
+    let judging = false;
     for (const submitted of answers) {
       const item = this.store.caseById(submitted.caseId);
       if (!item || !this.store.hasTask(submitted.caseId, submitted.repeat)) {
@@ -91,29 +113,30 @@ export class EvalRun extends DurableObject<Env> {
         });
         continue;
       }
-      let graded = errorAnswer(submitted.error ? `the agent threw: ${submitted.error}` : "");
+      let graded: ReturnType<EvalRun["gradeOrHold"]> = errorAnswer(
+        submitted.error ? `the agent threw: ${submitted.error}` : "",
+      );
       if (submitted.error === undefined) {
         const read = readCandidateAnswer(submitted.answer ?? null);
         graded =
           "problem" in read
             ? errorAnswer(read.problem)
-            : gradeAnswer(
-                answerTrace({ ...settings }, item, submitted.repeat, read.answer),
-                this.store.graders(),
-                item.expected,
-              );
+            : this.gradeOrHold(settings, item, submitted.repeat, read.answer);
       }
-      const recorded = this.store.recordResult({
+      const result = {
         caseId: submitted.caseId,
         repeat: submitted.repeat,
         ...graded,
         attempts: 1,
         latencyMs: submitted.latencyMs ?? null,
-      });
+      };
+      const recorded = this.recordOne(result);
       if (recorded) outcome.accepted++;
       else outcome.duplicates++;
+      if (recorded && result.awaitingJudges) judging = true;
     }
-    if (this.store.pendingCount() === 0) await this.ctx.storage.setAlarm(Date.now());
+    // The judges are asked from the alarm: this request answers without waiting for them.
+    if (judging || this.store.pendingCount() === 0) await this.ctx.storage.setAlarm(Date.now());
     return outcome;
   }
 
@@ -131,7 +154,9 @@ export class EvalRun extends DurableObject<Env> {
     const settings = this.store.settings();
     if (!settings) return null;
     // Answers not written yet count in the progress without a write: a poll must not make a commit.
-    const unwritten = this.unwritten.map(({ scores, ...result }) => ({ ...result, scores: withResults ? scores : [] }));
+    const unwritten = this.unwritten
+      .filter((r) => !r.awaitingJudges)
+      .map(({ scores, ...result }) => ({ ...result, scores: withResults ? scores : [] }));
     const results = [...this.store.results(withResults), ...unwritten];
     const { metrics, cases } = computeRunMetrics(this.store.caseRefs(), results, settings.repeats);
     return {
@@ -141,7 +166,15 @@ export class EvalRun extends DurableObject<Env> {
       metrics,
       cases,
       results: withResults ? results : null,
+      waitingForJudge: this.waitingForJudge(),
     };
+  }
+
+  private waitingForJudge(): EvalRunReport["waitingForJudge"] {
+    const wait = this.store.judgeWait();
+    const answers = this.store.unjudgedCount();
+    if (!wait || answers === 0) return null;
+    return { reason: wait.problem, answers, retryAt: new Date(wait.until).toISOString() };
   }
 
   override async alarm(): Promise<void> {
@@ -153,10 +186,15 @@ export class EvalRun extends DurableObject<Env> {
       });
       await this.driving;
     }
-    if (this.store.status() === "running" && this.store.pendingCount() > 0) {
+    if (this.store.status() === "running" && this.store.unjudgedCount() > 0) await this.judgeWaiting(settings);
+    if (this.store.status() === "running" && (this.store.pendingCount() > 0 || this.store.unjudgedCount() > 0)) {
+      const wakes: number[] = [];
       const due = this.store.nextDueAt();
       // A client-side run waits for the CLI: nothing to arm until its answers are all in.
-      if (settings.endpoint !== null && due !== null) await this.ctx.storage.setAlarm(Math.max(due, Date.now()));
+      if (settings.endpoint !== null && due !== null) wakes.push(due);
+      // Answers waiting for the judges keep the run running, and the alarm comes back for them.
+      if (this.store.unjudgedCount() > 0) wakes.push(this.store.judgeWait()?.until ?? Date.now());
+      if (wakes.length > 0) await this.ctx.storage.setAlarm(Math.max(Math.min(...wakes), Date.now()));
       return;
     }
     await this.finalize();
@@ -208,21 +246,76 @@ export class EvalRun extends DurableObject<Env> {
     }
   }
 
+  /**
+   * Asks the judges about the answers waiting for them, a batch at a time, for at most one
+   * drive budget. An outage or a spent budget records when to try again and returns: the
+   * answers stay, the run stays running, and nothing is decided without the judge.
+   */
+  private async judgeWaiting(settings: RunSettings): Promise<void> {
+    const wait = this.store.judgeWait();
+    if (wait && wait.until > Date.now()) return;
+    const began = Date.now();
+    await this.ctx.storage.setAlarm(began + WATCHDOG_MS);
+    const judges = this.store.graders().filter(isJudge);
+    const rules = settings.verdictRules ?? DEFAULT_VERDICT_RULES;
+    while (this.store.status() === "running" && Date.now() - began <= DRIVE_BUDGET_MS) {
+      const batch = this.store.unjudged(JUDGE_BATCH);
+      if (batch.length === 0) return;
+      let graded: Awaited<ReturnType<typeof judgeAnswers>>;
+      try {
+        graded = await judgeAnswers(this.env, settings.projectId, batch, judges, rules);
+      } catch (err) {
+        if (!isJudgeOutage(err)) throw err;
+        const failures = (this.store.judgeWait()?.failures ?? 0) + 1;
+        const until = Date.now() + retryDelayMs(failures - 1, JUDGE_RETRY_BASE_MS, JUDGE_RETRY_MAX_MS);
+        this.store.setJudgeWait({ until, failures, problem: err.message });
+        return;
+      }
+      this.ctx.storage.transactionSync(() => {
+        for (const answer of batch) {
+          const { caseId, repeat, attempts, latencyMs } = answer;
+          this.store.recordJudged({ caseId, repeat, attempts, latencyMs, ...graded.get(answer.trace.id)! });
+        }
+        this.store.setJudgeWait(null);
+      });
+    }
+  }
+
+  /**
+   * Grades an answer with the synchronous graders; with judges pinned, the answer is held
+   * for them (its verdict is decided once they answer, see {@link judgeWaiting}).
+   */
+  private gradeOrHold(
+    settings: RunSettings,
+    item: EvalRunCase,
+    repeat: number,
+    answer: CandidateAnswer,
+  ): Omit<ResultToRecord, "caseId" | "repeat" | "attempts" | "latencyMs"> {
+    const trace = answerTrace(settings, item, repeat, answer);
+    const graders = this.store.graders();
+    const ruleScores = ruleScoresOf(trace, graders, item.expected);
+    if (!graders.some(isJudge)) return decideAnswer(ruleScores, [], settings.verdictRules ?? DEFAULT_VERDICT_RULES);
+    return { verdict: "error", reason: "waiting for the judge", scores: ruleScores, awaitingJudges: { trace } };
+  }
+
+  private recordOne(result: ResultToRecord): boolean {
+    return result.awaitingJudges
+      ? this.store.recordUnjudged({ ...result, awaitingJudges: result.awaitingJudges })
+      : this.store.recordResult(result);
+  }
+
   private writeAnswers(): void {
     if (this.unwritten.length === 0) return;
     const batch = this.unwritten;
     this.unwritten = [];
     this.ctx.storage.transactionSync(() => {
-      for (const result of batch) this.store.recordResult(result);
+      for (const result of batch) this.recordOne(result);
     });
     for (const result of batch) this.inFlight.delete(taskKey(result.caseId, result.repeat));
   }
 
   /** The graded answer to record, or undefined when the call is retried later. */
-  private async runTask(
-    settings: NonNullable<ReturnType<RunStore["settings"]>>,
-    task: DueTask,
-  ): Promise<ResultToRecord | undefined> {
+  private async runTask(settings: RunSettings, task: DueTask): Promise<ResultToRecord | undefined> {
     const item = this.store.caseById(task.caseId)!;
     const attempts = task.attempts;
     const call = await this.callCandidate({
@@ -235,7 +328,7 @@ export class EvalRun extends DurableObject<Env> {
       this.store.scheduleRetry(task, Date.now() + Math.max(backoff, call.retryAfterMs ?? 0), call.problem);
       return undefined;
     }
-    let graded = errorAnswer("");
+    let graded: ReturnType<EvalRun["gradeOrHold"]> = errorAnswer("");
     let latencyMs: number | null = null;
     if (call.kind === "retry") graded = errorAnswer(`${call.problem} (gave up after ${attempts} attempts)`);
     else if (call.kind === "error") {
@@ -245,9 +338,7 @@ export class EvalRun extends DurableObject<Env> {
       latencyMs = call.latencyMs;
       const read = readCandidateAnswer(call.raw);
       graded =
-        "problem" in read
-          ? errorAnswer(read.problem)
-          : gradeAnswer(answerTrace(settings, item, task.repeat, read.answer), this.store.graders(), item.expected);
+        "problem" in read ? errorAnswer(read.problem) : this.gradeOrHold(settings, item, task.repeat, read.answer);
     }
     return { caseId: task.caseId, repeat: task.repeat, ...graded, attempts, latencyMs };
   }

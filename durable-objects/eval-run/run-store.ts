@@ -3,6 +3,7 @@
  * (case, repeat) and at most one result per (case, repeat). The result's primary key is
  * what makes a resumed or retried run count every answer once.
  */
+import type { Trace } from "../../worker/domain/trace";
 import type { EvalCaseRef, ResultVerdict } from "../../worker/eval/metrics";
 import type { GraderVersion, ScoreResult } from "../../worker/grading";
 import type { CaseResultDetail, EvalRunCase, EvalRunSpec, EvalRunStatus } from "./contract";
@@ -39,6 +40,15 @@ export const EVAL_RUN_SCHEMA = `
     recorded_at INTEGER NOT NULL,
     PRIMARY KEY (case_id, repeat)
   );
+  CREATE TABLE IF NOT EXISTS unjudged (
+    case_id TEXT NOT NULL,
+    repeat INTEGER NOT NULL,
+    trace TEXT NOT NULL,
+    rule_scores TEXT NOT NULL,
+    attempts INTEGER NOT NULL,
+    latency_ms INTEGER,
+    PRIMARY KEY (case_id, repeat)
+  );
 `;
 
 export interface ResultToRecord {
@@ -47,6 +57,18 @@ export interface ResultToRecord {
   verdict: ResultVerdict;
   reason: string;
   scores: ScoreResult[];
+  attempts: number;
+  latencyMs: number | null;
+  /** Set when the run has judge graders: the answer waits for them before it has a verdict. */
+  awaitingJudges?: { trace: Trace };
+}
+
+/** An answer the synchronous graders scored, waiting for the judges. */
+export interface UnjudgedAnswer {
+  caseId: string;
+  repeat: number;
+  trace: Trace;
+  ruleScores: ScoreResult[];
   attempts: number;
   latencyMs: number | null;
 }
@@ -220,6 +242,71 @@ export class RunStore {
     );
     this.sql.exec("UPDATE tasks SET done = 1 WHERE case_id = ? AND repeat = ?", result.caseId, result.repeat);
     return cursor.rowsWritten > 0;
+  }
+
+  /**
+   * Keeps an answer until the judges have seen it; its task is done (the candidate is not
+   * called again). Returns false when the (case, repeat) already has a result or an answer.
+   */
+  recordUnjudged(result: ResultToRecord & { awaitingJudges: { trace: Trace } }): boolean {
+    const taken = this.sql
+      .exec("SELECT 1 FROM results WHERE case_id = ? AND repeat = ?", result.caseId, result.repeat)
+      .toArray().length;
+    if (taken > 0) return false;
+    const cursor = this.sql.exec(
+      `INSERT INTO unjudged (case_id, repeat, trace, rule_scores, attempts, latency_ms)
+       VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (case_id, repeat) DO NOTHING`,
+      result.caseId,
+      result.repeat,
+      JSON.stringify(result.awaitingJudges.trace),
+      JSON.stringify(result.scores),
+      result.attempts,
+      result.latencyMs === null ? null : Math.round(result.latencyMs),
+    );
+    this.sql.exec("UPDATE tasks SET done = 1 WHERE case_id = ? AND repeat = ?", result.caseId, result.repeat);
+    return cursor.rowsWritten > 0;
+  }
+
+  unjudged(limit: number): UnjudgedAnswer[] {
+    return this.sql
+      .exec<{
+        case_id: string;
+        repeat: number;
+        trace: string;
+        rule_scores: string;
+        attempts: number;
+        latency_ms: number | null;
+      }>("SELECT * FROM unjudged ORDER BY case_id, repeat LIMIT ?", limit)
+      .toArray()
+      .map((row) => ({
+        caseId: row.case_id,
+        repeat: row.repeat,
+        trace: JSON.parse(row.trace) as Trace,
+        ruleScores: JSON.parse(row.rule_scores) as ScoreResult[],
+        attempts: row.attempts,
+        latencyMs: row.latency_ms,
+      }));
+  }
+
+  unjudgedCount(): number {
+    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM unjudged").one().n;
+  }
+
+  /** Records the judged answer's result and lets go of the answer, in the caller's transaction. */
+  recordJudged(result: ResultToRecord): void {
+    this.recordResult(result);
+    this.sql.exec("DELETE FROM unjudged WHERE case_id = ? AND repeat = ?", result.caseId, result.repeat);
+  }
+
+  /** Why and until when judging waits after an outage; null when it does not. */
+  judgeWait(): { until: number; failures: number; problem: string } | null {
+    const raw = this.meta("judge_wait");
+    return raw ? (JSON.parse(raw) as { until: number; failures: number; problem: string }) : null;
+  }
+
+  setJudgeWait(wait: { until: number; failures: number; problem: string } | null): void {
+    if (wait) this.setMeta("judge_wait", JSON.stringify(wait));
+    else this.sql.exec("DELETE FROM meta WHERE key = 'judge_wait'");
   }
 
   hasTask(caseId: string, repeat: number): boolean {

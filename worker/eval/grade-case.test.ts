@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { GraderVersion } from "../grading";
-import { answerTrace, gradeAnswer, readCandidateAnswer } from "./grade-case";
+import type { GraderVersion, ScoreResult } from "../grading";
+import { answerTrace, decideAnswer, gradeAnswer, readCandidateAnswer } from "./grade-case";
 
 const exact: GraderVersion = {
   graderId: "grd_exact",
@@ -70,5 +70,55 @@ describe("grading a candidate's answer", () => {
       input: item.input,
     });
     expect(trace.metadata).toEqual({ evalRunId: "run_1", caseId: "case_1", repeat: 2 });
+  });
+});
+
+describe("deciding an answer with a judge's score", () => {
+  const rule = (verdict: ScoreResult["verdict"]): ScoreResult => ({
+    graderId: "grd_exact",
+    graderVersion: 3,
+    verdict,
+    score: verdict === "pass" ? 1 : 0,
+    reason: `exact ${verdict}`,
+  });
+  const judge = (verdict: ScoreResult["verdict"], reason: string, unstable = false) => ({
+    score: { graderId: "grd_helpful", graderVersion: 2, verdict, score: null, reason },
+    unstable,
+  });
+  const anyFail = { policy: "any_fail" as const, uncalibratedJudges: [] };
+
+  it("a judge's fail fails an answer every rule passed, naming the judge", () => {
+    const result = decideAnswer([rule("pass")], [judge("fail", "the agent refused")], anyFail);
+    expect(result.verdict).toBe("fail");
+    expect(result.reason).toBe("grd_helpful@2: the agent refused");
+  });
+
+  it("a judge that could not judge the answer makes it an error, never a pass", () => {
+    const result = decideAnswer([rule("pass")], [judge("error", "judge error: no verdict in the reply")], anyFail);
+    expect(result.verdict).toBe("error");
+    expect(result.reason).toContain("no verdict in the reply");
+  });
+
+  it("a judge whose samples split makes the answer an error, not a pass", () => {
+    const split = judge("skipped", "unstable: 1 of 2 samples pass, 1 fail", true);
+    expect(decideAnswer([rule("pass")], [split], anyFail).verdict).toBe("error");
+  });
+
+  it("a rule's fail still fails the answer when the judge split", () => {
+    const split = judge("skipped", "unstable: 1 of 2 samples pass, 1 fail", true);
+    expect(decideAnswer([rule("fail")], [split], anyFail).verdict).toBe("fail");
+  });
+
+  it("an uncalibrated judge's fail shows but does not fail the answer, as in the windows", () => {
+    const rules = { policy: "any_fail" as const, uncalibratedJudges: ["grd_helpful@2"] };
+    const result = decideAnswer([rule("pass")], [judge("fail", "the agent refused")], rules);
+    expect(result.verdict).toBe("pass");
+    expect(result.scores).toHaveLength(2);
+  });
+
+  it("under the majority policy a judge's fail against one rule's pass is a tie, and a tie fails", () => {
+    const rules = { policy: "majority" as const, uncalibratedJudges: [] };
+    expect(decideAnswer([rule("pass")], [judge("fail", "refused")], rules).verdict).toBe("fail");
+    expect(decideAnswer([rule("pass"), rule("pass")], [judge("fail", "refused")], rules).verdict).toBe("pass");
   });
 });

@@ -6,7 +6,9 @@
  */
 import { z } from "@hono/zod-openapi";
 import { spanSchema, type Trace } from "../domain/trace";
-import { type GraderVersion, type ScoreResult, finalVerdict, gradeTrace } from "../grading";
+import { type GraderVersion, type ScoreResult, gradeTrace } from "../grading";
+import { decideFinalVerdict, failuresBehind, type VerdictInput } from "../review/final-verdict";
+import type { FinalVerdictPolicy } from "../review/review-settings";
 import type { ResultVerdict } from "./metrics";
 
 /**
@@ -75,19 +77,85 @@ export function answerTrace(
   };
 }
 
+/** A judge's score on one answer, and whether its samples split. */
+export interface JudgedScore {
+  score: ScoreResult;
+  unstable: boolean;
+}
+
+/** How a run decides an answer from its scores: the agent's policy, pinned at the run's start. */
+export interface AnswerVerdictRules {
+  policy: FinalVerdictPolicy;
+  /** `graderId@version` of judges below the calibration bar: shown, not counted, as in the windows. */
+  uncalibratedJudges: readonly string[];
+}
+
+const WINDOW_DEFAULT_RULES: AnswerVerdictRules = { policy: "human_overrides", uncalibratedJudges: [] };
+
 /**
- * The verdict of one answer: a failing grader fails it, else a passing one passes it.
- * When no pinned grader passes or fails it (all skipped or errored) the result is
- * `error`: nothing judged the answer, so it must not count for or against the candidate.
+ * The verdict of one answer with the synchronous graders only (judges are left out: they
+ * are asked separately, see {@link decideAnswer}).
  */
 export function gradeAnswer(trace: Trace, graders: readonly GraderVersion[], expected: unknown): GradedAnswer {
-  const scores = gradeTrace(trace, graders, expected === null || expected === undefined ? {} : { reference: expected });
-  const verdict = finalVerdict(scores);
-  if (verdict === "fail") {
-    const failing = scores.filter((score) => score.verdict === "fail");
-    return { verdict: "fail", reason: failing.map(describeScore).join("; "), scores };
+  return decideAnswer(ruleScoresOf(trace, graders, expected), [], WINDOW_DEFAULT_RULES);
+}
+
+/** The synchronous graders' scores of one answer; judge graders are not among them. */
+export function ruleScoresOf(trace: Trace, graders: readonly GraderVersion[], expected: unknown): ScoreResult[] {
+  const synchronous = graders.filter((g) => (g.definition as { kind?: unknown }).kind !== "judge");
+  return gradeTrace(trace, synchronous, expected === null || expected === undefined ? {} : { reference: expected });
+}
+
+/**
+ * The verdict of one answer, decided as a window decides a trace's final verdict (the
+ * same policy, the same judge rules), then made stricter where an eval run must be:
+ * a judge that could not judge the answer makes it `error`, never a pass, and so does
+ * an unstable judge (its samples split) or an answer nothing passed or failed. An
+ * `error` counts neither for nor against the candidate.
+ */
+export function decideAnswer(
+  ruleScores: readonly ScoreResult[],
+  judged: readonly JudgedScore[],
+  rules: AnswerVerdictRules,
+): GradedAnswer {
+  const scores = [...ruleScores, ...judged.map((j) => j.score)];
+  const judgeErrors = judged.filter((j) => j.score.verdict === "error").map((j) => j.score);
+  if (judgeErrors.length > 0) {
+    return {
+      verdict: "error",
+      reason: `the judge could not judge the answer: ${judgeErrors.map(describeScore).join("; ")}`,
+      scores,
+    };
   }
-  if (verdict === "pass") return { verdict: "pass", reason: "every pinned grader that applies passed", scores };
+  const uncalibrated = new Set(rules.uncalibratedJudges);
+  const inputs: VerdictInput[] = [
+    ...ruleScores.map((s) => ({ ...s, kind: "rule" as const })),
+    ...judged.map((j) => ({
+      ...j.score,
+      kind: "judge" as const,
+      unstable: j.unstable,
+      uncalibrated: uncalibrated.has(`${j.score.graderId}@${j.score.graderVersion}`),
+    })),
+  ];
+  const decision = decideFinalVerdict(inputs, rules.policy);
+  if (decision.verdict === "fail") {
+    const failing = failuresBehind(decision);
+    return {
+      verdict: "fail",
+      reason: failing.map((f) => `${f.graderId}@${f.graderVersion}: ${f.reason}`).join("; "),
+      scores,
+    };
+  }
+  const unstable = judged.filter((j) => j.unstable).map((j) => j.score);
+  if (unstable.length > 0) {
+    return {
+      verdict: "error",
+      reason: `the judge is unstable on this answer, so it is not a pass: ${unstable.map(describeScore).join("; ")}`,
+      scores,
+    };
+  }
+  if (decision.verdict === "pass")
+    return { verdict: "pass", reason: "every pinned grader that applies passed", scores };
   const errors = scores.filter((score) => score.verdict === "error");
   const reason = errors.length
     ? `no grader could judge the answer: ${errors.map(describeScore).join("; ")}`

@@ -11,7 +11,7 @@ import type { Db } from "../storage/db";
 import { judgeTokensUsed, readJudgeCache, saveJudgeCalls, saveJudgeResults } from "../storage/judge-store";
 import { scoreId } from "../storage/score-store";
 import { JudgeClient } from "./judge-client";
-import { runJudges, type JudgePorts } from "./run-judges";
+import { runJudges, type JudgePorts, type JudgeRunOptions } from "./run-judges";
 
 export interface JudgedWindow {
   projectId: string;
@@ -30,33 +30,13 @@ export async function judgeWindow(
   now: string,
 ): Promise<void> {
   if (judges.length === 0 || traces.length === 0) return;
-  const client = new JudgeClient({
-    apiKey: config.JUDGE_API_KEY,
-    timeoutMs: config.JUDGE_TIMEOUT_MS,
-    maxAttempts: config.JUDGE_MAX_ATTEMPTS,
-    concurrency: config.JUDGE_CONCURRENCY,
-  });
-  const day = now.slice(0, 10);
-  const ports: JudgePorts = {
-    complete: (call) => client.complete(call),
-    readCache: (keys) => readJudgeCache(db, keys),
-    saveCalls: (entries, tokens) =>
-      saveJudgeCalls(
-        db,
-        w.projectId,
-        entries.map((e) => ({ ...e, projectId: w.projectId, createdAt: now })),
-        tokens,
-        day,
-      ),
-    tokensUsedToday: () => judgeTokensUsed(db, w.projectId, day),
-  };
-  const outcomes = await runJudges(traces, judges, traceScores, ports, {
-    projectId: w.projectId,
-    defaultBaseUrl: config.JUDGE_BASE_URL,
-    defaultModel: config.JUDGE_MODEL,
-    maxAttempts: config.JUDGE_MAX_ATTEMPTS,
-    dailyTokenBudget: config.JUDGE_DAILY_TOKEN_BUDGET,
-  });
+  const outcomes = await runJudges(
+    traces,
+    judges,
+    traceScores,
+    judgePorts(db, config, w.projectId, now),
+    judgeRunOptions(config, w.projectId),
+  );
   await saveJudgeResults(
     db,
     outcomes
@@ -83,4 +63,42 @@ export async function judgeWindow(
       })),
   );
   for (const o of outcomes) traceScores.get(o.traceId)?.push(o.score);
+}
+
+/**
+ * The judge's bindings for one project: a client (concurrency cap and retries), the D1
+ * cache, and the daily token budget. Every caller that judges (a window, an eval run)
+ * goes through these, so they share the cache and the budget.
+ */
+export function judgePorts(db: Db, config: Config, projectId: string, now: string): JudgePorts {
+  const client = new JudgeClient({
+    apiKey: config.JUDGE_API_KEY,
+    timeoutMs: config.JUDGE_TIMEOUT_MS,
+    maxAttempts: config.JUDGE_MAX_ATTEMPTS,
+    concurrency: config.JUDGE_CONCURRENCY,
+  });
+  const day = now.slice(0, 10);
+  return {
+    complete: (call) => client.complete(call),
+    readCache: (keys) => readJudgeCache(db, keys),
+    saveCalls: (entries, tokens) =>
+      saveJudgeCalls(
+        db,
+        projectId,
+        entries.map((e) => ({ ...e, projectId, createdAt: now })),
+        tokens,
+        day,
+      ),
+    tokensUsedToday: () => judgeTokensUsed(db, projectId, day),
+  };
+}
+
+export function judgeRunOptions(config: Config, projectId: string): JudgeRunOptions {
+  return {
+    projectId,
+    defaultBaseUrl: config.JUDGE_BASE_URL,
+    defaultModel: config.JUDGE_MODEL,
+    maxAttempts: config.JUDGE_MAX_ATTEMPTS,
+    dailyTokenBudget: config.JUDGE_DAILY_TOKEN_BUDGET,
+  };
 }

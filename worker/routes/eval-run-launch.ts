@@ -6,7 +6,9 @@
  * its object has started.
  */
 import type { EvalRunCase, EvalRunSpec } from "../../durable-objects/eval-run/contract";
+import { loadConfig } from "../config";
 import { ApiError } from "../errors";
+import type { AnswerVerdictRules } from "../eval/grade-case";
 import { type BaselineOutcome, asBaseline, datasetBaseline } from "../eval/metrics";
 import type { DatasetCase } from "../dataset";
 import { readCasePage } from "../storage/dataset-cases";
@@ -28,6 +30,9 @@ import {
   loadGraderVersions,
 } from "../storage/grader-store";
 import { markSuggestionsTried } from "../storage/suggestion-store";
+import type { GraderVersion } from "../grading";
+import { isJudge } from "../judge/run-judges";
+import { judgeCalibrations, reviewSettingsOf } from "../review/window-verdicts";
 import { resolveDataset, resolveVersion } from "./dataset-shared";
 
 export interface LaunchRequest {
@@ -70,6 +75,7 @@ export async function launchEvalRun(
   const graders = await loadGraderVersions(db, projectId, refs);
   const datasetCases = await readAllCases(db, dataset.id, version.version);
   const baselineOutcomes = baseline ? await outcomesOf(env, baseline) : null;
+  const verdictRules = await pinVerdictRules(env, db, projectId, request.agent, graders);
 
   const { row, created } = await insertEvalRun(db, {
     id: newEvalRunId(),
@@ -111,6 +117,7 @@ export async function launchEvalRun(
     timeoutMs: request.timeoutMs,
     maxAttempts: request.maxAttempts,
     graders,
+    verdictRules,
     cases,
   };
   await evalRunObject(env, row.id).start(spec);
@@ -228,4 +235,19 @@ export async function readAllCases(db: Db, datasetId: string, version: number): 
 async function outcomesOf(env: Env, baseline: EvalRunRow): Promise<Map<string, BaselineOutcome>> {
   const report = await evalRunObject(env, baseline.id).report(false);
   return new Map((report?.cases ?? []).map((c) => [c.caseId, asBaseline(c.outcome)]));
+}
+
+/** The agent's policy and its uncalibrated judges now: answers are decided as its windows decide traces. */
+async function pinVerdictRules(
+  env: Env,
+  db: Db,
+  projectId: string,
+  agent: string,
+  graders: readonly GraderVersion[],
+): Promise<AnswerVerdictRules> {
+  const settings = await reviewSettingsOf(db, loadConfig(env), projectId, agent);
+  const judgeKeys = graders.filter(isJudge).map((g) => `${g.graderId}@${g.version}`);
+  const calibration = await judgeCalibrations(db, projectId, agent, settings, judgeKeys);
+  const uncalibratedJudges = [...calibration].filter(([, c]) => c.state === "uncalibrated").map(([key]) => key);
+  return { policy: settings.policy, uncalibratedJudges };
 }

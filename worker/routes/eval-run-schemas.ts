@@ -158,6 +158,13 @@ export const evalRunSchema = z
       .array(resultSchema)
       .optional()
       .openapi({ description: "With `?results=true`: every (case, repeat) result with its scores" }),
+    waitingForJudge: z
+      .object({ reason: z.string(), answers: z.number().int(), retryAt: z.string() })
+      .nullable()
+      .openapi({
+        description:
+          "While the judge endpoint is unavailable or the judge budget is spent: why, how many answers wait, and when the run asks again. The run stays `running`.",
+      }),
   })
   .openapi("EvalRun");
 
@@ -199,6 +206,7 @@ export function evalRunJson(row: EvalRunRow, report: EvalRunReport, withResults:
     status: row.status === "running" ? report.status : row.status,
     metrics: report.metrics,
     cases: report.cases,
+    waitingForJudge: report.waitingForJudge,
     ...(withResults && report.results ? { results: report.results } : {}),
   };
 }
