@@ -22,8 +22,8 @@ export function fnv1aUtf8(text: string): number {
 }
 
 /** Over the UTF-16 code units of `text` (not its UTF-8 bytes): what names a trace's shard, so it must never change. */
-export function fnv1aCodeUnits(text: string): number {
-  let hash = FNV_OFFSET;
+export function fnv1aCodeUnits(text: string, seed = FNV_OFFSET): number {
+  let hash = seed;
   for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), FNV_PRIME);
   return hash;
 }

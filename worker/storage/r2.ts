@@ -11,6 +11,7 @@
  * slice is compressed on its own. The SHA-256 covers the bytes as stored; a read
  * verifies them, then decompresses.
  */
+import { fnv1aCodeUnits } from "../fnv1a";
 import { brotliCompressSync, brotliDecompressSync, gunzipSync, constants as zlibConstants } from "node:zlib";
 import { sha256Hex, toHex } from "./hash";
 
@@ -40,21 +41,14 @@ export function traceObjectKey(projectId: string, agent: string, traceId: string
   return `traces/${projectId}/${agentKeySegment(agent)}/${encodeURIComponent(traceId)}.json`;
 }
 
+const hex32 = (hash: number): string => (hash >>> 0).toString(16).padStart(8, "0");
+
 function agentKeySegment(agent: string): string {
   if (!/[\ud800-\udfff]/u.test(agent)) {
     const encoded = encodeURIComponent(agent);
     if (encoded.length <= MAX_AGENT_KEY_CHARS) return encoded;
   }
-  return `~${fnv1a(agent, 0x811c9dc5)}${fnv1a(agent, 0x050c5d1f)}`;
-}
-
-function fnv1a(text: string, seed: number): string {
-  let hash = seed;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  return (hash >>> 0).toString(16).padStart(8, "0");
+  return `~${hex32(fnv1aCodeUnits(agent))}${hex32(fnv1aCodeUnits(agent, 0x050c5d1f))}`;
 }
 
 /** A trace stored as `length` bytes at `offset` in the object `key`. */
