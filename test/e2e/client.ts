@@ -34,3 +34,11 @@ export async function eventually<T>(
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** The JSON body of a response that must have `status`; anything else fails with the body in the message. */
+export async function expectJson<T = any>(res: Promise<Response>, status: number): Promise<T> {
+  const r = await res;
+  const text = await r.text();
+  if (r.status !== status) throw new Error(`expected ${status}, got ${r.status}: ${text}`);
+  return JSON.parse(text) as T;
+}

@@ -8,7 +8,7 @@
 import { type Server, createServer } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeJudge, startFakeJudge } from "../fake-judge/server.mjs";
-import { api, createProject, eventually } from "./client";
+import { api, createProject, eventually, expectJson } from "./client";
 
 const REFUSAL = "I cannot help with that.";
 const helpful = (caseId: string) => `Order ${caseId} shipped yesterday and arrives on Friday.`;
@@ -30,12 +30,7 @@ afterAll(async () => {
   await judge.close();
 });
 
-async function json<T = any>(res: Promise<Response>, status: number): Promise<T> {
-  const r = await res;
-  const text = await r.text();
-  if (r.status !== status) throw new Error(`expected ${status}, got ${r.status}: ${text}`);
-  return JSON.parse(text) as T;
-}
+const json = expectJson;
 
 const post = (apiKey: string, path: string, body: unknown) =>
   api(apiKey, path, { method: "POST", body: JSON.stringify(body) });

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeJudge, startFakeJudge } from "../fake-judge/server.mjs";
-import { api, createProject, eventually } from "./client";
+import { api, createProject, eventually, expectJson } from "./client";
 
 let judge: FakeJudge;
 beforeAll(async () => {
@@ -16,12 +16,7 @@ afterAll(async () => {
   await judge.close();
 });
 
-async function json<T = any>(res: Promise<Response>, status: number): Promise<T> {
-  const r = await res;
-  const text = await r.text();
-  if (r.status !== status) throw new Error(`expected ${status}, got ${r.status}: ${text}`);
-  return JSON.parse(text) as T;
-}
+const json = expectJson;
 
 const post = (apiKey: string, path: string, body?: unknown) =>
   api(apiKey, path, { method: "POST", body: body === undefined ? undefined : JSON.stringify(body) });

@@ -6,10 +6,9 @@
  * page shows which scores counted (an uncalibrated judge's failure shown, not counted);
  * the agent page says the judge is uncalibrated. Screenshots land in test-output/.
  */
-import { mkdirSync } from "node:fs";
-import path from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sitePage } from "./site-page";
 import { type FakeJudge, startFakeJudge } from "../fake-judge/server.mjs";
 import { api, createProject, eventually, flywheel } from "./client";
 
@@ -21,7 +20,6 @@ declare const document: {
 declare const location: { hash: string };
 declare const window: { __flywheelXss?: string };
 
-const SHOTS = path.resolve(import.meta.dirname, "../../test-output");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const AGENT = "review-bot";
 
@@ -37,6 +35,7 @@ const HOSTILE_OUTPUT =
 let judge: FakeJudge;
 let browser: Browser;
 let page: Page;
+const { shot, open } = sitePage(() => page);
 let apiKey: string;
 const pageErrors: string[] = [];
 
@@ -73,20 +72,7 @@ function trace(id: string, output: string, toolOutput: unknown = { state: "shipp
   };
 }
 
-async function shot(name: string) {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-}
-
-async function open(hash: string) {
-  await page.evaluate(() => delete document.body.dataset.ready);
-  await page.evaluate((h) => {
-    location.hash = h;
-  }, hash);
-  await page.waitForSelector("body[data-ready=true]");
-}
-
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   judge = await startFakeJudge({ rules: [{ match: "INVENTED", answer: { verdict: "fail", reason: "invented" } }] });
   ({ apiKey } = await createProject("e2e-site-review"));
   await call("POST", "/api/graders", {

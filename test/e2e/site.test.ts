@@ -1,13 +1,12 @@
 /**
  * The site in a real browser (Debian's chromium driven by playwright-core) over data sent
  * through the API: sign in, the overview, an agent's chart, a trace whose content tries to
- * run script, the dataset page, and pages whose APIs this server may not have yet.
+ * run script, the dataset page, the review queue and the iterations.
  * Screenshots of each page land in test-output/ (git-ignored); docs/*.png are copied from them.
  */
-import { mkdirSync } from "node:fs";
-import path from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sitePage } from "./site-page";
 import {
   AGENT,
   EXPECTED_RULE_POINTS,
@@ -30,29 +29,15 @@ declare const sessionStorage: { getItem(key: string): string | null };
 declare const localStorage: { getItem(key: string): string | null };
 declare const window: { __flywheelXss?: string };
 
-const SHOTS = path.resolve(import.meta.dirname, "../../test-output");
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 let browser: Browser;
 let page: Page;
+const { shot, open } = sitePage(() => page);
 let apiKey: string;
 const pageErrors: string[] = [];
 
-async function shot(name: string) {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-}
-
-/** Navigates inside the app and waits until the page has drawn its data. */
-async function open(hash: string) {
-  await page.evaluate(() => delete document.body.dataset.ready);
-  await page.evaluate((h) => {
-    location.hash = h;
-  }, hash);
-  await page.waitForSelector("body[data-ready=true]");
-}
-
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   ({ apiKey } = await createProject("e2e-site"));
   await seedSiteDemo(flywheel().url, apiKey);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
