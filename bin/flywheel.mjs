@@ -163,25 +163,32 @@ async function loadAgent(file) {
   return fn;
 }
 
-async function readAllCases(api, datasetId, version) {
-  const cases = [];
-  let cursor = null;
-  do {
-    const query = `limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
-    const page = await api.request(
-      "GET",
-      `/api/datasets/${encodeURIComponent(datasetId)}/versions/${version}/cases?${query}`,
-    );
-    cases.push(...page.cases);
-    cursor = page.nextCursor;
-  } while (cursor);
-  return cases;
-}
-
-/** Calls the agent function per (case, repeat), `concurrency` at a time, and posts answers in batches. */
+/**
+ * Calls the agent function per (case, repeat), keeping `concurrency` calls in flight, and
+ * posts answers in batches while it goes on calling. Cases are read a page at a time
+ * beside the calls: the agent starts on the first page instead of waiting for them all.
+ */
 async function answerLocally(api, run, agentFn, concurrency, timeoutMs, bar) {
-  const cases = await readAllCases(api, run.datasetId, run.datasetVersion);
-  const tasks = cases.flatMap((c) => Array.from({ length: run.repeats }, (_, repeat) => ({ c, repeat })));
+  const tasks = [];
+  const total = run.metrics?.total;
+  const readPage = (cursor) => {
+    const query = `limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+    const page = api
+      .request(
+        "GET",
+        `/api/datasets/${encodeURIComponent(run.datasetId)}/versions/${run.datasetVersion}/cases?${query}`,
+      )
+      .then((read) => {
+        // Runs before any caller awaiting `reading` resumes: the tasks are there when it does.
+        for (const c of read.cases) for (let repeat = 0; repeat < run.repeats; repeat++) tasks.push({ c, repeat });
+        reading = read.nextCursor ? readPage(read.nextCursor) : null;
+      });
+    // A failed page fails the command through the worker that awaits it, not as an unhandled rejection.
+    page.catch(() => {});
+    return page;
+  };
+  /** The page being read, or null once every case is in `tasks`. */
+  let reading = readPage(null);
   let pending = [];
   let done = 0;
   const flush = async () => {
@@ -193,7 +200,12 @@ async function answerLocally(api, run, agentFn, concurrency, timeoutMs, bar) {
   let next = 0;
   let flushing = Promise.resolve();
   const worker = async () => {
-    while (next < tasks.length) {
+    for (;;) {
+      if (next >= tasks.length) {
+        if (!reading) return;
+        await reading;
+        continue;
+      }
       const { c, repeat } = tasks[next++];
       const started = performance.now();
       let answer;
@@ -205,7 +217,7 @@ async function answerLocally(api, run, agentFn, concurrency, timeoutMs, bar) {
       }
       answer.latencyMs = performance.now() - started;
       pending.push(answer);
-      bar.update(++done, tasks.length);
+      bar.update(++done, total ?? tasks.length);
       if (pending.length >= 100) flushing = flushing.then(flush);
     }
   };
@@ -222,12 +234,18 @@ function withTimeout(promise, ms) {
   return Promise.race([Promise.resolve(promise), timeout]).finally(() => clearTimeout(timer));
 }
 
+/** How soon the first poll follows, and the most polls are apart. */
+const POLL_FIRST_MS = 20;
+const POLL_MAX_MS = 200;
+
 async function waitForRun(api, runId, bar) {
-  for (;;) {
+  // A client-side run usually finishes within a few ms of its last answers (the server
+  // writes the summary): polling soon, then backing off, saves most of a fixed 200 ms wait.
+  for (let wait = POLL_FIRST_MS; ; wait = Math.min(wait * 2, POLL_MAX_MS)) {
     const run = await api.request("GET", `/api/eval-runs/${runId}?cases=false`);
     bar.update(run.metrics.completed, run.metrics.total);
     if (run.status !== "running") return api.request("GET", `/api/eval-runs/${runId}`);
-    await sleep(200);
+    await sleep(wait);
   }
 }
 
