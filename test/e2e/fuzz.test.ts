@@ -13,9 +13,11 @@ import { api, createProject, flywheel } from "./client";
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 800);
 
-type Target = "native" | "otlp-json" | "otlp-proto" | "import" | "grader" | "dataset";
+type Target = "native" | "otlp-json" | "otlp-proto" | "import" | "grader" | "dataset" | "loop";
 interface Attempt {
   target: Target;
+  /** For `loop`: the route of the review, regrade or eval-run API the body goes to. */
+  path?: string;
   body: Uint8Array;
   headers: Record<string, string>;
 }
@@ -116,6 +118,31 @@ const graderBodies = fc
   );
 const datasetBodies = unicodeName.map((name) => encoder.encode(JSON.stringify({ name })));
 
+/** The review, regrade and eval-run write routes, with plausible bodies bent out of shape. */
+const loopAttempts = fc
+  .tuple(
+    unicodeName,
+    fc.constantFrom(
+      { path: "/api/review-queue", body: { traceId: "t-1", note: "why" } },
+      { path: "/api/review-queue/rvi_missing/verdict", body: { verdict: "pass", reviewer: "ana" } },
+      {
+        path: "/api/eval-runs",
+        body: { agent: "a", candidate: { label: "v2" }, dataset: "agent:a", datasetVersion: 1 },
+      },
+      { path: "/api/eval-runs/evr_missing/results", body: { results: [{ caseId: "c", repeat: 0, output: "x" }] } },
+      { path: "/api/agents/{agent}/regrade", body: { from: "2026-01-01T00:00:00Z" } },
+      { path: "/api/agents/{agent}/grader-links", body: { graderA: "g1", graderB: "g2", criterion: "c" } },
+    ),
+    path,
+    jsonValue,
+  )
+  .map(([agent, route, p, v]) => ({
+    target: "loop" as const,
+    path: route.path.replace("{agent}", encodeURIComponent(agent)),
+    body: encoder.encode(JSON.stringify(mutateJson(route.body, p, v))),
+    headers: {},
+  }));
+
 const hostileHeaders = fc.record(
   {
     "content-encoding": fc.constantFrom("gzip", "br", "identity", "x-nope"),
@@ -133,6 +160,7 @@ const attempts: fc.Arbitrary<Attempt> = fc.oneof(
   importBodies.map((body) => ({ target: "import" as const, body, headers: {} })),
   graderBodies.map((body) => ({ target: "grader" as const, body, headers: {} })),
   datasetBodies.map((body) => ({ target: "dataset" as const, body, headers: {} })),
+  loopAttempts,
 );
 
 let apiKey = "";
@@ -152,6 +180,7 @@ function send(attempt: Attempt): Promise<Response> {
     import: [`/api/datasets/${datasetId}/import`, "application/x-ndjson"],
     grader: ["/api/graders", "application/json"],
     dataset: ["/api/datasets", "application/json"],
+    loop: [attempt.path ?? "/api/review-queue", "application/json"],
   };
   const [route, contentType] = routes[attempt.target];
   return api(apiKey, route, {
@@ -169,7 +198,7 @@ describe("fuzzing the write endpoints", () => {
         const res = await send(attempt);
         counts.sent++;
         const text = await res.text();
-        expect(res.status, `${attempt.target}: ${text.slice(0, 200)}`).toBeLessThan(500);
+        expect(res.status, `${attempt.path ?? attempt.target}: ${text.slice(0, 200)}`).toBeLessThan(500);
         if (res.status < 300) {
           counts.accepted++;
           return;
