@@ -19,24 +19,14 @@
  *
  * Last line: one JSON object with recall, precision, and cases per distinct failing input.
  */
+import { seededRandom } from "./lib/seeded-random.mjs";
 import { createProject, startServer } from "./lib/server.mjs";
 
 const PER_AGENT = Number(process.argv[2] ?? 200);
 const SEED = Number(process.argv[3] ?? 7);
 const FAIL_SHARE = 0.35;
 
-/** mulberry32: a seeded generator, so a run can be repeated exactly. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = prng(SEED);
+const random = seededRandom(SEED);
 const pick = (list) => list[Math.floor(random() * list.length)];
 
 const iso = (ms) => new Date(ms).toISOString();

@@ -21,6 +21,7 @@
  * ticket of `tickets()` says "urgent"; the demo adds one as a guard case for an eval run
  * to catch.
  */
+import { seededRandom } from "../bench/lib/seeded-random.mjs";
 
 /** The refund policy the agent must follow. */
 export const REFUND_WINDOW_DAYS = 30;
@@ -33,17 +34,8 @@ export const URGENT = /\burgent\b/i;
 const FIRST_NAMES = ["Ana", "Ben", "Chen", "Dara", "Eli", "Fatima", "Gus", "Hana", "Ivo", "Jo", 'O"Neil'];
 const STATES = ["processing", "shipped", "delivered"];
 
-/** Deterministic pseudo-random numbers (mulberry32), so every run sends the same tickets. */
-export function seededRandom(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic pseudo-random numbers, so every run sends the same tickets. */
+export { seededRandom };
 
 /** The made-up order system: 200 orders, A1000 to A1199. */
 export const ORDERS = (() => {
