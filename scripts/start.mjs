@@ -6,15 +6,16 @@
  * 1. creates `.dev.vars` with a random ADMIN_TOKEN unless the file exists (never overwritten);
  * 2. prepares the static assets (API reference page);
  * 3. applies the D1 migrations to the local database (output shown only on failure);
- * 4. runs `wrangler dev` (warnings and errors only) and, once it answers, prints the
- *    address, the site, the API reference and how to read the admin token.
+ * 4. runs wrangler's local dev server (scripts/serve-worker.mjs; warnings and errors
+ *    only) and, once it answers, prints the address, the site, the API reference and
+ *    how to read the admin token.
  *
  * wrangler runs in its own process group with both workerd processes, and a stop
  * signal to this process (SIGINT, SIGTERM, SIGHUP) stops that whole group, so
  * stopping `npm start` by its process id leaves nothing serving.
  *
  * Options: `--port N`, `--persist-to DIR` (local state, default .wrangler/state),
- * `--var NAME:VALUE` (repeatable; passed to wrangler dev).
+ * `--var NAME:VALUE` (repeatable; a plain-text binding, as `wrangler dev --var`).
  */
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -92,18 +93,15 @@ function applyMigrations() {
 
 function serve() {
   const varArgs = args.vars.flatMap((v) => ["--var", v]);
+  // wrangler's dev server without the inspector `wrangler dev` always attaches: see serve-worker.mjs.
   const child = spawn(
-    wranglerBin,
+    process.execPath,
     [
-      "dev",
-      "--ip",
-      "127.0.0.1",
+      "--no-warnings",
+      "--experimental-vm-modules",
+      path.join(root, "scripts", "serve-worker.mjs"),
       "--port",
       args.port,
-      "--show-interactive-dev-session=false",
-      // wrangler's banner, bindings table and reload notices are ~100 lines; warnings and errors stay visible.
-      "--log-level",
-      "warn",
       ...persistArgs(),
       ...varArgs,
     ],
