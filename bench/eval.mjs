@@ -32,8 +32,12 @@ const AGENT = "bench-eval";
 
 const answerOf = (input) => `answer-${String(input).replace("question ", "")}`;
 
+/** When the agent endpoint received each call and sent each answer (ms, performance.now()). */
+const agentLog = { received: [], answered: [] };
+
 function startAgentEndpoint() {
   const server = createServer((req, res) => {
+    agentLog.received.push(performance.now());
     let raw = "";
     req.on("data", (chunk) => {
       raw += chunk;
@@ -43,6 +47,7 @@ function startAgentEndpoint() {
       setTimeout(() => {
         res.writeHead(200, { "content-type": "application/json" });
         res.end(JSON.stringify({ output: answerOf(input) }));
+        agentLog.answered.push(performance.now());
       }, LATENCY_MS);
     });
   });
@@ -89,16 +94,28 @@ async function serverSide(server, apiKey, datasetId, endpointUrl) {
     concurrency: CONCURRENCY,
     baseline: "dataset",
   });
+  const launchedMs = performance.now() - started;
   let report;
   do {
     await new Promise((resolve) => setTimeout(resolve, 50));
     report = await call(server, apiKey, "GET", `/api/eval-runs/${run.id}?cases=false`);
   } while (report.status === "running");
-  const seconds = (performance.now() - started) / 1000;
+  const ended = performance.now();
+  const seconds = (ended - started) / 1000;
+  // Where the time went: the POST, the wait for the first call, the calls, and the end of the run.
+  const firstCall = Math.min(...agentLog.received);
+  const lastAnswer = Math.max(...agentLog.answered);
+  const phases = {
+    launchMs: Math.round(launchedMs),
+    firstCallMs: Math.round(firstCall - started),
+    callingMs: Math.round(lastAnswer - firstCall),
+    finishMs: Math.round(ended - lastAnswer),
+    calls: agentLog.received.length,
+  };
   const cpuMs = cpuBefore === null ? null : groupCpuMs(server.pid) - cpuBefore;
   // workerd runs the Worker and every Durable Object on one event-loop thread: its share is the ceiling.
   const busiest = threadsBefore === null ? null : busiestThread(threadsBefore, threadCpuMs(server.pid));
-  return { seconds, cpuMs, busiest, report };
+  return { seconds, cpuMs, busiest, report, phases };
 }
 
 async function clientSide(server, apiKey, datasetId) {
@@ -164,6 +181,12 @@ try {
       `(busiest thread ${server1.busiest?.name}: ${round(server1.busiest ? server1.busiest.ms / CASES : null, 3)} ms/case), ` +
       `pass rate ${server1.report.metrics.passRate}`,
   );
+  const { phases } = server1;
+  console.log(
+    `  POST answered after ${phases.launchMs} ms, first call at ${phases.firstCallMs} ms, ${phases.calls} calls in ${phases.callingMs} ms ` +
+      `(${round(CASES / (phases.callingMs / 1000), 1)} cases/s, ratio ${round(CASES / (phases.callingMs / 1000) / LIMIT)}), ` +
+      `run seen complete ${phases.finishMs} ms after the last answer`,
+  );
 
   const client1 = await clientSide(server, apiKey, datasetId);
   const clientRate = CASES / client1.seconds;
@@ -181,6 +204,9 @@ try {
       serverSideCasesPerSec: round(serverRate, 1),
       serverSideLimitRatio: round(serverRate / LIMIT, 3),
       serverSideCpuMsPerCase: round(server1.cpuMs === null ? null : server1.cpuMs / CASES, 3),
+      serverSideCallingPhaseLimitRatio: round(CASES / (server1.phases.callingMs / 1000) / LIMIT, 3),
+      serverSideFirstCallMs: server1.phases.firstCallMs,
+      serverSideFinishMs: server1.phases.finishMs,
       serverSideBusiestThreadMsPerCase: round(server1.busiest ? server1.busiest.ms / CASES : null, 3),
       cliCasesPerSec: round(clientRate, 1),
       cliLimitRatio: round(clientRate / LIMIT, 3),
