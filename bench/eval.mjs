@@ -7,6 +7,8 @@
  *     posts answers in batches); timed as the CLI's whole process.
  * The physical limit is concurrency / latency = 800 cases/s. Server CPU per case comes
  * from /proc (wrangler + workerd). The machine is shared: the figures are noisy.
+ * Beside them: the local runtime's floor, the same calls from a bare fetch loop in the
+ * Worker, and where a server-side run's time goes (the POST, the calls, the end).
  *
  *   npm run bench:eval [-- --cases 1000 --concurrency 16 --latency-ms 20]
  *
@@ -160,13 +162,35 @@ async function clientSide(server, apiKey, datasetId) {
 
 const round = (n, digits = 2) => (n === null ? null : Number(n.toFixed(digits)));
 
-const server = await startServer({ vars: { INDEX_FLUSH_DELAY_MS: "20" } });
+/**
+ * The local runtime's own floor: the same calls made by a bare loop in the Worker, with no
+ * run, no grading and no storage. What a server-side run loses beyond it is Flywheel's.
+ */
+async function fetchFloor(server, endpointUrl) {
+  const res = await fetch(`${server.url}/__bench/fetch-floor`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ url: endpointUrl, calls: CASES, concurrency: CONCURRENCY }),
+  });
+  if (!res.ok) throw new Error(`fetch floor: ${res.status} ${await res.text()}`);
+  const { ms } = await res.json();
+  return CASES / (ms / 1000);
+}
+
+const server = await startServer({ vars: { INDEX_FLUSH_DELAY_MS: "20", BENCH_ROUTES: "1" } });
 const agent = await startAgentEndpoint();
 try {
   const { apiKey } = await createProject(server, "bench-eval");
   const datasetId = await seed(server, apiKey);
   console.log(`${CASES} cases, concurrency ${CONCURRENCY}, agent latency ${LATENCY_MS} ms: limit ${LIMIT} cases/s`);
   console.log("(shared machine: figures are noisy; compare CPU per case across runs rather than throughput)");
+
+  const floorRate = await fetchFloor(server, agent.url);
+  console.log(
+    `runtime floor (bare fetch loop in the Worker): ${round(floorRate, 1)} cases/s (limit ${LIMIT}, ratio ${round(floorRate / LIMIT)})`,
+  );
+  agentLog.received.length = 0;
+  agentLog.answered.length = 0;
 
   const server1 = await serverSide(server, apiKey, datasetId, agent.url);
   // The server keeps working for a while after the run completes; measured while the CLI
@@ -204,6 +228,8 @@ try {
       serverSideCasesPerSec: round(serverRate, 1),
       serverSideLimitRatio: round(serverRate / LIMIT, 3),
       serverSideCpuMsPerCase: round(server1.cpuMs === null ? null : server1.cpuMs / CASES, 3),
+      runtimeFloorCasesPerSec: round(floorRate, 1),
+      runtimeFloorLimitRatio: round(floorRate / LIMIT, 3),
       serverSideCallingPhaseLimitRatio: round(CASES / (server1.phases.callingMs / 1000) / LIMIT, 3),
       serverSideFirstCallMs: server1.phases.firstCallMs,
       serverSideFinishMs: server1.phases.finishMs,

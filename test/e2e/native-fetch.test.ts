@@ -54,7 +54,9 @@ describe("native traces over HTTP", () => {
   });
 
   it("keeps benchmark routes off unless the benchmark enables them", async () => {
-    const res = await fetch(`${flywheel().url}/__bench/r2-put`, { method: "POST", body: "x" });
-    expect(res.status).toBe(404);
+    for (const route of ["r2-put", "fetch-floor"]) {
+      const res = await fetch(`${flywheel().url}/__bench/${route}`, { method: "POST", body: "x" });
+      expect(res.status).toBe(404);
+    }
   });
 });
