@@ -17,7 +17,14 @@ import { DurableObject } from "cloudflare:workers";
 import { loadConfig } from "../../worker/config";
 import { isSampledIn, nextAlarmAt, retryDelayMs, shouldCloseWindow } from "../../worker/grading";
 import { collectWindowIntoDataset } from "./collect-window";
-import { gradeClosedWindow, type ClosedWindow } from "./grade-window";
+import {
+  readClosedWindow,
+  scoreClosedWindow,
+  writeGradedWindow,
+  type ClosedWindow,
+  type ReadWindow,
+  type ScoredWindow,
+} from "./grade-window";
 import { FORGET_SEEN_BATCH, FORGET_SEEN_SQL, SEEN_RETENTION_MS, type WindowRow, createWindowTables } from "./schema";
 import { applyReviewToWindow, type ReviewApplied } from "./review-window";
 import {
@@ -231,17 +238,22 @@ export class AgentWindow extends DurableObject<Env> {
   private async processPending(): Promise<void> {
     try {
       let cursor = 0;
+      // The next window's scoring, started while the previous window's scores were written.
+      let ahead = null as Ahead | null; // set by process(), so TypeScript must not narrow it to null
       for (;;) {
-        const w = this.ctx.storage.sql
-          .exec<WindowRow>(
-            "SELECT * FROM windows WHERE state IN ('closing', 'graded') AND seq > ? ORDER BY seq LIMIT 1",
-            cursor,
-          )
-          .toArray()[0];
+        const w = this.nextPending(cursor);
         if (!w) break;
         cursor = w.seq;
+        const early: Ahead | null = ahead;
+        ahead = null;
+        const scored = early?.seq === w.seq ? early.scored : undefined;
+        // A window that came before it took the lead: let the early start finish, unused, so
+        // no two windows ever have judge calls in flight at once.
+        if (early && !scored) await early.scored.catch(() => {});
         try {
-          await this.process(w);
+          await this.process(w, scored, (next) => {
+            ahead = next;
+          });
         } catch (err) {
           const attempts = w.attempts + 1;
           const message = err instanceof Error ? err.message : String(err);
@@ -263,18 +275,23 @@ export class AgentWindow extends DurableObject<Env> {
     }
   }
 
-  private async process(w: WindowRow): Promise<void> {
+  /**
+   * Grades one window and hands it to the dataset. `scored` is its scoring when it was
+   * started early; `startNext` receives the next pending window's scoring, started once
+   * this window's judge calls are done and while its scores are written.
+   */
+  private async process(
+    w: WindowRow,
+    early: Promise<Scored | null> | undefined,
+    startNext: (next: Ahead) => void,
+  ): Promise<void> {
     const sql = this.ctx.storage.sql;
-    const scope = this.scope();
-    let graders: GraderRef[];
-    if (w.graders === null) {
-      // Pinned once, so every retry grades with exactly the versions the window closed with.
-      graders = await enabledGraderRefs(createDb(this.env.DB), scope.projectId, scope.agent);
-      sql.exec("UPDATE windows SET graders = ? WHERE seq = ?", JSON.stringify(graders), w.seq);
-    } else {
-      graders = JSON.parse(w.graders) as GraderRef[];
-    }
-    if (graders.length === 0) {
+    // Reading the next closed window from R2 costs the judge nothing: done while this one is judged.
+    const following = this.nextPending(w.seq);
+    const reading = following?.state === "closing" ? this.read(following) : undefined;
+    reading?.catch(() => {}); // a failed read is met again when that window is scored
+    const scored = await (early ?? this.score(w));
+    if (!scored) {
       // Nothing to grade: reading every trace back from R2 would cost as much as
       // ingesting it and record nothing. Traces stay `finished`; graders created
       // later apply to the windows that close after them.
@@ -285,6 +302,50 @@ export class AgentWindow extends DurableObject<Env> {
       sql.exec("DELETE FROM window_members WHERE seq = ?", w.seq);
       return;
     }
+    // Between two windows the judge would otherwise sit idle while D1 takes this window's
+    // scores, rollups and dataset change: the next window reads its traces and starts its
+    // judge calls now. Only one window is ever being scored, so the per-agent cap on judge
+    // calls holds, and writes stay in window order. A failure of that early start is that
+    // window's own, met when the loop reaches it.
+    const next = this.nextPending(w.seq);
+    if (next?.state === "closing") {
+      const scoring = this.score(next, next.seq === following?.seq ? reading : undefined);
+      scoring.catch(() => {}); // awaited by the loop; this only keeps a rejection from going unhandled meanwhile
+      startNext({ seq: next.seq, scored: scoring });
+    }
+    // Re-grading a graded window only to rebuild its collection writes nothing new.
+    const collection = await writeGradedWindow(this.env, scored.closed, scored.result);
+    if (w.state === "closing") sql.exec("UPDATE windows SET state = 'graded' WHERE seq = ?", w.seq);
+    await collectWindowIntoDataset(this.env, collection);
+    sql.exec("UPDATE windows SET state = 'collected', next_attempt_at = NULL, last_error = NULL WHERE seq = ?", w.seq);
+    sql.exec("DELETE FROM window_members WHERE seq = ?", w.seq);
+  }
+
+  /** Reads and scores a window's traces (no score written yet); null when it has no grader. */
+  private async score(w: WindowRow, reading?: Promise<Read | null>): Promise<Scored | null> {
+    const read = await (reading ?? this.read(w));
+    return read ? { closed: read.closed, result: await scoreClosedWindow(this.env, read.closed, read.read) } : null;
+  }
+
+  /** Pins the window's graders and reads its traces; null when it has no grader. */
+  private async read(w: WindowRow): Promise<Read | null> {
+    const closed = await this.closedWindow(w);
+    return closed ? { closed, read: await readClosedWindow(this.env, closed) } : null;
+  }
+
+  /** The window as grading sees it (graders pinned on first use), or null when it has no grader. */
+  private async closedWindow(w: WindowRow): Promise<ClosedWindow | null> {
+    const sql = this.ctx.storage.sql;
+    const scope = this.scope();
+    let graders: GraderRef[];
+    if (w.graders === null) {
+      // Pinned once, so every retry grades with exactly the versions the window closed with.
+      graders = await enabledGraderRefs(createDb(this.env.DB), scope.projectId, scope.agent);
+      sql.exec("UPDATE windows SET graders = ? WHERE seq = ?", JSON.stringify(graders), w.seq);
+    } else {
+      graders = JSON.parse(w.graders) as GraderRef[];
+    }
+    if (graders.length === 0) return null;
     const members = sql
       .exec<{ trace_id: string; r2_key: string; sha256: string }>(
         "SELECT trace_id, r2_key, sha256 FROM window_members WHERE seq = ? ORDER BY added_at, trace_id",
@@ -292,7 +353,7 @@ export class AgentWindow extends DurableObject<Env> {
       )
       .toArray()
       .map((m) => ({ traceId: m.trace_id, r2Key: m.r2_key, sha256: m.sha256 }));
-    const closed: ClosedWindow = {
+    return {
       ...scope,
       windowId: w.id,
       seq: w.seq,
@@ -303,12 +364,16 @@ export class AgentWindow extends DurableObject<Env> {
       members,
       onlyGraders: w.only_graders === 1,
     };
-    // Re-grading a graded window only to rebuild its collection writes nothing new.
-    const collection = await gradeClosedWindow(this.env, closed);
-    if (w.state === "closing") sql.exec("UPDATE windows SET state = 'graded' WHERE seq = ?", w.seq);
-    await collectWindowIntoDataset(this.env, collection);
-    sql.exec("UPDATE windows SET state = 'collected', next_attempt_at = NULL, last_error = NULL WHERE seq = ?", w.seq);
-    sql.exec("DELETE FROM window_members WHERE seq = ?", w.seq);
+  }
+
+  /** The first closed window after `seq` still to grade or hand to the dataset. */
+  private nextPending(seq: number): WindowRow | undefined {
+    return this.ctx.storage.sql
+      .exec<WindowRow>(
+        "SELECT * FROM windows WHERE state IN ('closing', 'graded') AND seq > ? ORDER BY seq LIMIT 1",
+        seq,
+      )
+      .toArray()[0];
   }
 
   /** Moves the open window to closing; returns its id, or null when none is open. */
@@ -413,4 +478,22 @@ export class AgentWindow extends DurableObject<Env> {
     this.ctx.storage.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, value);
   }
 }
+/** A window's traces read back, with the grader versions pinned to it. */
+interface Read {
+  closed: ClosedWindow;
+  read: ReadWindow;
+}
+
+/** A window read and scored with the grader versions pinned to it, its scores not yet written. */
+interface Scored {
+  closed: ClosedWindow;
+  result: ScoredWindow;
+}
+
+/** A pending window whose scoring was started early, while the window before it was written. */
+interface Ahead {
+  seq: number;
+  scored: Promise<Scored | null>;
+}
+
 export type { FinishedTraceRef, WindowScope, WindowStateName, WindowStatus } from "./contract";

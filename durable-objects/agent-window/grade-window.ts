@@ -42,10 +42,27 @@ export interface ClosedWindow {
 const READ_CONCURRENCY = 16;
 
 export async function gradeClosedWindow(env: Env, w: ClosedWindow): Promise<WindowCollection> {
+  return writeGradedWindow(env, w, await scoreClosedWindow(env, w));
+}
+
+/** A window's scores, computed but not yet written: what {@link writeGradedWindow} stores. */
+export interface ScoredWindow {
+  graders: GraderVersion[];
+  traces: Trace[];
+  quarantined: number;
+  traceScores: Map<string, ScoreResult[]>;
+  latencies: [string, number | null][];
+  gradedAt: string;
+}
+
+/**
+ * The first half of grading: reads the members, runs every grader (judges included) and
+ * records the judge calls. Writes no score, so the AgentWindow can run it for the next
+ * window while this one's scores are written, keeping the judge busy across the boundary.
+ */
+export async function scoreClosedWindow(env: Env, w: ClosedWindow, read?: ReadWindow): Promise<ScoredWindow> {
   const db = createDb(env.DB);
-  // One set of GraderVersion objects for the whole window: compiled graders are cached per object.
-  const graders = await loadGraderVersions(db, w.projectId, w.graders);
-  const { traces, quarantined } = await readMembers(env, w);
+  const { graders, traces, quarantined } = read ?? (await readClosedWindow(env, w));
   const gradedAt = new Date().toISOString();
 
   const traceScores = new Map<string, ScoreResult[]>();
@@ -56,8 +73,34 @@ export async function gradeClosedWindow(env: Env, w: ClosedWindow): Promise<Wind
     latencies.push([trace.id, safeLatency(trace)]);
   }
   // Judges call out: an outage or a spent budget throws, and the window is retried whole.
+  await judgeWindow(db, loadConfig(env), w, traces, graders.filter(isJudge), traceScores, gradedAt);
+  return { graders, traces, quarantined, traceScores, latencies, gradedAt };
+}
+
+/** A window's grader versions and traces, read back from D1 and R2. */
+export interface ReadWindow {
+  graders: GraderVersion[];
+  traces: Trace[];
+  quarantined: number;
+}
+
+/**
+ * Loads the pinned grader versions and reads every member from R2. Reading a window takes
+ * about as long as a few rounds of judge calls, so the AgentWindow reads the next window
+ * while this one is still being judged.
+ */
+export async function readClosedWindow(env: Env, w: ClosedWindow): Promise<ReadWindow> {
+  // One set of GraderVersion objects for the whole window: compiled graders are cached per object.
+  const graders = await loadGraderVersions(createDb(env.DB), w.projectId, w.graders);
+  const { traces, quarantined } = await readMembers(env, w);
+  return { graders, traces, quarantined };
+}
+
+/** The second half: writes the scores, supersedes earlier ones, recomputes rollups, builds the collection. */
+export async function writeGradedWindow(env: Env, w: ClosedWindow, scored: ScoredWindow): Promise<WindowCollection> {
+  const db = createDb(env.DB);
   const config = loadConfig(env);
-  await judgeWindow(db, config, w, traces, graders.filter(isJudge), traceScores, gradedAt);
+  const { graders, traces, quarantined, traceScores, latencies, gradedAt } = scored;
   // fromEntries defines own properties, so even a trace id of "__proto__" is kept as data.
   const members = Object.fromEntries(latencies);
   const windowScores = gradeWindow(traces, graders);
