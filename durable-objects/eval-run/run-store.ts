@@ -83,6 +83,11 @@ type Settings = Omit<EvalRunSpec, "cases" | "graders">;
 
 export class RunStore {
   private cachedGraders: GraderVersion[] | null = null;
+  // A run's cases never change once it started, and only this object writes its status:
+  // both are read on every call, so they are kept in memory once read.
+  private cachedCaseRefs: EvalCaseRef[] | null = null;
+  private readonly cachedCases = new Map<string, EvalRunCase>();
+  private cachedStatus: EvalRunStatus | null = null;
 
   constructor(private readonly sql: SqlStorage) {}
 
@@ -109,20 +114,26 @@ export class RunStore {
     const { cases, graders, ...settings } = spec;
     this.setMeta("graders", JSON.stringify(graders));
     this.setMeta("status", "running");
-    cases.forEach((c, ord) => {
-      this.sql.exec(
-        "INSERT INTO cases (ord, case_id, input, expected, guard, baseline) VALUES (?, ?, ?, ?, ?, ?)",
-        ord,
+    // Two statements for the whole dataset, not two per case: a run of thousands of cases starts in milliseconds.
+    const rows = JSON.stringify(
+      cases.map((c) => [
         c.caseId,
         JSON.stringify(c.input ?? null),
         JSON.stringify(c.expected ?? null),
         c.guard ? 1 : 0,
         c.baseline,
-      );
-      for (let repeat = 0; repeat < spec.repeats; repeat++) {
-        this.sql.exec("INSERT INTO tasks (case_id, repeat, ord) VALUES (?, ?, ?)", c.caseId, repeat, ord);
-      }
-    });
+      ]),
+    );
+    this.sql.exec(
+      `INSERT INTO cases (ord, case_id, input, expected, guard, baseline)
+       SELECT key, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4 FROM json_each(?)`,
+      rows,
+    );
+    this.sql.exec(
+      `WITH RECURSIVE repeats (n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM repeats WHERE n + 1 < ?)
+       INSERT INTO tasks (case_id, repeat, ord) SELECT case_id, n, ord FROM cases, repeats ORDER BY ord, n`,
+      spec.repeats,
+    );
     // Written last: a start cut short leaves no settings, so it runs again from the top.
     this.setMeta("settings", JSON.stringify(settings));
     return true;
@@ -140,11 +151,13 @@ export class RunStore {
   }
 
   status(): EvalRunStatus {
-    return (this.meta("status") as EvalRunStatus | null) ?? "running";
+    this.cachedStatus ??= (this.meta("status") as EvalRunStatus | null) ?? "running";
+    return this.cachedStatus;
   }
 
   setStatus(status: EvalRunStatus): void {
     this.setMeta("status", status);
+    this.cachedStatus = status;
   }
 
   finalized(): boolean {
@@ -157,7 +170,7 @@ export class RunStore {
 
   /** What the metrics need of each case, without parsing inputs. */
   caseRefs(): EvalCaseRef[] {
-    return this.sql
+    this.cachedCaseRefs ??= this.sql
       .exec<{ case_id: string; guard: number; baseline: string }>(
         "SELECT case_id, guard, baseline FROM cases ORDER BY ord",
       )
@@ -167,9 +180,12 @@ export class RunStore {
         guard: row.guard === 1,
         baseline: row.baseline as EvalCaseRef["baseline"],
       }));
+    return this.cachedCaseRefs;
   }
 
   caseById(caseId: string): EvalRunCase | undefined {
+    const cached = this.cachedCases.get(caseId);
+    if (cached) return cached;
     const row = this.sql
       .exec<{ input: string; expected: string; guard: number; baseline: string }>(
         "SELECT input, expected, guard, baseline FROM cases WHERE case_id = ?",
@@ -177,13 +193,15 @@ export class RunStore {
       )
       .toArray()[0];
     if (!row) return undefined;
-    return {
+    const item: EvalRunCase = {
       caseId,
       input: JSON.parse(row.input),
       expected: JSON.parse(row.expected),
       guard: row.guard === 1,
       baseline: row.baseline as EvalRunCase["baseline"],
     };
+    this.cachedCases.set(caseId, item);
+    return item;
   }
 
   /** Tasks due now, oldest case first, leaving out the ones already being called. */
@@ -242,6 +260,39 @@ export class RunStore {
     );
     this.sql.exec("UPDATE tasks SET done = 1 WHERE case_id = ? AND repeat = ?", result.caseId, result.repeat);
     return cursor.rowsWritten > 0;
+  }
+
+  /**
+   * Records graded answers in two statements for the whole batch (in the caller's
+   * transaction); an answer whose (case, repeat) already has a result is dropped, as
+   * {@link recordResult} drops it.
+   */
+  recordResults(results: readonly ResultToRecord[]): void {
+    if (results.length === 0) return;
+    const now = Date.now();
+    const rows = JSON.stringify(
+      results.map((r) => [
+        r.caseId,
+        r.repeat,
+        r.verdict,
+        r.reason,
+        JSON.stringify(r.scores),
+        r.attempts,
+        r.latencyMs === null ? null : Math.round(r.latencyMs),
+      ]),
+    );
+    this.sql.exec(
+      `INSERT INTO results (case_id, repeat, verdict, reason, scores, attempts, latency_ms, recorded_at)
+       SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, ?
+       FROM json_each(?) WHERE true ON CONFLICT (case_id, repeat) DO NOTHING`,
+      now,
+      rows,
+    );
+    this.sql.exec(
+      `UPDATE tasks SET done = 1
+       WHERE (case_id, repeat) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))`,
+      rows,
+    );
   }
 
   /**
