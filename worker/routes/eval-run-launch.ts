@@ -70,12 +70,18 @@ export async function launchEvalRun(
   }
   const dataset = await resolveDataset(db, projectId, request.dataset);
   const version = await resolveVersion(db, dataset, request.datasetVersion);
-  const baseline = await resolveBaseline(db, projectId, request, dataset.id, version.version);
-  const refs = await resolveGraders(db, projectId, request, baseline);
-  const graders = await loadGraderVersions(db, projectId, refs);
-  const datasetCases = await readAllCases(db, dataset.id, version.version);
-  const baselineOutcomes = baseline ? await outcomesOf(env, baseline) : null;
-  const verdictRules = await pinVerdictRules(env, db, projectId, request.agent, graders);
+  // The cases are read while the baseline and graders are resolved: neither waits on the other.
+  const [datasetCases, { baseline, refs, graders, baselineOutcomes, verdictRules }] = await Promise.all([
+    readAllCases(db, dataset.id, version.version),
+    (async () => {
+      const baseline = await resolveBaseline(db, projectId, request, dataset.id, version.version);
+      const refs = await resolveGraders(db, projectId, request, baseline);
+      const graders = await loadGraderVersions(db, projectId, refs);
+      const baselineOutcomes = baseline ? await outcomesOf(env, baseline) : null;
+      const verdictRules = await pinVerdictRules(env, db, projectId, request.agent, graders);
+      return { baseline, refs, graders, baselineOutcomes, verdictRules };
+    })(),
+  ]);
 
   const { row, created } = await insertEvalRun(db, {
     id: newEvalRunId(),
