@@ -7,7 +7,7 @@
  * concurrency / latency. A second pass sends the same contents under new trace ids: the
  * rendered prompts are identical, so the judge cache should answer them all.
  *
- *   npm run bench:judge [-- --traces 2000 --latency 200 --concurrency 16 --window 500]
+ *   npm run bench:judge [-- --traces 2000 --latency 200 --concurrency 16 --window 500 --batch 250]
  *
  * Last line of output: one JSON object (tracesPerSec, limitTracesPerSec,
  * throughputToLimitRatio, tokensPerTrace, cacheHitRate, ...).
@@ -21,7 +21,8 @@ const TRACES = Number(options.traces ?? 2_000);
 const LATENCY_MS = Number(options.latency ?? 200);
 const CONCURRENCY = Number(options.concurrency ?? 16);
 const WINDOW = Number(options.window ?? 500);
-const BATCH = 250;
+/** Traces per ingest request. */
+const BATCH = Number(options.batch ?? 250);
 const AGENT = "judged-bot";
 
 const makeTrace = (i, pass) => ({
@@ -141,6 +142,7 @@ try {
       whileJudgingTracesPerSec: Math.round(whileJudgingTracesPerSec * 10) / 10,
       secondPassTracesPerSec: Math.round((TRACES / (secondMs / 1000)) * 10) / 10,
       traces: TRACES,
+      tracesPerRequest: BATCH,
       concurrency: CONCURRENCY,
       latencyMs: LATENCY_MS,
       windows: firstUsage.length,

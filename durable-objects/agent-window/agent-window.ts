@@ -49,6 +49,10 @@ import {
 export class AgentWindow extends DurableObject<Env> {
   /** The grading run in progress, so an alarm and a force-close never grade side by side. */
   private running: Promise<void> | null = null;
+  /** The window being graded by the running loop; a window that closes meanwhile is read ahead. */
+  private gradingSeq: number | null = null;
+  /** The next closed window's traces, read from R2 while the window before it is judged. */
+  private readAhead: { seq: number; reading: Promise<Read | null> } | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -271,6 +275,7 @@ export class AgentWindow extends DurableObject<Env> {
         }
       }
     } finally {
+      this.gradingSeq = null;
       await this.armAlarm();
     }
   }
@@ -286,11 +291,11 @@ export class AgentWindow extends DurableObject<Env> {
     startNext: (next: Ahead) => void,
   ): Promise<void> {
     const sql = this.ctx.storage.sql;
-    // Reading the next closed window from R2 costs the judge nothing: done while this one is judged.
-    const following = this.nextPending(w.seq);
-    const reading = following?.state === "closing" ? this.read(following) : undefined;
-    reading?.catch(() => {}); // a failed read is met again when that window is scored
-    const scored = await (early ?? this.score(w));
+    // Reading the next closed window from R2 costs the judge nothing: done while this one is
+    // judged, now or as soon as that window closes (see closeOpen).
+    this.gradingSeq = w.seq;
+    this.startReadAhead(w.seq);
+    const scored = await (early ?? this.score(w, this.takeReadAhead(w.seq)));
     if (!scored) {
       // Nothing to grade: reading every trace back from R2 would cost as much as
       // ingesting it and record nothing. Traces stay `finished`; graders created
@@ -309,7 +314,7 @@ export class AgentWindow extends DurableObject<Env> {
     // window's own, met when the loop reaches it.
     const next = this.nextPending(w.seq);
     if (next?.state === "closing") {
-      const scoring = this.score(next, next.seq === following?.seq ? reading : undefined);
+      const scoring = this.score(next, this.takeReadAhead(next.seq));
       scoring.catch(() => {}); // awaited by the loop; this only keeps a rejection from going unhandled meanwhile
       startNext({ seq: next.seq, scored: scoring });
     }
@@ -319,6 +324,24 @@ export class AgentWindow extends DurableObject<Env> {
     await collectWindowIntoDataset(this.env, collection);
     sql.exec("UPDATE windows SET state = 'collected', next_attempt_at = NULL, last_error = NULL WHERE seq = ?", w.seq);
     sql.exec("DELETE FROM window_members WHERE seq = ?", w.seq);
+  }
+
+  /** Starts reading the first closed window after `seq`, unless one is being read already. */
+  private startReadAhead(seq: number): void {
+    if (this.readAhead && this.readAhead.seq > seq) return;
+    const next = this.nextPending(seq);
+    if (next?.state !== "closing") return;
+    const reading = this.read(next);
+    reading.catch(() => {}); // a failed read is met again when that window is scored
+    this.readAhead = { seq: next.seq, reading };
+  }
+
+  /** The read-ahead of window `seq`, handed over once; undefined when there is none. */
+  private takeReadAhead(seq: number): Promise<Read | null> | undefined {
+    if (this.readAhead?.seq !== seq) return undefined;
+    const { reading } = this.readAhead;
+    this.readAhead = null;
+    return reading;
   }
 
   /** Reads and scores a window's traces (no score written yet); null when it has no grader. */
@@ -387,6 +410,7 @@ export class AgentWindow extends DurableObject<Env> {
       now,
       open.seq,
     );
+    if (this.gradingSeq !== null) this.startReadAhead(this.gradingSeq);
     return open.id;
   }
 
