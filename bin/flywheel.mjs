@@ -31,7 +31,7 @@ Common options:
 eval options:
   --agent NAME             The agent (required)
   --agent-module FILE      Client-side run: a module whose default export (or \`run\`) is
-                           async (input, {caseId, repeat}) => output | {output, spans}
+                           async (input, {caseId, repeat}) => output | {output, spans, metadata, tags}
   --endpoint URL           Server-side run: the server POSTs each case to this URL
   --dataset ID             Dataset id (default agent:<agent>, the agent's regression dataset)
   --dataset-version N      Version number or latest (default latest)
@@ -40,6 +40,8 @@ eval options:
   --repeats N              Runs per case (default 1); cases whose repeats disagree are flaky
   --concurrency N          Cases in flight at once (default 8)
   --timeout-ms N           Per-case timeout (default 30000)
+  --grader ID[@VERSION]    Grade with this grader (its current version, or the one given;
+                           repeatable; default: the baseline's graders, else the agent's enabled ones)
   --baseline RUN|dataset   Compare against this run (default: the accepted run, else the dataset)
   --suggestion ID          A fix suggestion this candidate implements (repeatable)
   --idempotency-key KEY    Retrying with the same key returns the first run
@@ -79,6 +81,7 @@ const OPTIONS = {
   "timeout-ms": { type: "string", default: "30000" },
   baseline: { type: "string" },
   suggestion: { type: "string", multiple: true },
+  grader: { type: "string", multiple: true },
   "idempotency-key": { type: "string" },
   "max-regressions": { type: "string", default: "0" },
   "min-improvement": { type: "string", default: "0" },
@@ -88,6 +91,15 @@ const OPTIONS = {
   out: { type: "string" },
   run: { type: "string" },
 };
+
+/** `--grader grd_x` (current version) or `--grader grd_x@3`, as the API takes them. */
+function graderRefs(values) {
+  return (values.grader ?? []).map((raw) => {
+    const match = /^([^@\s]+)(?:@(\d+))?$/.exec(raw);
+    if (!match || match[2] === "0") throw usage(`--grader takes ID or ID@VERSION (a version from 1), not '${raw}'.`);
+    return match[2] ? { id: match[1], version: Number(match[2]) } : match[1];
+  });
+}
 
 function wholeNumber(values, name, min) {
   const raw = values[name];
@@ -379,6 +391,7 @@ async function evalCommand(values, env, io) {
     repeats,
     concurrency: Math.min(concurrency, 64),
     timeoutMs,
+    ...(values.grader ? { graders: graderRefs(values) } : {}),
     ...(values.baseline ? { baseline: values.baseline } : {}),
     ...(values["idempotency-key"] ? { idempotencyKey: values["idempotency-key"] } : {}),
   });

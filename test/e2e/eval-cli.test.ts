@@ -183,6 +183,36 @@ export default async (input, ctx) => (ctx.caseId === "f2" ? "answer-f2" : curren
     expect(lines.map((c: { id: string }) => c.id).sort()).toEqual(["f1", "f2", "f3", "f4", "g1", "g2"]);
   });
 
+  it("grades with the graders named by --grader, at the version given", async () => {
+    // A second grader on the agent: under it every answer fails, so which graders ran shows in the result.
+    const strict = await api(env.FLYWHEEL_KEY!, "/api/graders", {
+      method: "POST",
+      body: JSON.stringify({
+        agent: `${agent}-other`,
+        name: "never satisfied",
+        definition: { kind: "rule", check: "contains", text: "no answer contains this" },
+      }),
+    });
+    expect(strict.status).toBe(201);
+    const strictId = ((await strict.json()) as { id: string }).id;
+    const module = agentModule(dir, "graders.mjs", "export default async (input, { caseId }) => 'answer-' + caseId;");
+    const run = async (...graders: string[]) => {
+      const args = ["eval", ...base(), "--agent-module", module, "--baseline", "dataset", "--json"];
+      const out = await cli([...args, ...graders.flatMap((g) => ["--grader", g])], env);
+      return { code: out.code, stderr: out.stderr, run: out.code <= 1 ? JSON.parse(out.stdout).run : null };
+    };
+    const strictOnly = await run(`${strictId}@1`);
+    expect(strictOnly.run.graders).toEqual([{ graderId: strictId, version: 1 }]);
+    expect(strictOnly.run.metrics.passRate).toBe(0);
+    const agentsOwn = await run();
+    expect(agentsOwn.run.graders.map((g: { graderId: string }) => g.graderId)).not.toContain(strictId);
+    expect(agentsOwn.run.metrics.passRate).toBe(1);
+    const badVersion = await run(`${strictId}@7`);
+    expect(badVersion.code).toBe(3);
+    expect(badVersion.stderr).toContain("grader_version_not_found");
+    expect((await run(`${strictId}@0`)).code).toBe(2);
+  });
+
   it("exits 2 on bad usage and 3 when the server cannot be reached or refuses", async () => {
     expect((await cli(["eval", "--agent", agent], env)).code).toBe(2);
     expect((await cli(["eval", ...base(), "--agent-module", "x.mjs", "--repeats", "zero"], env)).code).toBe(2);

@@ -71,6 +71,35 @@ describe("grading a candidate's answer", () => {
     });
     expect(trace.metadata).toEqual({ evalRunId: "run_1", caseId: "case_1", repeat: 2 });
   });
+
+  it("applies graders filtered on metadata or tags when the answer carries them, as on a production trace", () => {
+    const proOnly: GraderVersion = {
+      graderId: "grd_pro",
+      version: 1,
+      name: "pro plans get a refund",
+      definition: { ...refund.definition, filter: { metadataEquals: { path: "plan", value: "pro" } } },
+    };
+    const betaOnly: GraderVersion = {
+      graderId: "grd_beta",
+      version: 1,
+      name: "beta answers say so",
+      definition: { kind: "rule", check: "contains", text: "beta", filter: { hasTag: "beta" } },
+    };
+    // No refund tool call: the pro-plan rule fails the answer only when it applies.
+    expect(graded({ output: "Refunded A17." }, [exact, proOnly]).verdict).toBe("pass");
+    expect(graded({ output: "Refunded A17.", metadata: { plan: "pro" } }, [exact, proOnly]).verdict).toBe("fail");
+    expect(graded({ output: "Refunded A17.", metadata: { plan: "free" } }, [exact, proOnly]).verdict).toBe("pass");
+    expect(graded({ output: "Refunded A17.", tags: ["beta"] }, [exact, betaOnly]).verdict).toBe("fail");
+    expect(graded({ output: "Refunded A17." }, [exact, betaOnly]).verdict).toBe("pass");
+  });
+
+  it("keeps the run's own metadata keys and tag whatever the answer claims", () => {
+    const read = readCandidateAnswer({ output: "x", metadata: { evalRunId: "forged", plan: "pro" }, tags: ["beta"] });
+    if ("problem" in read) throw new Error(read.problem);
+    const trace = answerTrace(run, item, 1, read.answer);
+    expect(trace.metadata).toEqual({ plan: "pro", evalRunId: "run_1", caseId: "case_1", repeat: 1 });
+    expect(trace.tags).toEqual(["beta", "eval-run"]);
+  });
 });
 
 describe("deciding an answer with a judge's score", () => {

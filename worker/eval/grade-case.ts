@@ -23,6 +23,10 @@ export const candidateAnswerSchema = z
     status: z.enum(["ok", "error"]).optional(),
     error: z.string().nullish(),
     latencyMs: z.number().nonnegative().optional(),
+    // What the agent would have put on a production trace, so graders filtered on
+    // metadata or tags apply to an eval answer as they would to that trace.
+    metadata: z.record(z.string(), z.unknown()).optional(),
+    tags: z.array(z.string().max(200)).max(100).optional(),
   })
   .openapi("CandidateAnswer");
 export type CandidateAnswer = z.output<typeof candidateAnswerSchema>;
@@ -71,8 +75,9 @@ export function answerTrace(
     output: answer.output,
     status: answer.status ?? (answer.error ? "error" : "ok"),
     error: answer.error ?? null,
-    metadata: { evalRunId: run.runId, caseId: graded.caseId, repeat },
-    tags: ["eval-run"],
+    // The run's own keys win over the answer's: a grader can always tell an eval answer.
+    metadata: { ...answer.metadata, evalRunId: run.runId, caseId: graded.caseId, repeat },
+    tags: [...new Set([...(answer.tags ?? []), "eval-run"])],
     spans: answer.spans ?? [],
   };
 }
