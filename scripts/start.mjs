@@ -30,6 +30,8 @@ const wranglerBin = path.join(root, "node_modules", ".bin", "wrangler");
 const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"];
 /** How long wrangler gets to stop workerd cleanly before the group is killed. */
 const GRACE_MS = 5000;
+/** The exit code of a stop by signal that is not Ctrl-C: 1 when the server refused its configuration. */
+let exitCodeOnStop = 0;
 
 // wrangler must not try to reach Cloudflare: no telemetry, no account lookups, no prompts.
 const wranglerEnv = {
@@ -116,7 +118,7 @@ function serve() {
     while (groupAlive(child.pid) && Date.now() < deadline) await sleep(100);
     signalGroup(child.pid, "SIGKILL");
     while (groupAlive(child.pid)) await sleep(50);
-    process.exit(signal === "SIGINT" ? 130 : 0);
+    process.exit(signal === "SIGINT" ? 130 : exitCodeOnStop);
   };
   for (const signal of STOP_SIGNALS) process.on(signal, () => void stop(signal));
   // If this process ends any other way, do not leave wrangler serving behind it.
@@ -132,7 +134,16 @@ function serve() {
 async function announceWhenReady(url, gaveUp) {
   while (!gaveUp()) {
     try {
-      if ((await fetch(`${url}/api/health`)).ok) break;
+      const res = await fetch(`${url}/api/health`);
+      if (res.ok) break;
+      const body = await res.json().catch(() => null);
+      // A bad variable fails every request the same way: say which, and stop rather than wait for ever.
+      if (body?.error?.code === "invalid_config") {
+        console.error(body.error.message);
+        process.kill(process.pid, "SIGTERM");
+        exitCodeOnStop = 1;
+        return;
+      }
     } catch {
       // not listening yet
     }

@@ -4,6 +4,7 @@
  * once per environment object. README.md documents each value.
  */
 import { z } from "zod";
+import { ApiError } from "./errors";
 
 const count = (fallback: number, min = 1) => z.coerce.number().int().min(min).default(fallback);
 
@@ -75,7 +76,12 @@ export function loadConfig(env: object): Config {
   const parsed = configSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-    throw new Error(`Invalid Flywheel configuration: ${problems}`);
+    // Every request answers this until the variable is fixed; `npm start` stops on it.
+    throw new ApiError(
+      500,
+      "invalid_config",
+      `Invalid Flywheel configuration: ${problems}. Fix the variable (wrangler.toml [vars], .dev.vars or a Wrangler secret) and restart.`,
+    );
   }
   cache.set(env, parsed.data);
   return parsed.data;

@@ -84,4 +84,20 @@ describe("npm start", () => {
     await expect(fetch(`${url}/api/health`)).rejects.toThrow();
     expect(readFileSync(devVars, "utf8")).toBe(devVarsBefore);
   });
+
+  it("stops with the variable's problem, exit 1 and nothing left serving, when the configuration is invalid", async () => {
+    const port = await freePort();
+    const child = spawn(
+      process.execPath,
+      ["scripts/start.mjs", "--port", String(port), "--persist-to", stateDir, "--var", "ADMIN_TOKEN:short"],
+      { cwd: root, stdio: ["ignore", "pipe", "pipe"], detached: true },
+    );
+    let stderr = "";
+    child.stderr!.on("data", (chunk) => (stderr += chunk));
+    child.stdout!.resume();
+    const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
+    expect(code).toBe(1);
+    expect(stderr).toContain("Invalid Flywheel configuration: ADMIN_TOKEN");
+    await expect(fetch(`http://127.0.0.1:${port}/api/health`)).rejects.toThrow();
+  });
 });
