@@ -285,20 +285,16 @@ function withTimeout(promise, ms) {
   return Promise.race([Promise.resolve(promise), timeout]).finally(() => clearTimeout(timer));
 }
 
-/** How soon the first poll follows, and the most polls are apart. */
-const POLL_FIRST_MS = 20;
-const POLL_MAX_MS = 200;
+/** How long each progress request may wait for the run's end (the server holds it until then). */
+const WAIT_SECONDS = 2;
 
 async function waitForRun(api, runId, bar) {
-  // A client-side run usually finishes within a few ms of its last answers (the server
-  // writes the summary): polling soon, then backing off, saves most of a fixed 200 ms wait.
-  // The first poll asks for the whole report: a run whose last answers just went in is
-  // usually done already, and then that one request is all it takes.
-  for (let wait = POLL_FIRST_MS, first = true; ; wait = Math.min(wait * 2, POLL_MAX_MS), first = false) {
-    const run = await api.request("GET", `/api/eval-runs/${runId}${first ? "" : "?cases=false"}`);
+  // The server answers as soon as the run ends, or after WAIT_SECONDS with the progress so
+  // far: the end is seen at once, with no polling in between.
+  for (;;) {
+    const run = await api.request("GET", `/api/eval-runs/${runId}?wait=${WAIT_SECONDS}`);
     bar.update(run.metrics.completed, run.metrics.total);
-    if (run.status !== "running") return first ? run : api.request("GET", `/api/eval-runs/${runId}`);
-    await sleep(wait);
+    if (run.status !== "running") return run;
   }
 }
 

@@ -73,6 +73,8 @@ export class EvalRun extends DurableObject<Env> {
    * their cases are called again: attempts were counted, results are keyed by (case, repeat).
    */
   private unwritten: ResultToRecord[] = [];
+  /** Settled when the run is finalized: what reports waiting for the end wait on. */
+  private ended: { promise: Promise<void>; resolve: () => void } | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -155,9 +157,15 @@ export class EvalRun extends DurableObject<Env> {
     return this.report(false);
   }
 
-  async report(withResults = true): Promise<EvalRunReport | null> {
+  /**
+   * The run's report. With `waitMs`, a run still going is reported when it ends or when
+   * `waitMs` has passed, whichever comes first: a client learns of the end at once,
+   * without polling (each poll costs a D1 read and this object's metrics).
+   */
+  async report(withResults = true, waitMs = 0): Promise<EvalRunReport | null> {
     const settings = this.store.settings();
     if (!settings) return null;
+    if (waitMs > 0 && !this.store.finalized()) await this.untilEnded(waitMs);
     // Answers not written yet count in the progress without a write: a poll must not make a commit.
     const unwritten = this.unwritten
       .filter((r) => !r.awaitingJudges)
@@ -173,6 +181,20 @@ export class EvalRun extends DurableObject<Env> {
       results: withResults ? results : null,
       waitingForJudge: this.waitingForJudge(),
     };
+  }
+
+  /** Resolves when the run is finalized or after `ms`, whichever is first. */
+  private async untilEnded(ms: number): Promise<void> {
+    if (!this.ended) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => {
+        resolve = r;
+      });
+      this.ended = { promise, resolve };
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([this.ended.promise, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+    clearTimeout(timer);
   }
 
   private waitingForJudge(): EvalRunReport["waitingForJudge"] {
@@ -213,6 +235,8 @@ export class EvalRun extends DurableObject<Env> {
     const status = this.store.status() === "cancelled" ? "cancelled" : "completed";
     await finishEvalRun(createDb(this.env.DB), settings.projectId, settings.runId, status, metrics);
     this.store.markFinalized();
+    this.ended?.resolve();
+    this.ended = null;
   }
 
   /** Calls the candidate for every due task, `concurrency` at a time, until none is due or the budget is spent. */

@@ -3,7 +3,15 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { evalRunObject } from "../../worker/storage/eval-run-client";
 import { api, expectJson } from "./dataset-helpers";
-import { AGENT, clientRun, currentAgent, expectedAnswer, seedDataset } from "./eval-run-helpers";
+import {
+  AGENT,
+  FAILURE_CASES,
+  GUARD_CASES,
+  clientRun,
+  currentAgent,
+  expectedAnswer,
+  seedDataset,
+} from "./eval-run-helpers";
 import { createProject } from "./helpers";
 
 async function finished(apiKey: string, runId: string): Promise<any> {
@@ -110,6 +118,52 @@ describe("eval runs, client-side answers graded on the server", () => {
 });
 
 describe("starting an eval run", () => {
+  it("holds a report asked with ?wait until the run ends, and answers it then", async () => {
+    const { apiKey } = await createProject();
+    const { datasetId } = await seedDataset(apiKey);
+    const run = await expectJson(
+      api(apiKey, "POST", "/api/eval-runs", {
+        agent: AGENT,
+        candidate: { label: "v5" },
+        dataset: datasetId,
+        datasetVersion: "latest",
+      }),
+      201,
+    );
+    const answers = [...FAILURE_CASES, ...GUARD_CASES].map((caseId) => ({
+      caseId,
+      repeat: 0,
+      answer: currentAgent(caseId),
+    }));
+    await expectJson(api(apiKey, "POST", `/api/eval-runs/${run.id}/results`, { answers: answers.slice(1) }), 200);
+
+    // One answer missing: a short wait answers with the progress so far.
+    const partial = await expectJson(api(apiKey, "GET", `/api/eval-runs/${run.id}?cases=false&wait=1`), 200);
+    expect(partial.status).toBe("running");
+    expect(partial.metrics.completed).toBe(answers.length - 1);
+
+    let answered: any = null;
+    const waiting = expectJson(api(apiKey, "GET", `/api/eval-runs/${run.id}?wait=60`), 200).then((body) => {
+      answered = body;
+      return body;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(answered).toBeNull(); // still held: the run has not ended
+    await expectJson(api(apiKey, "POST", `/api/eval-runs/${run.id}/results`, { answers: answers.slice(0, 1) }), 200);
+    const ended = await waiting;
+    expect(ended.status).toBe("completed");
+    expect(ended.metrics.completed).toBe(answers.length);
+    expect(ended.cases).toHaveLength(answers.length);
+  });
+
+  it("refuses a wait longer than a minute", async () => {
+    const { apiKey } = await createProject();
+    const { datasetId } = await seedDataset(apiKey);
+    const run = await clientRun(apiKey, datasetId, "v6", currentAgent);
+    const res = await api(apiKey, "GET", `/api/eval-runs/${run.id}?wait=61`);
+    expect(res.status).toBe(400);
+  });
+
   it("returns the first run for a repeated idempotency key", async () => {
     const { apiKey } = await createProject();
     const { datasetId } = await seedDataset(apiKey);

@@ -86,6 +86,10 @@ export const evalRunRoutes = newRouter()
             .enum(["true", "false"])
             .default("true")
             .openapi({ description: "`false` leaves `cases` empty: a cheap poll of progress and metrics" }),
+          wait: z.coerce.number().int().min(0).max(60).default(0).openapi({
+            description:
+              "Seconds (at most 60) to hold the answer while the run is still going: it comes as soon as the run ends, or after that long with the progress so far",
+          }),
         }),
       },
       responses: { 200: json(evalRunSchema, "The run"), ...commonErrors, ...notFoundError },
@@ -94,7 +98,7 @@ export const evalRunRoutes = newRouter()
       const row = await requireRun(c.var.db, c.var.projectId, c.req.valid("param").id);
       const query = c.req.valid("query");
       const withResults = query.results === "true";
-      const report = await evalRunObject(c.env, row.id).report(withResults);
+      const report = await evalRunObject(c.env, row.id).report(withResults, query.wait * 1000);
       if (!report) throw new ApiError(409, "run_not_started", `Eval run '${row.id}' has not started; retry its POST.`);
       const json = evalRunJson(row, report, withResults);
       return c.json(query.cases === "false" ? { ...json, cases: [] } : json, 200);
