@@ -56,7 +56,8 @@ export interface LaunchRequest {
 
 /** The dataset itself is the baseline: guard cases passed, failure cases failed. */
 export const DATASET_BASELINE = "dataset";
-const CASE_PAGE = 500;
+/** A run pins every case of its version: read in pages of this many, each one D1 query. */
+const CASE_PAGE = 2000;
 
 export async function launchEvalRun(
   env: Env,
