@@ -57,7 +57,15 @@ export interface CaseResultDetail {
   attempts: number;
   latencyMs: number | null;
   scores: ScoreResult[];
+  /**
+   * What the candidate answered, as JSON text (a long one cut, saying so); null when it
+   * gave nothing, or when results were not asked for. Text, not a value: it crosses RPC as is.
+   */
+  outputJson: string | null;
 }
+
+/** Longest output kept per result, as JSON text; a longer one is kept cut, and says so. */
+export const MAX_STORED_OUTPUT = 4_000;
 
 export interface EvalRunReport {
   runId: string;

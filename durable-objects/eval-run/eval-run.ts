@@ -33,7 +33,7 @@ import { finishEvalRun } from "../../worker/storage/eval-run-store";
 import { type CandidateCaller, fetchCandidate } from "./call-candidate";
 import type { EvalRunCase, EvalRunReport, EvalRunSpec, SubmitOutcome, SubmittedAnswer } from "./contract";
 import { isJudgeOutage, judgeAnswers } from "./judge-answers";
-import { type DueTask, type ResultToRecord, RunStore, taskKey } from "./run-store";
+import { type DueTask, type ResultToRecord, RunStore, storedOutput, taskKey } from "./run-store";
 
 /** How long one alarm drives calls before it hands over to the next (alarms have a wall-clock limit). */
 const DRIVE_BUDGET_MS = 60_000;
@@ -118,12 +118,14 @@ export class EvalRun extends DurableObject<Env> {
       let graded: ReturnType<EvalRun["gradeOrHold"]> = errorAnswer(
         submitted.error ? `the agent threw: ${submitted.error}` : "",
       );
+      let output: unknown;
       if (submitted.error === undefined) {
         const read = readCandidateAnswer(submitted.answer ?? null);
-        graded =
-          "problem" in read
-            ? errorAnswer(read.problem)
-            : this.gradeOrHold(settings, item, submitted.repeat, read.answer);
+        if ("problem" in read) graded = errorAnswer(read.problem);
+        else {
+          output = read.answer.output;
+          graded = this.gradeOrHold(settings, item, submitted.repeat, read.answer);
+        }
       }
       const result = {
         caseId: submitted.caseId,
@@ -131,6 +133,7 @@ export class EvalRun extends DurableObject<Env> {
         ...graded,
         attempts: 1,
         latencyMs: submitted.latencyMs ?? null,
+        output,
       };
       const recorded = this.recordOne(result);
       if (recorded) outcome.accepted++;
@@ -169,7 +172,11 @@ export class EvalRun extends DurableObject<Env> {
     // Answers not written yet count in the progress without a write: a poll must not make a commit.
     const unwritten = this.unwritten
       .filter((r) => !r.awaitingJudges)
-      .map(({ scores, ...result }) => ({ ...result, scores: withResults ? scores : [] }));
+      .map(({ scores, output, awaitingJudges: _, ...result }) => ({
+        ...result,
+        scores: withResults ? scores : [],
+        outputJson: withResults ? storedOutput(output) : null,
+      }));
     const results = [...this.store.results(withResults), ...unwritten];
     const { metrics, cases } = computeRunMetrics(this.store.caseRefs(), results, settings.repeats);
     return {
@@ -302,8 +309,9 @@ export class EvalRun extends DurableObject<Env> {
       }
       this.ctx.storage.transactionSync(() => {
         for (const answer of batch) {
-          const { caseId, repeat, attempts, latencyMs } = answer;
-          this.store.recordJudged({ caseId, repeat, attempts, latencyMs, ...graded.get(answer.trace.id)! });
+          const { caseId, repeat, attempts, latencyMs, trace } = answer;
+          const output = trace.output;
+          this.store.recordJudged({ caseId, repeat, attempts, latencyMs, output, ...graded.get(trace.id)! });
         }
         this.store.setJudgeWait(null);
       });
@@ -360,6 +368,7 @@ export class EvalRun extends DurableObject<Env> {
     }
     let graded: ReturnType<EvalRun["gradeOrHold"]> = errorAnswer("");
     let latencyMs: number | null = null;
+    let output: unknown;
     if (call.kind === "retry") graded = errorAnswer(`${call.problem} (gave up after ${attempts} attempts)`);
     else if (call.kind === "error") {
       graded = errorAnswer(call.problem);
@@ -367,9 +376,12 @@ export class EvalRun extends DurableObject<Env> {
     } else {
       latencyMs = call.latencyMs;
       const read = readCandidateAnswer(call.raw);
-      graded =
-        "problem" in read ? errorAnswer(read.problem) : this.gradeOrHold(settings, item, task.repeat, read.answer);
+      if ("problem" in read) graded = errorAnswer(read.problem);
+      else {
+        output = read.answer.output;
+        graded = this.gradeOrHold(settings, item, task.repeat, read.answer);
+      }
     }
-    return { caseId: task.caseId, repeat: task.repeat, ...graded, attempts, latencyMs };
+    return { caseId: task.caseId, repeat: task.repeat, ...graded, attempts, latencyMs, output };
   }
 }

@@ -6,7 +6,13 @@
 import type { Trace } from "../../worker/domain/trace";
 import type { EvalCaseRef, ResultVerdict } from "../../worker/eval/metrics";
 import type { GraderVersion, ScoreResult } from "../../worker/grading";
-import type { CaseResultDetail, EvalRunCase, EvalRunSpec, EvalRunStatus } from "./contract";
+import {
+  type CaseResultDetail,
+  type EvalRunCase,
+  type EvalRunSpec,
+  type EvalRunStatus,
+  MAX_STORED_OUTPUT,
+} from "./contract";
 
 export const EVAL_RUN_SCHEMA = `
   CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -38,6 +44,7 @@ export const EVAL_RUN_SCHEMA = `
     attempts INTEGER NOT NULL,
     latency_ms INTEGER,
     recorded_at INTEGER NOT NULL,
+    output TEXT,
     PRIMARY KEY (case_id, repeat)
   );
   CREATE TABLE IF NOT EXISTS unjudged (
@@ -59,6 +66,8 @@ export interface ResultToRecord {
   scores: ScoreResult[];
   attempts: number;
   latencyMs: number | null;
+  /** The candidate's output (undefined when it gave none: a timeout, an error), kept so a run can show it. */
+  output?: unknown;
   /** Set when the run has judge graders: the answer waits for them before it has a verdict. */
   awaitingJudges?: { trace: Trace };
 }
@@ -93,6 +102,9 @@ export class RunStore {
 
   createSchema(): void {
     this.sql.exec(EVAL_RUN_SCHEMA);
+    // Runs started before answers were kept have no output column: add it once.
+    const columns = this.sql.exec<{ name: string }>("PRAGMA table_info(results)").toArray();
+    if (!columns.some((c) => c.name === "output")) this.sql.exec("ALTER TABLE results ADD COLUMN output TEXT");
   }
 
   private meta(key: string): string | null {
@@ -247,8 +259,8 @@ export class RunStore {
   /** Records the first result of a (case, repeat); returns false when one is already recorded. */
   recordResult(result: ResultToRecord): boolean {
     const cursor = this.sql.exec(
-      `INSERT INTO results (case_id, repeat, verdict, reason, scores, attempts, latency_ms, recorded_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (case_id, repeat) DO NOTHING`,
+      `INSERT INTO results (case_id, repeat, verdict, reason, scores, attempts, latency_ms, recorded_at, output)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (case_id, repeat) DO NOTHING`,
       result.caseId,
       result.repeat,
       result.verdict,
@@ -257,6 +269,7 @@ export class RunStore {
       result.attempts,
       result.latencyMs === null ? null : Math.round(result.latencyMs),
       Date.now(),
+      storedOutput(result.output),
     );
     this.sql.exec("UPDATE tasks SET done = 1 WHERE case_id = ? AND repeat = ?", result.caseId, result.repeat);
     return cursor.rowsWritten > 0;
@@ -279,11 +292,12 @@ export class RunStore {
         JSON.stringify(r.scores),
         r.attempts,
         r.latencyMs === null ? null : Math.round(r.latencyMs),
+        storedOutput(r.output),
       ]),
     );
     this.sql.exec(
-      `INSERT INTO results (case_id, repeat, verdict, reason, scores, attempts, latency_ms, recorded_at)
-       SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, ?
+      `INSERT INTO results (case_id, repeat, verdict, reason, scores, attempts, latency_ms, recorded_at, output)
+       SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, ?, value ->> 7
        FROM json_each(?) WHERE true ON CONFLICT (case_id, repeat) DO NOTHING`,
       now,
       rows,
@@ -376,7 +390,7 @@ export class RunStore {
 
   /** Every result; `withScores: false` leaves the grader scores out (empty), which is what metrics need. */
   results(withScores = true): CaseResultDetail[] {
-    const columns = withScores ? "scores" : "'[]' AS scores";
+    const columns = withScores ? "scores, output" : "'[]' AS scores, NULL AS output";
     return this.sql
       .exec<{
         case_id: string;
@@ -386,6 +400,7 @@ export class RunStore {
         scores: string;
         attempts: number;
         latency_ms: number | null;
+        output: string | null;
       }>(`SELECT case_id, repeat, verdict, reason, ${columns}, attempts, latency_ms FROM results`)
       .toArray()
       .map((row) => ({
@@ -396,8 +411,17 @@ export class RunStore {
         attempts: row.attempts,
         latencyMs: row.latency_ms,
         scores: JSON.parse(row.scores) as ScoreResult[],
+        outputJson: row.output,
       }));
   }
 }
 
 export const taskKey = (caseId: string, repeat: number) => `${caseId}\u0000${repeat}`;
+
+/** An output as stored: JSON text, null when there was none; a long one cut to a string that says how long it was. */
+export function storedOutput(output: unknown): string | null {
+  if (output === undefined) return null;
+  const json = JSON.stringify(output) ?? null;
+  if (json === null || json.length <= MAX_STORED_OUTPUT) return json;
+  return JSON.stringify(`${json.slice(0, MAX_STORED_OUTPUT)}… (cut: ${json.length} characters of JSON)`);
+}

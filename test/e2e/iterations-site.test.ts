@@ -192,6 +192,10 @@ describe("the iterations pages", () => {
     expect(regressed[0]?.text).toContain(FIXED_ANSWER); // the guard case's reference
     expect(regressed[0]?.text).toContain("guard case");
     expect(regressed[0]?.text).toMatch(/repeat 0: grd_\w+@1: /);
+    // What the candidate answered instead: the wrong answer it was planted to give.
+    expect(await page.$eval("section[data-list=regressed] li.case dd.answers", (dd) => dd.textContent ?? "")).toContain(
+      WRONG_ANSWER,
+    );
     const improved = await page.$$eval("section[data-list=improved] li.case", (lis) =>
       lis.map((li) => li.getAttribute("data-case")),
     );

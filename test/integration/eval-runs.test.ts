@@ -156,6 +156,28 @@ describe("starting an eval run", () => {
     expect(ended.cases).toHaveLength(answers.length);
   });
 
+  it("keeps what the candidate answered per repeat, a long answer cut and saying so", async () => {
+    const { apiKey } = await createProject();
+    const { datasetId } = await seedDataset(apiKey);
+    const long = "x".repeat(10_000);
+    const answers = (caseId: string, repeat: number) =>
+      caseId === "f1" ? { output: { answer: "It shipped", repeat } } : caseId === "f2" ? long : currentAgent(caseId);
+    const run = await clientRun(apiKey, datasetId, "v7", answers, { repeats: 2 });
+    const { results } = await expectJson(api(apiKey, "GET", `/api/eval-runs/${run.id}?results=true`), 200);
+    const output = (caseId: string, repeat: number) =>
+      results.find((r: any) => r.caseId === caseId && r.repeat === repeat).output;
+    expect(output("f1", 0)).toEqual({ answer: "It shipped", repeat: 0 });
+    expect(output("f1", 1)).toEqual({ answer: "It shipped", repeat: 1 });
+    expect(output("g1", 0)).toBe(expectedAnswer("g1"));
+    const cut = output("f2", 0);
+    expect(cut.length).toBeLessThan(4_100);
+    expect(cut.startsWith(`"${"x".repeat(100)}`)).toBe(true);
+    expect(cut).toContain("(cut: 10002 characters of JSON)");
+    // Without ?results=true there are no results at all: the progress poll stays small.
+    const poll = await expectJson(api(apiKey, "GET", `/api/eval-runs/${run.id}`), 200);
+    expect(poll.results).toBeUndefined();
+  });
+
   it("refuses a wait longer than a minute", async () => {
     const { apiKey } = await createProject();
     const { datasetId } = await seedDataset(apiKey);

@@ -95,6 +95,15 @@ export function caseDrillDown(caseIds, run, datasetCases) {
     const stored = datasetCases.get(caseId);
     /** @type {string[]} */
     const reasons = [];
+    /** The candidate's answers by repeat, in repeat order; repeats that answered alike share one entry. */
+    /** @type {{ repeats: number[], output: unknown }[]} */
+    const answers = [];
+    for (const r of [...results].sort((a, b) => (a?.repeat ?? 0) - (b?.repeat ?? 0))) {
+      if (r?.caseId !== caseId || r.output === undefined || r.output === null) continue;
+      const same = answers.find((a) => JSON.stringify(a.output) === JSON.stringify(r.output));
+      if (same) same.repeats.push(r.repeat);
+      else answers.push({ repeats: [r.repeat], output: r.output });
+    }
     for (const r of results) {
       if (r?.caseId !== caseId || r?.verdict === "pass") continue;
       const failing = (Array.isArray(r.scores) ? r.scores : []).filter(
@@ -116,6 +125,7 @@ export function caseDrillDown(caseIds, run, datasetCases) {
       repeats: Array.isArray(report?.repeats) ? report.repeats.map((v) => (v === null ? "pending" : String(v))) : [],
       input: stored ? stored.input : undefined,
       expected: stored ? stored.expected : undefined,
+      answers,
       reasons,
     };
   });

@@ -110,8 +110,31 @@ describe("the iterations model", () => {
       repeats: ["fail", "fail"],
       input: "where?",
       expected: "It shipped",
+      answers: [],
       reasons: ["repeat 0: grd_a@2: `shipped` not found", "repeat 1: grd_a@2: `shipped` not found"],
     });
+  });
+
+  it("shows what the candidate answered, once for repeats that answered alike", () => {
+    const result = (repeat, output, verdict = "fail") => ({
+      caseId: "f1",
+      repeat,
+      verdict,
+      reason: "",
+      scores: [],
+      output,
+    });
+    const run = {
+      cases: [{ caseId: "f1", guard: false, outcome: "flaky", baseline: "fail", repeats: ["fail", "pass", "fail"] }],
+      results: [result(2, "I don't know"), result(1, { answer: "It shipped" }, "pass"), result(0, "I don't know")],
+    };
+    const [f1] = caseDrillDown(["f1"], run, new Map());
+    expect(f1.answers).toEqual([
+      { repeats: [0, 2], output: "I don't know" },
+      { repeats: [1], output: { answer: "It shipped" } },
+    ]);
+    const timedOut = { ...run, results: [{ ...result(0, null, "error"), reason: "timeout" }] };
+    expect(caseDrillDown(["f1"], timedOut, new Map())[0].answers).toEqual([]);
   });
 
   it("reads failure modes with the grader, reason, share and first suggested fix", () => {

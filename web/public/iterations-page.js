@@ -173,7 +173,20 @@ function caseSection(heading, hint, cases) {
                   ),
                 ),
                 h("dt", {}, "candidate's answer"),
-                h("dd", { class: "dim" }, "not kept by the server: a run stores verdicts and grader reasons only"),
+                c.answers.length === 0
+                  ? h("dd", { class: "dim" }, "none: the candidate gave no answer (an error or a timeout)")
+                  : h(
+                      "dd",
+                      { class: "answers" },
+                      c.answers.map((a) =>
+                        h(
+                          "div",
+                          { class: "answer" },
+                          c.repeats.length > 1 ? h("span", { class: "dim" }, `repeat ${a.repeats.join(", ")}: `) : null,
+                          textBlock(displayValue(a.output)),
+                        ),
+                      ),
+                    ),
                 h("dt", {}, "failing grader reasons"),
                 h(
                   "dd",

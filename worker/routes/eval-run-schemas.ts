@@ -4,7 +4,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import { scoreResultSchema } from "../grading";
-import type { EvalRunReport } from "../../durable-objects/eval-run/contract";
+import { type EvalRunReport, MAX_STORED_OUTPUT } from "../../durable-objects/eval-run/contract";
 import type { EvalRunRow } from "../storage/eval-run-store";
 import { DATASET_BASELINE } from "./eval-run-launch";
 
@@ -125,6 +125,9 @@ const resultSchema = z
     attempts: z.number().int(),
     latencyMs: z.number().nullable(),
     scores: z.array(scoreResultSchema),
+    output: z.unknown().openapi({
+      description: `What the candidate answered, as JSON; one longer than ${MAX_STORED_OUTPUT} characters of JSON is kept cut, and says so. null when it answered nothing (a timeout, an error).`,
+    }),
   })
   .openapi("EvalResult");
 
@@ -207,7 +210,14 @@ export function evalRunJson(row: EvalRunRow, report: EvalRunReport, withResults:
     metrics: report.metrics,
     cases: report.cases,
     waitingForJudge: report.waitingForJudge,
-    ...(withResults && report.results ? { results: report.results } : {}),
+    ...(withResults && report.results
+      ? {
+          results: report.results.map(({ outputJson, ...result }) => ({
+            ...result,
+            output: outputJson === null ? null : JSON.parse(outputJson),
+          })),
+        }
+      : {}),
   };
 }
 
