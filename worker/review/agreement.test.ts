@@ -45,6 +45,33 @@ describe("agreementOf", () => {
     ).toBeCloseTo(-1, 10);
   });
 
+  it("never gives a zero-width kappa interval when every trace agrees or none does", () => {
+    // One disagreement: po = 0, pe = 0, kappa = 0; Wilson(0 of 1) = [0, 0.7935] maps to the same on kappa.
+    const one = agreementOf([["pass", "fail"]]);
+    expect(one.kappa).toBe(0);
+    expect(one.kappaCI!.low).toBeCloseTo(0, 10);
+    expect(one.kappaCI!.high).toBeCloseTo(0.7935, 3);
+    // Two agreements, one pass one fail: po = 1, pe = 0.5, kappa = 1; Wilson(2 of 2) = [0.3424, 1] -> [-0.3152, 1].
+    const two = agreementOf(
+      pairs([
+        ["pass", "pass", 1],
+        ["fail", "fail", 1],
+      ]),
+    );
+    expect(two.kappa).toBeCloseTo(1, 10);
+    expect(two.kappaCI!.low).toBeCloseTo(2 * 0.3424 - 1, 3);
+    expect(two.kappaCI!.high).toBe(1);
+    // Many agreements narrow it.
+    const many = agreementOf(
+      pairs([
+        ["pass", "pass", 50],
+        ["fail", "fail", 50],
+      ]),
+    );
+    expect(many.kappaCI!.low).toBeGreaterThan(two.kappaCI!.low);
+    expect(many.kappaCI!.low).toBeGreaterThan(0.9);
+  });
+
   it("says nothing for no traces, and leaves kappa undefined when both always say the same", () => {
     expect(agreementOf([])).toMatchObject({ n: 0, kappa: null, percentAgreement: null });
     const same = agreementOf(pairs([["pass", "pass", 4]]));

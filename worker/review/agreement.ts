@@ -3,6 +3,8 @@
  * agreement and Cohen's kappa, each with the number of traces behind it and a 95%
  * interval. Pure. Kappa's interval uses the large-sample standard error
  * sqrt(po(1-po) / (n(1-pe)^2)), clipped to [-1, 1]; it says "this few traces tell little".
+ * When every trace agrees, or none does, that error is zero, so the interval is the Wilson
+ * interval of the agreement rate mapped onto kappa instead: one verdict is never certainty.
  */
 import { wilsonInterval, type Interval } from "../grading/statistics";
 
@@ -36,8 +38,16 @@ export function agreementOf(pairs: readonly ["pass" | "fail", "pass" | "fail"][]
     kappaCI = null;
   } else {
     kappa = (po - pe) / (1 - pe);
-    const se = Math.sqrt((po * (1 - po)) / (n * (1 - pe) ** 2));
-    kappaCI = { low: Math.max(-1, kappa - z * se), high: Math.min(1, kappa + z * se) };
+    const percentCI = wilsonInterval(agree, n, z);
+    if (agree === 0 || agree === n) {
+      // All agree or none do: the large-sample error is zero and would claim certainty from
+      // a single trace. Kappa's interval then maps the Wilson interval of the agreement rate.
+      const asKappa = (p: number) => (p - pe) / (1 - pe);
+      kappaCI = { low: Math.max(-1, asKappa(percentCI.low)), high: Math.min(1, asKappa(percentCI.high)) };
+    } else {
+      const se = Math.sqrt((po * (1 - po)) / (n * (1 - pe) ** 2));
+      kappaCI = { low: Math.max(-1, kappa - z * se), high: Math.min(1, kappa + z * se) };
+    }
   }
   return { n, agree, percentAgreement: po, percentAgreementCI: wilsonInterval(agree, n, z), kappa, kappaCI };
 }

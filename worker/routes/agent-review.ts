@@ -28,7 +28,10 @@ const AgreementFields = {
   percentAgreement: z.number().nullable(),
   percentAgreementCI: IntervalSchema.openapi({ description: "Wilson 95% interval." }),
   kappa: z.number().nullable().openapi({ description: "Cohen's kappa; null when both always gave the same answer." }),
-  kappaCI: IntervalSchema.openapi({ description: "95% interval (large-sample standard error)." }),
+  kappaCI: IntervalSchema.openapi({
+    description:
+      "95% interval (large-sample standard error; when every trace agrees or none does, the Wilson interval of the agreement rate mapped onto kappa).",
+  }),
 };
 
 const AgreementSchema = z
