@@ -129,7 +129,15 @@ const loopAttempts = fc
         path: "/api/eval-runs",
         body: { agent: "a", candidate: { label: "v2" }, dataset: "agent:a", datasetVersion: 1 },
       },
-      { path: "/api/eval-runs/evr_missing/results", body: { results: [{ caseId: "c", repeat: 0, output: "x" }] } },
+      { path: "/api/eval-runs/evr_missing/results", body: { answers: [{ caseId: "c", repeat: 0, answer: "x" }] } },
+      {
+        path: "/api/eval-runs/{run}/results",
+        body: {
+          answers: [
+            { caseId: "{case}", repeat: 0, answer: { output: "x", metadata: { plan: "pro" }, tags: ["beta"] } },
+          ],
+        },
+      },
       { path: "/api/agents/{agent}/regrade", body: { from: "2026-01-01T00:00:00Z" } },
       { path: "/api/agents/{agent}/grader-links", body: { graderA: "g1", graderB: "g2", criterion: "c" } },
     ),
@@ -139,6 +147,7 @@ const loopAttempts = fc
   .map(([agent, route, p, v]) => ({
     target: "loop" as const,
     path: route.path.replace("{agent}", encodeURIComponent(agent)),
+    // The open run and its case exist only once beforeAll ran: filled in when sent.
     body: encoder.encode(JSON.stringify(mutateJson(route.body, p, v))),
     headers: {},
   }));
@@ -165,11 +174,38 @@ const attempts: fc.Arbitrary<Attempt> = fc.oneof(
 
 let apiKey = "";
 let datasetId = "";
+/** A client-side eval run that fuzzed answers go to, and one already finished, for `?wait`. */
+let openRun = { id: "", caseId: "" };
+let finishedRunId = "";
 beforeAll(async () => {
   ({ apiKey } = await createProject("fuzz"));
-  const res = await api(apiKey, "/api/datasets", { method: "POST", body: JSON.stringify({ name: "fuzz-import" }) });
-  expect(res.status).toBe(201);
-  datasetId = ((await res.json()) as { id: string }).id;
+  const post = async (route: string, body: unknown) => {
+    const res = await api(apiKey, route, { method: "POST", body: JSON.stringify(body) });
+    expect(res.status, route).toBeLessThan(300);
+    return (await res.json()) as any;
+  };
+  datasetId = (await post("/api/datasets", { name: "fuzz-import" })).id;
+  await post("/api/graders", {
+    agent: "fuzz-eval",
+    name: "exact",
+    definition: { kind: "metric", metric: "exact_match" },
+  });
+  const evalSet = await post("/api/datasets", { name: "fuzz-eval", agent: "fuzz-eval" });
+  await post(`/api/datasets/${evalSet.id}/cases`, { cases: [{ input: "q", expected: "a" }] });
+  const run = () =>
+    post("/api/eval-runs", {
+      agent: "fuzz-eval",
+      candidate: { label: "fuzz" },
+      dataset: evalSet.id,
+      datasetVersion: "latest",
+    });
+  const open = await run();
+  openRun = { id: open.id, caseId: open.cases[0].caseId };
+  const finished = await run();
+  await post(`/api/eval-runs/${finished.id}/results`, {
+    answers: [{ caseId: finished.cases[0].caseId, repeat: 0, answer: "a" }],
+  });
+  finishedRunId = finished.id;
 });
 
 function send(attempt: Attempt): Promise<Response> {
@@ -180,12 +216,16 @@ function send(attempt: Attempt): Promise<Response> {
     import: [`/api/datasets/${datasetId}/import`, "application/x-ndjson"],
     grader: ["/api/graders", "application/json"],
     dataset: ["/api/datasets", "application/json"],
-    loop: [attempt.path ?? "/api/review-queue", "application/json"],
+    loop: [(attempt.path ?? "/api/review-queue").replace("{run}", openRun.id), "application/json"],
   };
   const [route, contentType] = routes[attempt.target];
+  const body =
+    attempt.target === "loop"
+      ? encoder.encode(new TextDecoder().decode(attempt.body).replaceAll("{case}", openRun.caseId))
+      : attempt.body;
   return api(apiKey, route, {
     method: "POST",
-    body: attempt.body,
+    body,
     headers: { "content-type": contentType, ...attempt.headers },
   });
 }
@@ -224,6 +264,16 @@ describe("fuzzing the write endpoints", () => {
       { numRuns: RUNS, endOnFailure: true },
     );
     expect((await fetch(`${flywheel().url}/api/health`)).status).toBe(200);
+    // ?wait on a finished run answers at once; any other value is a 400 that says why.
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.string(), fc.integer().map(String), fc.double().map(String)), async (wait) => {
+        const res = await api(apiKey, `/api/eval-runs/${finishedRunId}?wait=${encodeURIComponent(wait)}`);
+        const text = await res.text();
+        expect(res.status, `wait=${wait}: ${text.slice(0, 200)}`).toBeLessThan(500);
+        if (res.status !== 200) expect(typeof JSON.parse(text).error?.message).toBe("string");
+      }),
+      { numRuns: Math.min(RUNS, 200) },
+    );
     console.log(
       JSON.stringify({ fuzzInputs: counts.sent, accepted: counts.accepted, refused: counts.refused, serverErrors: 0 }),
     );
