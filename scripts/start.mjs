@@ -30,8 +30,6 @@ const wranglerBin = path.join(root, "node_modules", ".bin", "wrangler");
 const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"];
 /** How long wrangler gets to stop workerd cleanly before the group is killed. */
 const GRACE_MS = 5000;
-/** The exit code of a stop by signal that is not Ctrl-C: 1 when the server refused its configuration. */
-let exitCodeOnStop = 0;
 
 // wrangler must not try to reach Cloudflare: no telemetry, no account lookups, no prompts.
 const wranglerEnv = {
@@ -110,7 +108,7 @@ function serve() {
     { cwd: root, env: wranglerEnv, stdio: ["ignore", "inherit", "inherit"], detached: true },
   );
   let stopping = false;
-  const stop = async (signal) => {
+  const stop = async (exitCode) => {
     if (stopping) return;
     stopping = true;
     signalGroup(child.pid, "SIGTERM");
@@ -118,9 +116,9 @@ function serve() {
     while (groupAlive(child.pid) && Date.now() < deadline) await sleep(100);
     signalGroup(child.pid, "SIGKILL");
     while (groupAlive(child.pid)) await sleep(50);
-    process.exit(signal === "SIGINT" ? 130 : exitCodeOnStop);
+    process.exit(exitCode);
   };
-  for (const signal of STOP_SIGNALS) process.on(signal, () => void stop(signal));
+  for (const signal of STOP_SIGNALS) process.on(signal, () => void stop(signal === "SIGINT" ? 130 : 0));
   // If this process ends any other way, do not leave wrangler serving behind it.
   process.on("exit", () => signalGroup(child.pid, "SIGKILL"));
   child.on("exit", (code, signal) => {
@@ -128,22 +126,23 @@ function serve() {
     signalGroup(child.pid, "SIGKILL");
     process.exit(code ?? (signal ? 1 : 0));
   });
-  void announceWhenReady(`http://127.0.0.1:${args.port}`, () => stopping || child.exitCode !== null);
+  void announceWhenReady(`http://127.0.0.1:${args.port}`, () => stopping || child.exitCode !== null).then((refusal) => {
+    // A bad variable fails every request the same way: say which, and stop rather than wait for ever.
+    if (refusal) {
+      console.error(refusal);
+      void stop(1);
+    }
+  });
 }
 
+/** Prints where Flywheel runs once it answers; returns the server's message when it refuses its configuration. */
 async function announceWhenReady(url, gaveUp) {
   while (!gaveUp()) {
     try {
       const res = await fetch(`${url}/api/health`);
       if (res.ok) break;
       const body = await res.json().catch(() => null);
-      // A bad variable fails every request the same way: say which, and stop rather than wait for ever.
-      if (body?.error?.code === "invalid_config") {
-        console.error(body.error.message);
-        process.kill(process.pid, "SIGTERM");
-        exitCodeOnStop = 1;
-        return;
-      }
+      if (body?.error?.code === "invalid_config") return body.error.message;
     } catch {
       // not listening yet
     }

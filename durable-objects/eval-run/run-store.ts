@@ -258,30 +258,16 @@ export class RunStore {
 
   /** Records the first result of a (case, repeat); returns false when one is already recorded. */
   recordResult(result: ResultToRecord): boolean {
-    const cursor = this.sql.exec(
-      `INSERT INTO results (case_id, repeat, verdict, reason, scores, attempts, latency_ms, recorded_at, output)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (case_id, repeat) DO NOTHING`,
-      result.caseId,
-      result.repeat,
-      result.verdict,
-      result.reason,
-      JSON.stringify(result.scores),
-      result.attempts,
-      result.latencyMs === null ? null : Math.round(result.latencyMs),
-      Date.now(),
-      storedOutput(result.output),
-    );
-    this.sql.exec("UPDATE tasks SET done = 1 WHERE case_id = ? AND repeat = ?", result.caseId, result.repeat);
-    return cursor.rowsWritten > 0;
+    return this.recordResults([result]) > 0;
   }
 
   /**
    * Records graded answers in two statements for the whole batch (in the caller's
-   * transaction); an answer whose (case, repeat) already has a result is dropped, as
-   * {@link recordResult} drops it.
+   * transaction); an answer whose (case, repeat) already has a result is dropped.
+   * Returns how many were recorded.
    */
-  recordResults(results: readonly ResultToRecord[]): void {
-    if (results.length === 0) return;
+  recordResults(results: readonly ResultToRecord[]): number {
+    if (results.length === 0) return 0;
     const now = Date.now();
     const rows = JSON.stringify(
       results.map((r) => [
@@ -295,7 +281,7 @@ export class RunStore {
         storedOutput(r.output),
       ]),
     );
-    this.sql.exec(
+    const inserted = this.sql.exec(
       `INSERT INTO results (case_id, repeat, verdict, reason, scores, attempts, latency_ms, recorded_at, output)
        SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, ?, value ->> 7
        FROM json_each(?) WHERE true ON CONFLICT (case_id, repeat) DO NOTHING`,
@@ -307,6 +293,7 @@ export class RunStore {
        WHERE (case_id, repeat) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))`,
       rows,
     );
+    return inserted.rowsWritten;
   }
 
   /**

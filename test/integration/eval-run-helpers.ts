@@ -33,6 +33,26 @@ export async function seedDataset(apiKey: string): Promise<{ datasetId: string; 
 }
 
 /** A client-side run answered by `answer(caseId, repeat)`; returns the finished run. */
+/** Starts a client-side run of `label` on the dataset (latest version unless given); no answer is posted. */
+export function startRun(
+  apiKey: string,
+  datasetId: string,
+  label: string,
+  options: { repeats?: number; baseline?: string; datasetVersion?: number | "latest" } = {},
+): Promise<any> {
+  return expectJson(
+    api(apiKey, "POST", "/api/eval-runs", {
+      agent: AGENT,
+      candidate: { label },
+      dataset: datasetId,
+      datasetVersion: options.datasetVersion ?? "latest",
+      repeats: options.repeats ?? 1,
+      ...(options.baseline ? { baseline: options.baseline } : {}),
+    }),
+    201,
+  );
+}
+
 export async function clientRun(
   apiKey: string,
   datasetId: string,
@@ -41,17 +61,7 @@ export async function clientRun(
   options: { repeats?: number; baseline?: string } = {},
 ): Promise<any> {
   const repeats = options.repeats ?? 1;
-  const run = await expectJson(
-    api(apiKey, "POST", "/api/eval-runs", {
-      agent: AGENT,
-      candidate: { label },
-      dataset: datasetId,
-      datasetVersion: "latest",
-      repeats,
-      ...(options.baseline ? { baseline: options.baseline } : {}),
-    }),
-    201,
-  );
+  const run = await startRun(apiKey, datasetId, label, options);
   const answers = [...FAILURE_CASES, ...GUARD_CASES].flatMap((caseId) =>
     Array.from({ length: repeats }, (_, repeat) => ({ caseId, repeat, answer: answer(caseId, repeat) })),
   );

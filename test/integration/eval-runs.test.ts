@@ -9,6 +9,7 @@ import {
   GUARD_CASES,
   clientRun,
   currentAgent,
+  startRun,
   expectedAnswer,
   seedDataset,
 } from "./eval-run-helpers";
@@ -81,15 +82,7 @@ describe("eval runs, client-side answers graded on the server", () => {
   it("an answer the agent threw on, or one that is not valid, is an error with its reason", async () => {
     const { apiKey } = await createProject();
     const { datasetId } = await seedDataset(apiKey);
-    const run = await expectJson(
-      api(apiKey, "POST", "/api/eval-runs", {
-        agent: AGENT,
-        candidate: { label: "v5" },
-        dataset: datasetId,
-        datasetVersion: 1,
-      }),
-      201,
-    );
+    const run = await startRun(apiKey, datasetId, "v5", { datasetVersion: 1 });
     const outcome = await expectJson(
       api(apiKey, "POST", `/api/eval-runs/${run.id}/results`, {
         answers: [
@@ -121,15 +114,7 @@ describe("starting an eval run", () => {
   it("holds a report asked with ?wait until the run ends, and answers it then", async () => {
     const { apiKey } = await createProject();
     const { datasetId } = await seedDataset(apiKey);
-    const run = await expectJson(
-      api(apiKey, "POST", "/api/eval-runs", {
-        agent: AGENT,
-        candidate: { label: "v5" },
-        dataset: datasetId,
-        datasetVersion: "latest",
-      }),
-      201,
-    );
+    const run = await startRun(apiKey, datasetId, "v5");
     const answers = [...FAILURE_CASES, ...GUARD_CASES].map((caseId) => ({
       caseId,
       repeat: 0,
@@ -228,15 +213,7 @@ describe("starting an eval run", () => {
   it("refuses to accept a run that has not finished", async () => {
     const { apiKey } = await createProject();
     const { datasetId } = await seedDataset(apiKey);
-    const run = await expectJson(
-      api(apiKey, "POST", "/api/eval-runs", {
-        agent: AGENT,
-        candidate: { label: "v4" },
-        dataset: datasetId,
-        datasetVersion: 1,
-      }),
-      201,
-    );
+    const run = await startRun(apiKey, datasetId, "v4", { datasetVersion: 1 });
     const refused = await expectJson(api(apiKey, "POST", `/api/eval-runs/${run.id}/accept`), 409);
     expect(refused.error.code).toBe("run_not_completed");
   });
