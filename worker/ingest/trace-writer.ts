@@ -10,6 +10,12 @@ import type { RecordOutcome, TraceRecord } from "../storage/durable-objects";
 import { loadConfig } from "../config";
 import { shardOf, traceShardAt } from "../storage/durable-objects";
 import { traceObjectKey, type TraceStore } from "../storage/r2";
+import { yieldToIo } from "../yield-to-io";
+
+/** R2 puts issued together; between groups the runtime polls its sockets (see yield-to-io.ts). */
+const PUTS_PER_TURN = 16;
+
+type PutOutcome = Awaited<ReturnType<TraceStore["putCreateOnly"]>>;
 
 export interface WritableTrace {
   trace: { id: string; agent: string };
@@ -26,12 +32,15 @@ export class TraceWriter {
 
   async write(projectId: string, items: WritableTrace[]): Promise<RecordOutcome[]> {
     const receivedAt = new Date().toISOString();
-    const puts = await Promise.all(
-      items.map(async (item) => {
+    const puts: { key: string; outcome: PutOutcome }[] = [];
+    for (let i = 0; i < items.length; i += PUTS_PER_TURN) {
+      if (i > 0) await yieldToIo();
+      const group = items.slice(i, i + PUTS_PER_TURN).map(async (item) => {
         const key = traceObjectKey(projectId, item.trace.agent, item.trace.id);
         return { key, outcome: await this.store.putCreateOnly(key, item.bytes, item.sha256) };
-      }),
-    );
+      });
+      puts.push(...(await Promise.all(group)));
+    }
 
     const outcomes: RecordOutcome[] = new Array(items.length);
     const byShard = new Map<number, number[]>();
