@@ -7,7 +7,15 @@ import { type FakeJudge, startFakeJudge } from "../../test/fake-judge/server.mjs
 import type { Trace } from "../domain/trace";
 import type { GraderVersion, ScoreResult } from "../grading/definitions";
 import { JudgeClient, JudgeUnavailableError } from "./judge-client";
-import { type CachedAnswer, JudgeBudgetExhaustedError, type JudgePorts, runJudges } from "./run-judges";
+import { JudgeCalls } from "./judge-calls";
+import {
+  type CachedAnswer,
+  callsOf,
+  JudgeBudgetExhaustedError,
+  type JudgePorts,
+  planJudges,
+  runJudges,
+} from "./run-judges";
 
 let judge: FakeJudge | undefined;
 afterEach(async () => {
@@ -117,6 +125,24 @@ describe("runJudges", () => {
     judge.setRules([]);
     const out = await runJudges([trace("t1", "a"), trace("t2", "b")], [judgeGrader()], new Map(), ports, options);
     expect(out.map((o) => o.cachedCalls)).toEqual([1, 0]);
+  });
+
+  it("uses the calls asked ahead as its own: no second call, tokens counted once, the rest asked now", async () => {
+    judge = await startFakeJudge({ latencyMs: 50 });
+    const { ports, options, used } = memoryPorts(judge.url);
+    const calls = new JudgeCalls((call) => ports.complete(call), ports.saveCalls, options.maxAttempts);
+    const traces = [trace("t1", "a"), trace("t2", "b")];
+    // t1 is asked as it arrives; its answer is still on its way when the run starts.
+    const plan = await planJudges([traces[0]!], [judgeGrader()], new Map(), options);
+    for (const c of callsOf(plan).values()) calls.ask(c);
+    const out = await runJudges(traces, [judgeGrader()], new Map(), ports, options, calls);
+    expect(judge.calls.map((c) => c.prompt.includes("question t1"))).toEqual([true, false]);
+    expect(out.map((o) => [o.traceId, o.calls, o.cachedCalls])).toEqual([
+      ["t1", 1, 0],
+      ["t2", 1, 0],
+    ]);
+    expect(out.every((o) => o.inputTokens > 0)).toBe(true);
+    expect(used.tokens).toBe(out.reduce((n, o) => n + o.inputTokens + o.outputTokens, 0));
   });
 
   it("pauses with a clear message when the day's token budget is spent", async () => {

@@ -12,16 +12,13 @@ import type { GraderVersion, ScoreResult } from "../grading/definitions";
 import { compileFilter } from "../grading/filter";
 import { sha256Hex } from "../storage/hash";
 import { combineSamples } from "./combine-samples";
+import { type CachedAnswer, type JudgeAnswer, JudgeCalls, type PlannedCall, type UsedAnswer } from "./judge-calls";
 import { JudgeUnavailableError, type JudgeCall, type JudgeReply } from "./judge-client";
 import { judgeGraderSchema, type JudgeDefinition } from "./judge-definition";
 import { parseJudgeAnswer, type JudgeSample } from "./parse-answer";
 import { JUDGE_PROMPT_VERSION, renderJudgePrompt } from "./prompt";
 
-export interface CachedAnswer {
-  text: string;
-  inputTokens: number;
-  outputTokens: number;
-}
+export type { CachedAnswer } from "./judge-calls";
 
 export interface JudgePorts {
   complete(call: JudgeCall): Promise<JudgeReply>;
@@ -76,12 +73,6 @@ function answerSchema(def: JudgeDefinition): Record<string, unknown> {
   };
 }
 
-interface PlannedCall {
-  key: string;
-  call: JudgeCall;
-  def: JudgeDefinition;
-}
-
 interface Task {
   trace: Trace;
   grader: GraderVersion;
@@ -91,17 +82,24 @@ interface Task {
   calls: PlannedCall[];
 }
 
+/** What judging a set of traces takes: the calls per (trace, judge), and the outcomes that need none. */
+export interface JudgePlan {
+  tasks: Task[];
+  /** Traces a judge does not ask about: an invalid definition, or a cascade a rule already failed. */
+  outcomes: JudgeOutcome[];
+}
+
 /**
- * Judges `traces` with `judges`. `ruleScores` holds each trace's synchronous scores, so a
- * cascading judge skips traces a rule already failed.
+ * Plans the calls that judge `traces` with `judges`: one per (trace, judge, sample), keyed
+ * by everything that shapes the answer. `ruleScores` holds each trace's synchronous scores,
+ * so a cascading judge skips traces a rule already failed.
  */
-export async function runJudges(
+export async function planJudges(
   traces: readonly Trace[],
   judges: readonly GraderVersion[],
   ruleScores: ReadonlyMap<string, readonly ScoreResult[]>,
-  ports: JudgePorts,
-  options: JudgeRunOptions,
-): Promise<JudgeOutcome[]> {
+  options: Pick<JudgeRunOptions, "projectId" | "defaultBaseUrl" | "defaultModel">,
+): Promise<JudgePlan> {
   const outcomes: JudgeOutcome[] = [];
   const tasks: Task[] = [];
   for (const grader of judges) {
@@ -153,60 +151,94 @@ export async function runJudges(
       tasks.push({ trace, grader, def, model, truncated: prompt.truncated, calls });
     }
   }
+  return { tasks, outcomes };
+}
 
-  const allKeys = [...new Set(tasks.flatMap((t) => t.calls.map((c) => c.key)))];
-  const cached = allKeys.length > 0 ? await ports.readCache(allKeys) : new Map<string, CachedAnswer>();
-  const uncached = new Map<string, PlannedCall>();
-  for (const t of tasks) for (const c of t.calls) if (!cached.has(c.key)) uncached.set(c.key, c);
-  if (uncached.size > 0 && options.dailyTokenBudget >= 0) {
-    const used = await ports.tokensUsedToday();
-    if (used >= options.dailyTokenBudget) {
-      throw new JudgeBudgetExhaustedError(
-        `judging paused: this project used ${used} of its ${options.dailyTokenBudget} judge tokens today (UTC); ${uncached.size} judge calls wait for tomorrow or a higher JUDGE_DAILY_TOKEN_BUDGET`,
-      );
-    }
+/** The distinct calls of a plan, by key (two traces with the same prompt share one call). */
+export function callsOf(plan: JudgePlan): Map<string, PlannedCall> {
+  const calls = new Map<string, PlannedCall>();
+  for (const t of plan.tasks) for (const c of t.calls) if (!calls.has(c.key)) calls.set(c.key, c);
+  return calls;
+}
+
+/** Throws {@link JudgeBudgetExhaustedError} when the project's judge tokens for today are spent. */
+export async function checkJudgeBudget(
+  ports: Pick<JudgePorts, "tokensUsedToday">,
+  dailyTokenBudget: number,
+  waiting: number,
+): Promise<void> {
+  if (waiting === 0 || dailyTokenBudget < 0) return;
+  const used = await ports.tokensUsedToday();
+  if (used >= dailyTokenBudget) {
+    throw new JudgeBudgetExhaustedError(
+      `judging paused: this project used ${used} of its ${dailyTokenBudget} judge tokens today (UTC); ${waiting} judge calls wait for tomorrow or a higher JUDGE_DAILY_TOKEN_BUDGET`,
+    );
+  }
+}
+
+/**
+ * Judges `traces` with `judges`. Calls asked earlier through `calls` (as the traces
+ * arrived) are used, not made again, and count as this run's own; the rest come from the
+ * cache or go to the endpoint through `calls`, whose client caps the calls in flight.
+ */
+export async function runJudges(
+  traces: readonly Trace[],
+  judges: readonly GraderVersion[],
+  ruleScores: ReadonlyMap<string, readonly ScoreResult[]>,
+  ports: JudgePorts,
+  options: JudgeRunOptions,
+  calls: JudgeCalls = new JudgeCalls((call) => ports.complete(call), ports.saveCalls, options.maxAttempts),
+): Promise<JudgeOutcome[]> {
+  const plan = await planJudges(traces, judges, ruleScores, options);
+  const outcomes = [...plan.outcomes];
+  const planned = callsOf(plan);
+
+  // Answers already asked for (in flight or back) first; then the cache; then the judge.
+  const answers = new Map<string, UsedAnswer>();
+  for (const key of planned.keys()) {
+    const used = calls.use(key);
+    if (used) answers.set(key, used);
+  }
+  const rest = [...planned.keys()].filter((key) => !answers.has(key));
+  const cached = rest.length > 0 ? await ports.readCache(rest) : new Map<string, CachedAnswer>();
+  const uncached = rest.filter((key) => !cached.has(key));
+  await checkJudgeBudget(ports, options.dailyTokenBudget, uncached.length);
+  for (const key of uncached) {
+    calls.ask(planned.get(key)!);
+    answers.set(key, calls.use(key)!);
   }
 
-  const fresh = new Map<string, { answer: CachedAnswer; sample: JudgeSample | { error: string } }>();
-  let spent = 0;
-  const settled = await Promise.allSettled(
-    [...uncached.values()].map(async (planned) => {
-      let last: { answer: CachedAnswer; sample: JudgeSample | { error: string } } | undefined;
-      for (let attempt = 0; attempt < Math.max(1, options.maxAttempts); attempt++) {
-        const reply = await ports.complete(planned.call);
-        spent += reply.inputTokens + reply.outputTokens;
-        const parsed = parseJudgeAnswer(planned.def, reply.text);
-        last = { answer: reply, sample: parsed.ok ? parsed.sample : { error: parsed.error } };
-        if (parsed.ok) break;
-      }
-      fresh.set(planned.key, last!);
-    }),
-  );
-  const keep = [...fresh].filter(([, v]) => !("error" in v.sample)).map(([key, v]) => ({ key, ...v.answer }));
-  if (keep.length > 0 || spent > 0) await ports.saveCalls(keep, spent);
+  const settled = await Promise.allSettled([...answers.values()].map((a) => a.answer));
+  // Answers already paid for are cached before any failure is reported, so the retry does not pay twice.
+  await calls.save();
   const failure = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
   if (failure) {
     throw failure.reason instanceof JudgeUnavailableError
       ? failure.reason
       : new JudgeUnavailableError(`judge call failed: ${String(failure.reason)}`);
   }
+  const fresh = new Map<string, { got: JudgeAnswer; first: boolean }>();
+  [...answers.keys()].forEach((key, i) => {
+    fresh.set(key, { got: (settled[i] as PromiseFulfilledResult<JudgeAnswer>).value, first: answers.get(key)!.first });
+  });
 
-  for (const task of tasks) {
+  for (const task of plan.tasks) {
     const samples: (JudgeSample | { error: string })[] = [];
     let inputTokens = 0;
     let outputTokens = 0;
     let cachedCalls = 0;
-    for (const planned of task.calls) {
-      const hit = cached.get(planned.key);
-      if (hit) {
+    for (const call of task.calls) {
+      const hit = cached.get(call.key);
+      const answered = fresh.get(call.key);
+      if (hit || !answered?.first) {
         cachedCalls++;
-        const parsed = parseJudgeAnswer(task.def, hit.text);
+        const text = hit ? hit.text : answered!.got.answer.text;
+        const parsed = parseJudgeAnswer(task.def, text);
         samples.push(parsed.ok ? parsed.sample : { error: parsed.error });
       } else {
-        const got = fresh.get(planned.key)!;
-        inputTokens += got.answer.inputTokens;
-        outputTokens += got.answer.outputTokens;
-        samples.push(got.sample);
+        inputTokens += answered.got.answer.inputTokens;
+        outputTokens += answered.got.answer.outputTokens;
+        samples.push(answered.got.sample);
       }
     }
     const combined = combineSamples(samples);
