@@ -17,6 +17,9 @@ import { DurableObject } from "cloudflare:workers";
 import { loadConfig } from "../../worker/config";
 import { isSampledIn, nextAlarmAt, retryDelayMs, shouldCloseWindow } from "../../worker/grading";
 import { collectWindowIntoDataset } from "./collect-window";
+import { judgeAhead } from "./judge-ahead";
+import type { JudgeCalls } from "../../worker/judge/judge-calls";
+import { judgeCallsFor } from "../../worker/judge/judge-window";
 import {
   readClosedWindow,
   scoreClosedWindow,
@@ -53,6 +56,10 @@ export class AgentWindow extends DurableObject<Env> {
   private gradingSeq: number | null = null;
   /** The next closed window's traces, read from R2 while the window before it is judged. */
   private readAhead: { seq: number; reading: Promise<Read | null> } | null = null;
+  /** This agent's judge calls, asked as traces arrive and used when their window is graded. */
+  private calls: JudgeCalls | null = null;
+  /** Traces handed to judgeAhead in arrival order, one batch after another. */
+  private judgingAhead: Promise<void> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -120,6 +127,7 @@ export class AgentWindow extends DurableObject<Env> {
     sql.exec(FORGET_SEEN_SQL, now - SEEN_RETENTION_MS, FORGET_SEEN_BATCH);
     const added = members.length;
     await this.armAlarm();
+    if (added > 0) this.judgeAhead(scope, members);
     return added;
   }
 
@@ -347,7 +355,26 @@ export class AgentWindow extends DurableObject<Env> {
   /** Reads and scores a window's traces (no score written yet); null when it has no grader. */
   private async score(w: WindowRow, reading?: Promise<Read | null>): Promise<Scored | null> {
     const read = await (reading ?? this.read(w));
-    return read ? { closed: read.closed, result: await scoreClosedWindow(this.env, read.closed, read.read) } : null;
+    if (!read) return null;
+    return {
+      closed: read.closed,
+      result: await scoreClosedWindow(this.env, read.closed, read.read, this.judgeCalls()),
+    };
+  }
+
+  /**
+   * Puts newly arrived traces to the agent's judges now, not when their window closes
+   * (see judge-ahead.ts). Not awaited: the hand-off returns at once. A failure here costs
+   * nothing but time, since the window asks for whatever was not asked.
+   */
+  private judgeAhead(scope: WindowScope, refs: FinishedTraceRef[]): void {
+    const calls = this.judgeCalls();
+    this.judgingAhead = this.judgingAhead.then(() => judgeAhead(this.env, scope, refs, calls)).catch(() => {});
+  }
+
+  private judgeCalls(): JudgeCalls {
+    this.calls ??= judgeCallsFor(createDb(this.env.DB), loadConfig(this.env), this.scope().projectId);
+    return this.calls;
   }
 
   /** Pins the window's graders and reads its traces; null when it has no grader. */

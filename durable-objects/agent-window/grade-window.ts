@@ -10,9 +10,11 @@ import { createDb } from "../../worker/storage/db";
 import { loadGraderVersions, type GraderRef } from "../../worker/storage/grader-store";
 import { TraceCorruptedError, TraceStore } from "../../worker/storage/r2";
 import { writeWindowScores } from "../../worker/storage/score-store";
+import { yieldToIo } from "../../worker/yield-to-io";
 import { quarantineTrace } from "../../worker/traces/read-trace";
 import type { CollectedTrace, WindowCollection } from "../../worker/dataset";
 import { loadConfig } from "../../worker/config";
+import type { JudgeCalls } from "../../worker/judge/judge-calls";
 import { judgeWindow } from "../../worker/judge/judge-window";
 import { isJudge } from "../../worker/judge/run-judges";
 import { failuresBehind, type FinalDecision } from "../../worker/review/final-verdict";
@@ -60,7 +62,12 @@ export interface ScoredWindow {
  * records the judge calls. Writes no score, so the AgentWindow can run it for the next
  * window while this one's scores are written, keeping the judge busy across the boundary.
  */
-export async function scoreClosedWindow(env: Env, w: ClosedWindow, read?: ReadWindow): Promise<ScoredWindow> {
+export async function scoreClosedWindow(
+  env: Env,
+  w: ClosedWindow,
+  read?: ReadWindow,
+  calls?: JudgeCalls,
+): Promise<ScoredWindow> {
   const db = createDb(env.DB);
   const { graders, traces, quarantined } = read ?? (await readClosedWindow(env, w));
   const gradedAt = new Date().toISOString();
@@ -73,7 +80,7 @@ export async function scoreClosedWindow(env: Env, w: ClosedWindow, read?: ReadWi
     latencies.push([trace.id, safeLatency(trace)]);
   }
   // Judges call out: an outage or a spent budget throws, and the window is retried whole.
-  await judgeWindow(db, loadConfig(env), w, traces, graders.filter(isJudge), traceScores, gradedAt);
+  await judgeWindow(db, loadConfig(env), w, traces, graders.filter(isJudge), traceScores, gradedAt, calls);
   return { graders, traces, quarantined, traceScores, latencies, gradedAt };
 }
 
@@ -138,7 +145,7 @@ export async function writeGradedWindow(env: Env, w: ClosedWindow, scored: Score
  * Graders report their own failures as `error` scores; this also covers a trace whose
  * stored shape breaks the grading code itself, so one odd trace never sinks a window.
  */
-function gradeOneTrace(trace: Trace, graders: GraderVersion[]): ScoreResult[] {
+export function gradeOneTrace(trace: Trace, graders: GraderVersion[]): ScoreResult[] {
   try {
     return gradeTrace(trace, graders);
   } catch (err) {
@@ -172,6 +179,7 @@ async function readMembers(env: Env, w: ClosedWindow): Promise<{ traces: Trace[]
   const traces: Trace[] = [];
   let quarantined = 0;
   for (let i = 0; i < w.members.length; i += READ_CONCURRENCY) {
+    if (i > 0) await yieldToIo();
     const group = w.members.slice(i, i + READ_CONCURRENCY);
     const results = await Promise.all(
       group.map(async (m) => {
@@ -196,7 +204,7 @@ async function readMembers(env: Env, w: ClosedWindow): Promise<{ traces: Trace[]
 }
 
 /** Stored bytes are the normalised trace; defaults are filled again so graders see the model's shape. */
-function parseTrace(bytes: Uint8Array, traceId: string): Trace | null {
+export function parseTrace(bytes: Uint8Array, traceId: string): Trace | null {
   let value: unknown;
   try {
     value = JSON.parse(new TextDecoder().decode(bytes));

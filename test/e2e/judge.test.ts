@@ -1,7 +1,8 @@
 /**
  * LLM judges through the running product against the local fake OpenAI-compatible
  * judge: an outage leaves the window pending (never a silent pass) and the retry grades
- * it once; calibration keeps an unproven judge's failures from failing traces until
+ * it once; the judge is asked as traces arrive and the closing window uses those answers;
+ * calibration keeps an unproven judge's failures from failing traces until
  * reviewers agree with it.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -48,9 +49,10 @@ describe("LLM judge over HTTP", () => {
       { id: `j-${stamp}-ok`, output: "It shipped yesterday." },
       { id: `j-${stamp}-refuse`, output: "I cannot help with that." },
     ];
+    // Down before the traces arrive: the calls asked as they arrive fail, and so does the window's own.
+    judge.setRules([{ status: 503 }]);
     await sendAndWait(apiKey, agent, traces);
 
-    judge.setRules([{ status: 503 }]);
     const down = await json(post(apiKey, `/api/agents/${agent}/window/close`), 202);
     expect(down.pending).toMatchObject([{ state: "closing", attempts: 1 }]);
     expect(down.pending[0].lastError).toContain("unavailable");
@@ -80,6 +82,37 @@ describe("LLM judge over HTTP", () => {
     // The API never shows a key.
     const graders = await json(api(apiKey, `/api/graders?agent=${agent}`), 200);
     expect(JSON.stringify(graders)).not.toMatch(/apiKey|sk-/);
+  });
+
+  it("asks the judge as traces arrive, so a closing window finds its verdicts in hand and pays once", async () => {
+    const { apiKey } = await createProject("e2e-judge-ahead");
+    const agent = `ahead-agent-${Date.now()}`;
+    await json(post(apiKey, "/api/graders", { agent, name: "helpful", definition: judgeDefinition() }), 201);
+    judge.setRules([{ match: "I cannot help", answer: { verdict: "fail", reason: "the agent refused" } }]);
+    const stamp = Date.now();
+    const traces = [
+      { id: `a-${stamp}-1`, output: "It shipped yesterday." },
+      { id: `a-${stamp}-2`, output: "It arrives Friday." },
+      { id: `a-${stamp}-3`, output: "I cannot help with that." },
+    ];
+    const asked = () => judge.calls.filter((c) => traces.some((t) => c.prompt.includes(t.id))).length;
+    await sendAndWait(apiKey, agent, traces);
+    await eventually(async () => asked() === traces.length);
+    // Asked while the window was still open, and not graded yet: scores wait for the window.
+    const open = await json(api(apiKey, `/api/agents/${agent}/window`), 200);
+    expect(open.open.traceCount).toBe(traces.length);
+    expect((await json(api(apiKey, `/api/traces/${traces[2]!.id}/scores`), 200)).scores).toEqual([]);
+
+    await json(post(apiKey, `/api/agents/${agent}/window/close`), 200);
+    expect(asked()).toBe(traces.length);
+    const refused = await json(api(apiKey, `/api/traces/${traces[2]!.id}/verdict`), 200);
+    expect(refused.finalVerdict).toMatchObject({ verdict: "fail" });
+    expect(refused.scores).toMatchObject([{ kind: "judge", verdict: "fail", reason: "the agent refused" }]);
+    // The calls asked ahead are the window's own: paid once, not counted as cache hits.
+    const usage = await json(api(apiKey, `/api/agents/${agent}/judge-usage`), 200);
+    expect(usage.windows).toHaveLength(1);
+    expect(usage.windows[0]).toMatchObject({ judgedTraces: 3, calls: 3, cachedCalls: 0 });
+    expect(usage.windows[0].inputTokens).toBeGreaterThan(0);
   });
 
   it("calibration: an uncalibrated judge's fail does not fail a trace until reviewers agree with it", async () => {

@@ -10,6 +10,7 @@ import type { GraderVersion, ScoreResult } from "../grading/definitions";
 import type { Db } from "../storage/db";
 import { judgeTokensUsed, readJudgeCache, saveJudgeCalls, saveJudgeResults } from "../storage/judge-store";
 import { scoreId } from "../storage/score-store";
+import { JudgeCalls } from "./judge-calls";
 import { JudgeClient } from "./judge-client";
 import { runJudges, type JudgePorts, type JudgeRunOptions } from "./run-judges";
 
@@ -28,6 +29,7 @@ export async function judgeWindow(
   judges: readonly GraderVersion[],
   traceScores: Map<string, ScoreResult[]>,
   now: string,
+  calls?: JudgeCalls,
 ): Promise<void> {
   if (judges.length === 0 || traces.length === 0) return;
   const outcomes = await runJudges(
@@ -36,6 +38,7 @@ export async function judgeWindow(
     traceScores,
     judgePorts(db, config, w.projectId, now),
     judgeRunOptions(config, w.projectId),
+    calls,
   );
   await saveJudgeResults(
     db,
@@ -71,12 +74,7 @@ export async function judgeWindow(
  * goes through these, so they share the cache and the budget.
  */
 export function judgePorts(db: Db, config: Config, projectId: string, now: string): JudgePorts {
-  const client = new JudgeClient({
-    apiKey: config.JUDGE_API_KEY,
-    timeoutMs: config.JUDGE_TIMEOUT_MS,
-    maxAttempts: config.JUDGE_MAX_ATTEMPTS,
-    concurrency: config.JUDGE_CONCURRENCY,
-  });
+  const client = judgeClientOf(config);
   const day = now.slice(0, 10);
   return {
     complete: (call) => client.complete(call),
@@ -101,4 +99,38 @@ export function judgeRunOptions(config: Config, projectId: string): JudgeRunOpti
     maxAttempts: config.JUDGE_MAX_ATTEMPTS,
     dailyTokenBudget: config.JUDGE_DAILY_TOKEN_BUDGET,
   };
+}
+
+/** The HTTP client with the configured key, timeout, retries and cap on calls in flight. */
+export function judgeClientOf(config: Config): JudgeClient {
+  return new JudgeClient({
+    apiKey: config.JUDGE_API_KEY,
+    timeoutMs: config.JUDGE_TIMEOUT_MS,
+    maxAttempts: config.JUDGE_MAX_ATTEMPTS,
+    concurrency: config.JUDGE_CONCURRENCY,
+  });
+}
+
+/**
+ * One agent's judge calls, kept for as long as its AgentWindow lives: calls asked as
+ * traces arrive and calls asked when a window closes share one client, so the cap on calls
+ * in flight holds across both, and one call is never made twice. Tokens count against the
+ * UTC day on which they are saved.
+ */
+export function judgeCallsFor(db: Db, config: Config, projectId: string): JudgeCalls {
+  const client = judgeClientOf(config);
+  return new JudgeCalls(
+    (call) => client.complete(call),
+    (entries, tokens) => {
+      const now = new Date().toISOString();
+      return saveJudgeCalls(
+        db,
+        projectId,
+        entries.map((e) => ({ ...e, projectId, createdAt: now })),
+        tokens,
+        now.slice(0, 10),
+      );
+    },
+    config.JUDGE_MAX_ATTEMPTS,
+  );
 }
