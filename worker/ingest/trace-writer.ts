@@ -12,8 +12,12 @@ import { shardOf, traceShardAt } from "../storage/durable-objects";
 import { traceObjectKey, type TraceStore } from "../storage/r2";
 import { yieldToIo } from "../yield-to-io";
 
-/** R2 puts issued together; between groups the runtime polls its sockets (see yield-to-io.ts). */
-const PUTS_PER_TURN = 16;
+/**
+ * R2 puts in flight per request. A deployed Worker lets six outbound calls per invocation
+ * wait for an answer at once (R2 calls among them), so more would only queue in the
+ * runtime; locally, a bounded pool lets the runtime poll between puts (see yield-to-io.ts).
+ */
+const PUT_CONCURRENCY = 6;
 
 type PutOutcome = Awaited<ReturnType<TraceStore["putCreateOnly"]>>;
 
@@ -32,15 +36,18 @@ export class TraceWriter {
 
   async write(projectId: string, items: WritableTrace[]): Promise<RecordOutcome[]> {
     const receivedAt = new Date().toISOString();
-    const puts: { key: string; outcome: PutOutcome }[] = [];
-    for (let i = 0; i < items.length; i += PUTS_PER_TURN) {
-      if (i > 0) await yieldToIo();
-      const group = items.slice(i, i + PUTS_PER_TURN).map(async (item) => {
+    const puts: { key: string; outcome: PutOutcome }[] = new Array(items.length);
+    let next = 0;
+    const putter = async () => {
+      for (let i = next++; i < items.length; i = next++) {
+        // Each put lets the runtime poll its sockets first, so a batch never holds them (see yield-to-io.ts).
+        if (i >= PUT_CONCURRENCY) await yieldToIo();
+        const item = items[i]!;
         const key = traceObjectKey(projectId, item.trace.agent, item.trace.id);
-        return { key, outcome: await this.store.putCreateOnly(key, item.bytes, item.sha256) };
-      });
-      puts.push(...(await Promise.all(group)));
-    }
+        puts[i] = { key, outcome: await this.store.putCreateOnly(key, item.bytes, item.sha256) };
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PUT_CONCURRENCY, items.length) }, putter));
 
     const outcomes: RecordOutcome[] = new Array(items.length);
     const byShard = new Map<number, number[]>();
