@@ -1,11 +1,13 @@
 /**
- * @module Judging one window's traces: every applicable (trace, judge, sample) becomes one
- * call; identical calls (same judge version, same rendered prompt, same sample) are
- * answered from the cache; the rest go to the endpoint through the client's concurrency
- * cap. A reply that does not parse is asked again up to `maxAttempts`, then the trace gets
- * an `error` score. An unreachable endpoint or a spent budget throws, and the caller
- * leaves the window pending: answers already paid for are cached first, so the retry
- * does not pay twice. Storage and HTTP come in through {@link JudgePorts}.
+ * @module Judging a set of traces: every applicable (trace, judge, sample) becomes one
+ * call ({@link planJudges}); calls already asked for through {@link JudgeCalls} (as the
+ * traces arrived) are used, identical calls (same judge version, same rendered prompt,
+ * same sample) are answered from the cache, and the rest go to the endpoint through the
+ * client's concurrency cap. A reply that does not parse is asked again up to
+ * `maxAttempts`, then the trace gets an `error` score. An unreachable endpoint or a spent
+ * budget throws, and the caller leaves the window pending: answers already paid for are
+ * cached first, so the retry does not pay twice. Storage and HTTP come in through
+ * {@link JudgePorts}.
  */
 import type { Trace } from "../domain/trace";
 import type { GraderVersion, ScoreResult } from "../grading/definitions";
