@@ -1,6 +1,8 @@
 /** Every read re-verifies the SHA-256; a corrupted trace is quarantined, never served. */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { createDb } from "../../worker/storage/db";
+import { insertTraceRows } from "../../worker/storage/trace-index";
 import { createProject, flushShards, getJson, postTraces, sampleTrace } from "./helpers";
 
 describe("read verification", () => {
@@ -36,5 +38,42 @@ describe("read verification", () => {
     await flushShards();
     const row = await env.DB.prepare("SELECT state FROM traces WHERE id = ?").bind(trace.id).first<{ state: string }>();
     expect(row?.state).toBe("quarantined");
+  });
+
+  it("a trace quarantined while the shard was writing its index row ends quarantined in D1", async () => {
+    const project = await createProject();
+    const trace = sampleTrace();
+    await postTraces(project.apiKey, trace);
+    const key = `traces/${project.id}/support-bot/${trace.id}.json`;
+    await env.TRACES.delete(key);
+    // The read quarantines it before its index row exists: the D1 update finds nothing.
+    expect((await getJson(project.apiKey, `/api/traces/${trace.id}`)).status).toBe(409);
+    // The shard's write of the row as `finished`, begun before the quarantine, lands now.
+    const now = new Date().toISOString();
+    await insertTraceRows(createDb(env.DB), [
+      {
+        projectId: project.id,
+        id: trace.id,
+        agent: "support-bot",
+        version: null,
+        source: "native",
+        startTime: null,
+        endTime: null,
+        latencyMs: null,
+        status: "ok",
+        spanCount: 0,
+        sha256: "0".repeat(64),
+        sizeBytes: 1,
+        r2Key: key,
+        state: "finished",
+        receivedAt: now,
+        updatedAt: now,
+      },
+    ]);
+    await flushShards();
+    const row = await env.DB.prepare("SELECT state FROM traces WHERE id = ?").bind(trace.id).first<{ state: string }>();
+    expect(row?.state).toBe("quarantined");
+    const listed = await (await getJson(project.apiKey, "/api/traces?state=quarantined")).json<{ traces: any[] }>();
+    expect(listed.traces.map((t) => t.id)).toEqual([trace.id]);
   });
 });

@@ -72,11 +72,18 @@ const rowTuple = (row: TraceRow): string =>
     row.receivedAt,
   ]);
 
+/**
+ * Native rows never change once written, with one exception: quarantine. A read that
+ * finds the stored bytes altered may quarantine a trace while the shard is writing its
+ * row as `finished`; the row lands after the quarantine's own update found nothing to
+ * change, and the shard sends it again as `quarantined`, which must then win.
+ */
 const INSERT_TRACE_ROWS = `
   INSERT INTO traces (${UPSERT_COLUMNS.join(", ")}, updated_at)
   SELECT ${UPSERT_COLUMNS.map((_, i) => `json_extract(value, '$[${i}]')`).join(", ")}, ?2
   FROM json_each(?1) WHERE true
-  ON CONFLICT (project_id, id) DO NOTHING`;
+  ON CONFLICT (project_id, id) DO UPDATE SET state = 'quarantined', updated_at = excluded.updated_at
+    WHERE excluded.state = 'quarantined' AND traces.state <> 'quarantined'`;
 
 // `WHERE true` resolves SQLite's parsing ambiguity between a join's ON and the upsert's ON CONFLICT.
 const UPSERT_TRACE_ROWS = `
