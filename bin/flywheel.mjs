@@ -332,6 +332,13 @@ function printRun(out, run) {
   out.write(`  flaky             ${m.flaky.length}\n`);
   out.write(`  errors            ${m.errored.length}\n`);
   out.write(`  pass rate         ${formatRate(m.passRate)}${ci(m.passRateCI)}  over ${m.completed} answers\n`);
+  const judge = run.judgeUsage;
+  if (judge) {
+    const cost = judge.cost === null ? "" : `, $${judge.cost.toFixed(4)}`;
+    out.write(
+      `  judge             ${judge.calls} calls (${judge.cachedCalls} from cache), ${judge.inputTokens + judge.outputTokens} tokens${cost}\n`,
+    );
+  }
   const rows = [
     ...m.improved.map((id) => ["improved", id]),
     ...m.regressed.map((id) => ["regressed", id]),

@@ -77,6 +77,20 @@ export interface EvalRunReport {
   results: CaseResultDetail[] | null;
   /** Answers held because the judge could not be asked (outage or spent budget); null otherwise. */
   waitingForJudge: JudgeWaiting | null;
+  /** What the run's judges asked and spent so far; null when no judge is pinned. */
+  judgeUsage: RunJudgeUsage | null;
+}
+
+/** A run's judge calls, summed over the answers judged so far. */
+export interface RunJudgeUsage {
+  /** Judged (answer, judge) pairs. */
+  judged: number;
+  calls: number;
+  cachedCalls: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** Null unless a judge has `pricing`. */
+  cost: number | null;
 }
 
 export interface JudgeWaiting {

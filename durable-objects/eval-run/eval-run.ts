@@ -32,7 +32,7 @@ import { createDb } from "../../worker/storage/db";
 import { finishEvalRun } from "../../worker/storage/eval-run-store";
 import { type CandidateCaller, fetchCandidate } from "./call-candidate";
 import type { EvalRunCase, EvalRunReport, EvalRunSpec, SubmitOutcome, SubmittedAnswer } from "./contract";
-import { isJudgeOutage, judgeAnswers } from "./judge-answers";
+import { addUsage, isJudgeOutage, judgeAnswers } from "./judge-answers";
 import { type DueTask, type ResultToRecord, RunStore, storedOutput, taskKey } from "./run-store";
 
 /** How long one alarm drives calls before it hands over to the next (alarms have a wall-clock limit). */
@@ -187,6 +187,7 @@ export class EvalRun extends DurableObject<Env> {
       cases,
       results: withResults ? results : null,
       waitingForJudge: this.waitingForJudge(),
+      judgeUsage: this.store.graders().some(isJudge) ? (this.store.judgeUsage() ?? addUsage(null, [])) : null,
     };
   }
 
@@ -297,9 +298,9 @@ export class EvalRun extends DurableObject<Env> {
     while (this.store.status() === "running" && Date.now() - began <= DRIVE_BUDGET_MS) {
       const batch = this.store.unjudged(JUDGE_BATCH);
       if (batch.length === 0) return;
-      let graded: Awaited<ReturnType<typeof judgeAnswers>>;
+      let judged: Awaited<ReturnType<typeof judgeAnswers>>;
       try {
-        graded = await judgeAnswers(this.env, settings.projectId, batch, judges, rules);
+        judged = await judgeAnswers(this.env, settings.projectId, batch, judges, rules);
       } catch (err) {
         if (!isJudgeOutage(err)) throw err;
         const failures = (this.store.judgeWait()?.failures ?? 0) + 1;
@@ -311,8 +312,9 @@ export class EvalRun extends DurableObject<Env> {
         for (const answer of batch) {
           const { caseId, repeat, attempts, latencyMs, trace } = answer;
           const output = trace.output;
-          this.store.recordJudged({ caseId, repeat, attempts, latencyMs, output, ...graded.get(trace.id)! });
+          this.store.recordJudged({ caseId, repeat, attempts, latencyMs, output, ...judged.graded.get(trace.id)! });
         }
+        this.store.setJudgeUsage(addUsage(this.store.judgeUsage(), [judged.usage]));
         this.store.setJudgeWait(null);
       });
     }

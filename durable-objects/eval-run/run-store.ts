@@ -12,6 +12,7 @@ import {
   type EvalRunSpec,
   type EvalRunStatus,
   MAX_STORED_OUTPUT,
+  type RunJudgeUsage,
 } from "./contract";
 
 export const EVAL_RUN_SCHEMA = `
@@ -354,6 +355,16 @@ export class RunStore {
   judgeWait(): { until: number; failures: number; problem: string } | null {
     const raw = this.meta("judge_wait");
     return raw ? (JSON.parse(raw) as { until: number; failures: number; problem: string }) : null;
+  }
+
+  /** What the run's judges asked and spent so far; null before the first judged answer. */
+  judgeUsage(): RunJudgeUsage | null {
+    const raw = this.meta("judge_usage");
+    return raw === null ? null : (JSON.parse(raw) as RunJudgeUsage);
+  }
+
+  setJudgeUsage(usage: RunJudgeUsage): void {
+    this.setMeta("judge_usage", JSON.stringify(usage));
   }
 
   setJudgeWait(wait: { until: number; failures: number; problem: string } | null): void {

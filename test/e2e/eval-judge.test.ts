@@ -5,10 +5,14 @@
  * `error`; a judge outage keeps the run running until the judge is back, then the run
  * finishes with the numbers the judge's answers give.
  */
+import { execFile } from "node:child_process";
 import { type Server, createServer } from "node:http";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeJudge, startFakeJudge } from "../fake-judge/server.mjs";
-import { api, createProject, eventually, expectJson } from "./client";
+import { api, createProject, eventually, expectJson, flywheel } from "./client";
+
+const CLI = path.resolve(import.meta.dirname, "..", "..", "bin", "flywheel.mjs");
 
 const REFUSAL = "I cannot help with that.";
 const helpful = (caseId: string) => `Order ${caseId} shipped yesterday and arrives on Friday.`;
@@ -123,6 +127,24 @@ describe("eval runs graded by an LLM judge", () => {
     expect(f3.reason).toContain("the agent refused");
     const g2 = done.cases.find((c: any) => c.caseId === "g2");
     expect(g2.reason).toContain("judge");
+    // One judge call per answer (the blip's retries are the client's, the garbled reply's re-asks are one call's).
+    expect(done.judgeUsage).toMatchObject({ judged: 5, calls: 5, cachedCalls: 0, cost: null });
+    expect(done.judgeUsage.inputTokens).toBeGreaterThan(0);
+  });
+
+  it("the CLI's summary shows what the run's judge asked and spent", async () => {
+    const { apiKey, agent, dataset } = await judgedAgent("e2e-eval-judge-cli");
+    judge.setRules(refusalsFail);
+    const { code, stdout } = await new Promise<{ code: number; stdout: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [CLI, "eval", "--agent", agent, "--dataset", dataset, "--endpoint", endpointUrl, "--max-errors", "1"],
+        { env: { ...process.env, FLYWHEEL_URL: flywheel().url, FLYWHEEL_KEY: apiKey } },
+        (error, out) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout: out }),
+      );
+    });
+    expect(stdout).toMatch(/judge {13}5 calls \(0 from cache\), [1-9]\d* tokens\n/);
+    expect(code).toBe(0);
   });
 
   it("client-side: a judge outage keeps the run running; when the judge is back it finishes with the judge's numbers", async () => {
@@ -161,5 +183,7 @@ describe("eval runs graded by an LLM judge", () => {
     expect(done.metrics.regressionCount).toBe(0);
     expect(done.metrics.counts).toMatchObject({ pass: 3, fail: 2, error: 0, pending: 0 });
     expect(done.waitingForJudge).toBeNull();
+    // The refused calls decided nothing and are not counted; the five that answered are.
+    expect(done.judgeUsage).toMatchObject({ judged: 5, calls: 5 });
   });
 });

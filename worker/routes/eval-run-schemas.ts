@@ -168,6 +168,20 @@ export const evalRunSchema = z
         description:
           "While the judge endpoint is unavailable or the judge budget is spent: why, how many answers wait, and when the run asks again. The run stays `running`.",
       }),
+    judgeUsage: z
+      .object({
+        judged: z.number().int(),
+        calls: z.number().int(),
+        cachedCalls: z.number().int(),
+        inputTokens: z.number().int(),
+        outputTokens: z.number().int(),
+        cost: z.number().nullable(),
+      })
+      .nullable()
+      .openapi({
+        description:
+          "What the run's judges asked so far: judged (answer, judge) pairs, calls (cached ones apart), tokens, and cost when a judge has `pricing`. The tokens count against JUDGE_DAILY_TOKEN_BUDGET like a window's. Null when no judge is pinned.",
+      }),
   })
   .openapi("EvalRun");
 
@@ -210,6 +224,7 @@ export function evalRunJson(row: EvalRunRow, report: EvalRunReport, withResults:
     metrics: report.metrics,
     cases: report.cases,
     waitingForJudge: report.waitingForJudge,
+    judgeUsage: report.judgeUsage,
     ...(withResults && report.results
       ? {
           results: report.results.map(({ outputJson, ...result }) => ({
