@@ -230,6 +230,19 @@ describe("POST /v1/traces", () => {
     expect(await rawObjects()).toEqual(before);
   });
 
+  it("refuses with 400 a body whose span name is not UTF-8, storing nothing rather than a mangled name", async () => {
+    const before = await rawObjects();
+    const run = agentRun();
+    const body = protobufRequest([{ resource, spans: [{ ...run.spans[0]!, name: "MARK broken name" }] }]);
+    body[Buffer.from(body).indexOf("MARK")] = 0xff;
+    const res = await postOtlp(body, PROTOBUF);
+    expect(res.status).toBe(400);
+    expect(res.headers.get("flywheel-error-code")).toBe("invalid_otlp_body");
+    const status = fromBinary(StatusSchema, new Uint8Array(await res.arrayBuffer()));
+    expect(status.message).toMatch(/a span name is not valid UTF-8/);
+    expect(await rawObjects()).toEqual(before);
+  });
+
   it("answers an unsupported content type with 415", async () => {
     const res = await postOtlp("hello", "text/plain");
     expect(res.status).toBe(415);

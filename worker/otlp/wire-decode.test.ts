@@ -5,6 +5,7 @@ import { OtlpDecodeError } from "./errors";
 import { sdkAgentRuns } from "../../test/fixtures/otlp-sdk";
 import { EVERY_VALUE_KIND, protobufRequest } from "../../test/fixtures/otlp";
 import { decodeProtobufTracesFast } from "./wire-decode";
+import { scanProtobufTraces } from "./wire-scan";
 
 const sdkPayload = (): Uint8Array => sdkAgentRuns(["sdk-bot"], 1);
 
@@ -49,10 +50,48 @@ describe("decodeProtobufTracesFast", () => {
     }
   });
 
-  // On a corrupted byte the two decoders may disagree: the fast one refuses a known field
-  // sent with the wrong wire type (the generic one reads it anyway), and it does not check
-  // attribute keys for valid UTF-8. What must hold: a damaged body is decoded or refused
-  // with OtlpDecodeError (a 400), never anything else.
+  // A protobuf `string` must be UTF-8: every string the decoders read, and the ingest scan
+  // before them, refuses bytes that are not, rather than storing U+FFFD in their place.
+  it.each([
+    ["a span name", { spanId: "00f067aa0ba902b7", name: "MARK-name", start: 0 }],
+    ["an attribute key", { spanId: "00f067aa0ba902b7", name: "s", start: 0, attributes: { "MARK-key": 1 } }],
+    ["an attribute value", { spanId: "00f067aa0ba902b7", name: "s", start: 0, attributes: { k: "MARK-value" } }],
+    ["a nested value", { spanId: "00f067aa0ba902b7", name: "s", start: 0, attributes: { k: ["MARK-list"] } }],
+    ["an event name", { spanId: "00f067aa0ba902b7", name: "s", start: 0, events: [{ name: "MARK-event" }] }],
+    [
+      "a status message",
+      { spanId: "00f067aa0ba902b7", name: "s", start: 0, status: { code: 2, message: "MARK-status" } },
+    ],
+  ])("refuses %s that is not UTF-8, at ingest and at decode", (_what, span) => {
+    const body = protobufRequest([{ resource: { "service.name": "svc" }, spans: [span] }]);
+    const at = Buffer.from(body).indexOf("MARK");
+    expect(at).toBeGreaterThan(0);
+    const bad = body.slice();
+    bad[at] = 0xff; // same length, so the framing stays intact; only the text is broken
+    expect(() => decodeProtobufTraces(bad)).toThrow(OtlpDecodeError);
+    expect(() => decodeProtobufTracesFast(bad)).toThrow(OtlpDecodeError);
+    expect(() => scanProtobufTraces(bad)).toThrow(/not valid UTF-8|not valid for encoding utf-8/i);
+    // The same body with the byte intact goes through all three.
+    expect(scanProtobufTraces(body).spans).toHaveLength(1);
+    expect(decodeProtobufTracesFast(body)).toEqual(decodeProtobufTraces(body));
+  });
+
+  it("refuses a resource or scope string that is not UTF-8", () => {
+    for (const spec of [
+      { resource: { "service.name": "MARK-svc" }, spans: [{ spanId: "00f067aa0ba902b7", name: "s", start: 0 }] },
+      { scope: { name: "MARK-scope" }, spans: [{ spanId: "00f067aa0ba902b7", name: "s", start: 0 }] },
+    ]) {
+      const bad = protobufRequest([spec]);
+      bad[Buffer.from(bad).indexOf("MARK")] = 0xc0;
+      expect(() => decodeProtobufTraces(bad)).toThrow(OtlpDecodeError);
+      expect(() => decodeProtobufTracesFast(bad)).toThrow(OtlpDecodeError);
+      expect(() => scanProtobufTraces(bad)).toThrow(OtlpDecodeError);
+    }
+  });
+
+  // On a corrupted byte the two decoders may still disagree: the fast one refuses a known
+  // field sent with the wrong wire type (the generic one reads it anyway). What must hold:
+  // a damaged body is decoded or refused with OtlpDecodeError (a 400), never anything else.
   it("decodes a payload with a damaged byte or refuses it with OtlpDecodeError, nothing else", () => {
     const base = sdkPayload();
     fc.assert(

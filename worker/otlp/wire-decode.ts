@@ -85,8 +85,8 @@ export function readScope(reader: OtlpReader, stop: number, scope: OtlpScope): v
   while (reader.pos < stop) {
     const field = reader.nextField();
     const wire = reader.wire;
-    if (field === 1 && wire === WireType.LengthDelimited) scope.name = reader.string();
-    else if (field === 2 && wire === WireType.LengthDelimited) scope.version = reader.string();
+    if (field === 1 && wire === WireType.LengthDelimited) scope.name = reader.string(true);
+    else if (field === 2 && wire === WireType.LengthDelimited) scope.version = reader.string(true);
     else reader.skipValue(field);
   }
 }
@@ -141,7 +141,7 @@ function readSpan(reader: OtlpReader, stop: number): RawSpan {
     if (readSpanHeaderField(reader, field, span)) continue;
     if (field === 5) {
       reader.expect(WireType.LengthDelimited, field);
-      span.name = reader.string();
+      span.name = reader.string(true);
     } else if (field === 9) readKeyValue(reader, reader.message(field), span.attributes, 0);
     else if (field === 11) span.events.push(readEvent(reader, reader.message(field)));
     else if (field === 15) readStatus(reader, reader.message(field), span.status);
@@ -156,7 +156,7 @@ function readEvent(reader: OtlpReader, stop: number): RawSpan["events"][number] 
     const field = reader.nextField();
     const wire = reader.wire;
     if (field === 1 && wire === WireType.Bit64) event.timeUnixNano = readUnixNanos(reader);
-    else if (field === 2 && wire === WireType.LengthDelimited) event.name = reader.string();
+    else if (field === 2 && wire === WireType.LengthDelimited) event.name = reader.string(true);
     else if (field === 3 && wire === WireType.LengthDelimited) readKeyValue(reader, reader.end(), event.attributes, 0);
     else reader.skipValue(field);
   }
@@ -167,7 +167,7 @@ function readStatus(reader: OtlpReader, stop: number, status: RawSpan["status"])
   while (reader.pos < stop) {
     const field = reader.nextField();
     const wire = reader.wire;
-    if (field === 2 && wire === WireType.LengthDelimited) status.message = reader.string();
+    if (field === 2 && wire === WireType.LengthDelimited) status.message = reader.string(true);
     else if (field === 3 && wire === WireType.Varint) status.code = reader.int32();
     else reader.skipValue(field);
   }
@@ -222,7 +222,7 @@ function readAnyValue(reader: OtlpReader, stop: number, depth: number): unknown 
     switch (field) {
       case 1:
         reader.expect(WireType.LengthDelimited, field);
-        value = reader.string();
+        value = reader.string(true);
         break;
       case 2:
       case 3:

@@ -7,6 +7,7 @@
  */
 import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 import { fnv1aBytes } from "../fnv1a";
+import { isWellFormedUtf8 } from "./utf8";
 
 const HEX_CODES = new TextEncoder().encode("0123456789abcdef");
 /** Keys longer than this are decoded every time (they are rarely repeated). */
@@ -134,6 +135,27 @@ export class OtlpReader extends BinaryReader {
     return this.holds(this.pos - length, length, expected);
   }
 
+  /** Skips a string field, refusing it when its bytes are not UTF-8; returns its length. */
+  skipString(what: string): number {
+    const length = this.skipField();
+    this.assertUtf8(this.pos - length, this.pos, what);
+    return length;
+  }
+
+  /** `matches(expected)` for a string field: a field that differs must still be UTF-8. */
+  matchesString(expected: Uint8Array, what: string): boolean {
+    const length = this.skipField();
+    const start = this.pos - length;
+    if (this.holds(start, length, expected)) return true;
+    this.assertUtf8(start, this.pos, what);
+    return false;
+  }
+
+  /** Throws, naming `what`, when the bytes at [start, stop) are not UTF-8. */
+  private assertUtf8(start: number, stop: number, what: string): void {
+    if (!isWellFormedUtf8(this.data, start, stop)) throw new Error(`${what} is not valid UTF-8`);
+  }
+
   /** Whether the `length` bytes at `start` are `expected`. */
   private holds(start: number, length: number, expected: Uint8Array): boolean {
     if (length !== expected.length) return false;
@@ -141,16 +163,23 @@ export class OtlpReader extends BinaryReader {
     return true;
   }
 
-  /** A string field that is an attribute key: the same string as `string()`, cached by its bytes. */
+  /**
+   * A string field that is an attribute key: the same string as `string(true)`, cached by
+   * its bytes. Bytes that are not UTF-8 are refused, as a protobuf `string` must be.
+   */
   key(): string {
     const length = this.skipField();
     const stop = this.pos;
     const start = stop - length;
     const data = this.data;
-    if (length > MAX_CACHED_KEY) return utf8.decode(data.subarray(start, stop));
+    if (length > MAX_CACHED_KEY) {
+      this.assertUtf8(start, stop, "an attribute key");
+      return utf8.decode(data.subarray(start, stop));
+    }
     const hash = fnv1aBytes(data, start, stop, length);
     const cached = keyCache.get(hash);
     if (cached && this.holds(start, length, cached.bytes)) return cached.key;
+    this.assertUtf8(start, stop, "an attribute key");
     const bytes = data.slice(start, stop);
     const key = utf8.decode(bytes);
     if (keyCache.size >= MAX_CACHED_KEYS) keyCache.clear();

@@ -49,8 +49,6 @@ export interface OtlpScan {
 }
 
 const AGENT_KEY = new TextEncoder().encode("gen_ai.agent.name");
-// As protobuf-es decodes strings: a leading U+FEFF is text, not a byte-order mark.
-const utf8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
 
 /** Throws OtlpDecodeError when the body is not an ExportTraceServiceRequest. */
 export function scanProtobufTraces(body: Uint8Array): OtlpScan {
@@ -149,8 +147,8 @@ function scanSpan(reader: OtlpReader, stop: number): { raw: RawSpan; span: Scann
     if (readSpanHeaderField(reader, field, raw)) continue;
     if (field === 5) {
       reader.expect(WireType.LengthDelimited, field);
-      // Any bytes decode to a non-empty string (invalid UTF-8 becomes U+FFFD), so only the length matters.
-      raw.name = reader.skipField() > 0 ? SOME_NAME : "";
+      // Checked as the decoder reads it (UTF-8 or refused); only whether it is empty matters here.
+      raw.name = reader.skipString("a span name") > 0 ? SOME_NAME : "";
     } else if (field === 9) {
       const agent = scanKeyValue(reader, reader.message(field), 0);
       if (agent !== undefined) agentName = agent;
@@ -176,7 +174,7 @@ function scanEvent(reader: OtlpReader, stop: number): void {
     const field = reader.nextField();
     const wire = reader.wire;
     if (field === 1 && wire === WireType.Bit64) readUnixNanos(reader);
-    else if (field === 2 && wire === WireType.LengthDelimited) reader.skipField();
+    else if (field === 2 && wire === WireType.LengthDelimited) reader.skipString("an event name");
     else if (field === 3 && wire === WireType.LengthDelimited) scanKeyValue(reader, reader.end(), 0);
     else reader.skipValue(field);
   }
@@ -186,7 +184,7 @@ function scanStatus(reader: OtlpReader, stop: number): void {
   while (reader.pos < stop) {
     const field = reader.nextField();
     const wire = reader.wire;
-    if (field === 2 && wire === WireType.LengthDelimited) reader.skipField();
+    if (field === 2 && wire === WireType.LengthDelimited) reader.skipString("a status message");
     else if (field === 3 && wire === WireType.Varint) reader.int32();
     else reader.skipValue(field);
   }
@@ -203,7 +201,8 @@ function scanKeyValue(reader: OtlpReader, stop: number, depth: number): string |
   while (reader.pos < stop) {
     const field = reader.nextField();
     const wire = reader.wire;
-    if (field === 1 && wire === WireType.LengthDelimited) isAgent = reader.matches(AGENT_KEY) && depth === 0;
+    if (field === 1 && wire === WireType.LengthDelimited)
+      isAgent = reader.matchesString(AGENT_KEY, "an attribute key") && depth === 0;
     else if (field === 2 && wire === WireType.LengthDelimited)
       agent = scanAnyValue(reader, reader.end(), depth + 1, isAgent);
     else reader.skipValue(field);
@@ -220,8 +219,8 @@ function scanAnyValue(reader: OtlpReader, stop: number, depth: number, wantText 
     switch (field) {
       case 1:
         reader.expect(WireType.LengthDelimited, field);
-        if (wantText) text = utf8.decode(reader.bytes());
-        else reader.skipField();
+        if (wantText) text = reader.string(true);
+        else reader.skipString("an attribute value");
         break;
       case 2:
       case 3:
