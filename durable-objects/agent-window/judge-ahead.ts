@@ -35,6 +35,8 @@ export async function judgeAhead(
   refs: readonly FinishedTraceRef[],
   calls: JudgeCalls,
 ): Promise<void> {
+  // The endpoint just failed a call: asking ahead now would only add calls bound to fail.
+  if (calls.aheadPaused()) return;
   const db = createDb(env.DB);
   const config = loadConfig(env);
   const graders = await loadGraderVersions(
@@ -56,7 +58,7 @@ export async function judgeAhead(
   const cached = await ports.readCache(planned.map((c) => c.key));
   const uncached = planned.filter((c) => !cached.has(c.key) && !calls.has(c.key));
   await checkJudgeBudget(ports, config.JUDGE_DAILY_TOKEN_BUDGET, uncached.length);
-  const asked = uncached.map((c) => calls.ask(c));
+  const asked = uncached.map((c) => calls.ask(c, true));
   // Saved once this batch is answered; a window that closes first saves what it used itself.
   Promise.allSettled(asked)
     .then(() => calls.save())

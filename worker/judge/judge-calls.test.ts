@@ -3,9 +3,10 @@
  * an unparsable reply is asked again and paid for each time, a failed call is asked again
  * later, and what was paid reaches the cache even when a write fails once.
  */
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
+import { type FakeJudge, startFakeJudge } from "../../test/fake-judge/server.mjs";
 import { type CachedAnswer, JudgeCalls, type PlannedCall } from "./judge-calls";
-import type { JudgeCall, JudgeReply } from "./judge-client";
+import { type JudgeCall, JudgeClient, type JudgeReply, JudgeUnavailableError } from "./judge-client";
 import { judgeGraderSchema } from "./judge-definition";
 
 const def = judgeGraderSchema.parse({ kind: "judge", rubric: { criteria: "Is it polite?" } });
@@ -100,5 +101,40 @@ describe("JudgeCalls", () => {
     expect(saved).toHaveLength(1);
     expect(saved[0]!.entries.map((e) => e.key).sort()).toEqual(["k1", "k2"]);
     expect(saved[0]!.tokens).toBe(220);
+  });
+
+  describe("against an endpoint that fails", () => {
+    let judge: FakeJudge | undefined;
+    afterEach(async () => {
+      await judge?.close();
+      judge = undefined;
+    });
+
+    it("holds back the calls asked ahead, never a window's own, until a call succeeds again", async () => {
+      judge = await startFakeJudge({ rules: [{ status: 503 }] });
+      const client = new JudgeClient({ timeoutMs: 2_000, maxAttempts: 2, concurrency: 1, sleep: async () => {} });
+      const calls = new JudgeCalls((call, options) => client.complete(call, options), savedStore().save, 1);
+      const at = (key: string): PlannedCall => ({
+        ...planned(key),
+        call: { ...planned(key).call, baseUrl: judge!.url },
+      });
+
+      // Five traces asked ahead during an outage: the first call fails, the four queued behind it are not made.
+      const ahead = ["a1", "a2", "a3", "a4", "a5"].map((key) => calls.ask(at(key), true));
+      const settled = await Promise.allSettled(ahead);
+      expect(settled.every((s) => s.status === "rejected" && s.reason instanceof JudgeUnavailableError)).toBe(true);
+      expect(judge.calls).toHaveLength(2); // the first call and its one retry
+      expect(calls.aheadPaused()).toBe(true);
+      // A window's own call still goes out.
+      await expect(calls.ask(at("w1"))).rejects.toThrow(JudgeUnavailableError);
+      expect(judge.calls).toHaveLength(4);
+
+      // The endpoint is back: the window's call succeeds, and asking ahead resumes.
+      judge.setRules([]);
+      expect((await calls.ask(at("w2"))).sample).toMatchObject({ verdict: "pass" });
+      expect(calls.aheadPaused()).toBe(false);
+      expect((await calls.ask(at("a1"), true)).sample).toMatchObject({ verdict: "pass" });
+      expect(judge.calls).toHaveLength(6);
+    });
   });
 });

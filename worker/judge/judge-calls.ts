@@ -5,7 +5,7 @@
  * window then uses the answers already on their way. Answers and the tokens they cost go to
  * the D1 cache in batches ({@link JudgeCalls.save}), so a retried window does not pay twice.
  */
-import type { JudgeCall, JudgeReply } from "./judge-client";
+import { type JudgeCall, type JudgeReply, JudgeUnavailableError } from "./judge-client";
 import type { JudgeDefinition } from "./judge-definition";
 import { parseJudgeAnswer, type JudgeSample } from "./parse-answer";
 
@@ -38,6 +38,10 @@ export type SaveJudgeCalls = (entries: (CachedAnswer & { key: string })[], token
 
 /** An answer nobody used within this time is dropped from memory (it stays in the D1 cache). */
 const UNUSED_TTL_MS = 10 * 60_000;
+/** After the endpoint fails a call, calls asked ahead wait this long before going out again. */
+const AHEAD_PAUSE_MS = 30_000;
+
+export type CompleteJudgeCall = (call: JudgeCall, options?: { skip?: () => string | null }) => Promise<JudgeReply>;
 
 interface Entry {
   answer: Promise<JudgeAnswer>;
@@ -51,9 +55,11 @@ export class JudgeCalls {
   private unsaved: (CachedAnswer & { key: string })[] = [];
   private unsavedTokens = 0;
   private saving: Promise<void> = Promise.resolve();
+  /** Until when calls asked ahead are not made: the endpoint failed a call just before. */
+  private aheadPausedUntil = 0;
 
   constructor(
-    private readonly complete: (call: JudgeCall) => Promise<JudgeReply>,
+    private readonly complete: CompleteJudgeCall,
     private readonly saveCalls: SaveJudgeCalls,
     private readonly maxAttempts: number,
   ) {}
@@ -63,16 +69,29 @@ export class JudgeCalls {
     return this.entries.has(key);
   }
 
+  /** Whether calls asked ahead are held back now, because the endpoint just failed one. */
+  aheadPaused(): boolean {
+    return Date.now() < this.aheadPausedUntil;
+  }
+
   /**
    * Asks the judge, re-asking a reply that does not parse up to `maxAttempts` times; a
    * call already asked is not asked again. A call that fails (endpoint unavailable) is
-   * forgotten, so the next ask tries again.
+   * forgotten, so the next ask tries again. A call asked `ahead` (before its window needs
+   * it) is not made while the endpoint is failing: with every arriving trace asked ahead,
+   * an outage would otherwise keep every slot busy with calls bound to fail, ahead of the
+   * window's own retry. It then fails at once and its window asks for itself.
    */
-  ask(planned: PlannedCall): Promise<JudgeAnswer> {
+  ask(planned: PlannedCall, ahead = false): Promise<JudgeAnswer> {
     const existing = this.entries.get(planned.key);
     if (existing) return existing.answer;
     this.forgetStale();
-    const entry: Entry = { answer: this.askUntilParsed(planned), askedAt: Date.now(), used: false, settled: false };
+    const entry: Entry = {
+      answer: this.askUntilParsed(planned, ahead),
+      askedAt: Date.now(),
+      used: false,
+      settled: false,
+    };
     this.entries.set(planned.key, entry);
     entry.answer.then(
       () => {
@@ -117,10 +136,23 @@ export class JudgeCalls {
     return saved;
   }
 
-  private async askUntilParsed(planned: PlannedCall): Promise<JudgeAnswer> {
+  private async askUntilParsed(planned: PlannedCall, ahead: boolean): Promise<JudgeAnswer> {
+    const skip = ahead
+      ? () => (this.aheadPaused() ? "not asked ahead: the judge endpoint failed a call moments ago" : null)
+      : undefined;
     let last: JudgeAnswer | undefined;
     for (let attempt = 0; attempt < Math.max(1, this.maxAttempts); attempt++) {
-      const reply = await this.complete(planned.call);
+      let reply: JudgeReply;
+      try {
+        reply = await this.complete(planned.call, { skip });
+      } catch (err) {
+        // A skipped call says nothing new about the endpoint; a failed one pauses the calls asked ahead.
+        if (err instanceof JudgeUnavailableError && !(skip && this.aheadPaused())) {
+          this.aheadPausedUntil = Date.now() + AHEAD_PAUSE_MS;
+        }
+        throw err;
+      }
+      this.aheadPausedUntil = 0;
       // Every reply is paid for, the unparsable ones too.
       this.unsavedTokens += reply.inputTokens + reply.outputTokens;
       const parsed = parseJudgeAnswer(planned.def, reply.text);

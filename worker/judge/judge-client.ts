@@ -55,9 +55,16 @@ export class JudgeClient {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
-  async complete(call: JudgeCall): Promise<JudgeReply> {
+  /**
+   * Makes the call once a slot is free. `skip`, asked when the slot is taken, may give a
+   * reason not to make it after all (the endpoint just failed for another call): the call
+   * then throws {@link JudgeUnavailableError} without a request.
+   */
+  async complete(call: JudgeCall, options: { skip?: () => string | null } = {}): Promise<JudgeReply> {
     await this.acquire();
     try {
+      const reason = options.skip?.();
+      if (reason) throw new JudgeUnavailableError(reason);
       return await this.withRetries(call);
     } finally {
       this.release();

@@ -120,7 +120,7 @@ export function judgeClientOf(config: Config): JudgeClient {
 export function judgeCallsFor(db: Db, config: Config, projectId: string): JudgeCalls {
   const client = judgeClientOf(config);
   return new JudgeCalls(
-    (call) => client.complete(call),
+    (call, options) => client.complete(call, options),
     (entries, tokens) => {
       const now = new Date().toISOString();
       return saveJudgeCalls(
