@@ -19,6 +19,9 @@ export function orderWindows(windows) {
     .sort((a, b) => (a.closedAt < b.closedAt ? -1 : a.closedAt > b.closedAt ? 1 : a.seq - b.seq));
 }
 
+/** The grader id under which human verdicts are scored (worker/review/window-verdicts.ts). */
+export const HUMAN_GRADER_ID = "human";
+
 export function seriesKey(graderId, graderVersion) {
   return `${graderId}@v${graderVersion}`;
 }
@@ -28,6 +31,8 @@ export function seriesKey(graderId, graderVersion) {
  * maps a grader id to its current name; the id stands in when neither is known.
  */
 export function graderLabel(graderId, graderVersion, { versionNames = new Map(), graderNames = new Map() } = {}) {
+  // Reviewers' verdicts are scores of the grader "human", version 0: there is no version to name.
+  if (graderId === HUMAN_GRADER_ID && graderVersion === 0) return "human reviewers";
   const name = versionNames.get(seriesKey(graderId, graderVersion)) ?? graderNames.get(graderId) ?? graderId;
   return `${name} · v${graderVersion}`;
 }

@@ -10,6 +10,7 @@ import {
   datasetSizes,
   dodgeOffsets,
   formatPercent,
+  graderLabel,
   insufficientReason,
   labelledWindowIndexes,
   latestDistribution,
@@ -75,6 +76,15 @@ function window(seq, minute, graders, { minGraded = 20 } = {}) {
     },
   };
 }
+
+describe("graderLabel", () => {
+  it("names a grader version by the name it had, and human verdicts as reviewers, not a version 0", () => {
+    const labels = { versionNames: new Map([["g1@v2", "polite"]]), graderNames: new Map([["g1", "courteous"]]) };
+    expect(graderLabel("g1", 2, labels)).toBe("polite · v2");
+    expect(graderLabel("g1", 3, labels)).toBe("courteous · v3");
+    expect(graderLabel("human", 0, labels)).toBe("human reviewers");
+  });
+});
 
 describe("orderWindows", () => {
   it("puts windows oldest first and leaves out ungraded ones", () => {
