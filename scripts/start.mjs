@@ -16,10 +16,12 @@
  *
  * Options: `--port N`, `--persist-to DIR` (local state, default .wrangler/state),
  * `--var NAME:VALUE` (repeatable; a plain-text binding, as `wrangler dev --var`).
+ * A port something else listens on stops it at once with exit code 98.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { prepareAssets } from "./prepare-assets.mjs";
@@ -30,6 +32,8 @@ const wranglerBin = path.join(root, "node_modules", ".bin", "wrangler");
 const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"];
 /** How long wrangler gets to stop workerd cleanly before the group is killed. */
 const GRACE_MS = 5000;
+/** The exit code when the port is taken (EADDRINUSE's number on Linux). */
+const PORT_IN_USE_EXIT = 98;
 
 // wrangler must not try to reach Cloudflare: no telemetry, no account lookups, no prompts.
 const wranglerEnv = {
@@ -39,10 +43,29 @@ const wranglerEnv = {
   CLOUDFLARE_CF_FETCH_ENABLED: "false",
 };
 
+await refuseBusyPort(args.port);
 ensureDevVars(path.join(root, ".dev.vars"));
 prepareAssets(root);
 applyMigrations();
 serve();
+
+/**
+ * Stops with a message when something already listens on the port: wrangler's dev server
+ * would wait on it silently, and this process would never say it is ready. Exit code 98
+ * (EADDRINUSE on Linux) tells a caller that picked the port to pick another.
+ */
+async function refuseBusyPort(port) {
+  const problem = await new Promise((resolve) => {
+    const probe = createServer();
+    probe.once("error", (err) => resolve(err.code === "EADDRINUSE" ? "in use" : err.message));
+    probe.listen(Number(port), "127.0.0.1", () => probe.close(() => resolve(null)));
+  });
+  if (problem === null) return;
+  console.error(
+    `Port ${port} on 127.0.0.1 is ${problem}: stop what listens there, or start on another, e.g. npm start -- --port 8788`,
+  );
+  process.exit(PORT_IN_USE_EXIT);
+}
 
 function parseArgs(argv) {
   const parsed = { port: "8787", persistTo: undefined, vars: [] };

@@ -13,16 +13,26 @@ import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
+/**
+ * A port free now, drawn from below Linux's ephemeral range (32768-60999). A port the
+ * kernel hands out for `listen(0)` may be handed to the next process that asks (the test
+ * runner starts its own local runtimes at the same moment) before the server binds it;
+ * one drawn from here is not handed out that way.
+ */
 export async function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise((resolve) => {
+      const srv = createServer();
+      srv.once("error", () => resolve(false));
+      srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
     });
-    srv.on("error", reject);
-  });
+    if (free) return port;
+  }
 }
+
+/** `scripts/start.mjs` exits with this when its port is taken. */
+const PORT_IN_USE_EXIT = 98;
 
 /**
  * Servers run in their own process group; never leave one behind when this process
@@ -69,7 +79,17 @@ for (const signal of ["SIGINT", "SIGTERM"]) {
  * @param {{ vars?: Record<string,string>, port?: number, stateDir?: string, quiet?: boolean }} options
  */
 export async function startServer(options = {}) {
-  const port = options.port ?? (await freePort());
+  // A port picked here can still be taken before the server binds it: pick another then.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startServerOn(options.port ?? (await freePort()), options);
+    } catch (err) {
+      if (options.port !== undefined || err.exitCode !== PORT_IN_USE_EXIT || attempt === 3) throw err;
+    }
+  }
+}
+
+async function startServerOn(port, options) {
   const stateDir = options.stateDir ?? mkdtempSync(path.join(os.tmpdir(), "flywheel-state-"));
   const ownsState = !options.stateDir;
   const adminToken = options.vars?.ADMIN_TOKEN ?? `admin-${Math.random().toString(36).slice(2)}-token`;
@@ -96,7 +116,11 @@ export async function startServer(options = {}) {
   child.once("exit", () => liveGroups.delete(child.pid));
   const deadline = Date.now() + 120_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode} before it was ready`);
+    if (child.exitCode !== null) {
+      throw Object.assign(new Error(`server exited with ${child.exitCode} before it was ready`), {
+        exitCode: child.exitCode,
+      });
+    }
     try {
       const res = await fetch(`${url}/api/health`);
       if (res.ok) break;

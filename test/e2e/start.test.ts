@@ -1,10 +1,12 @@
 /**
  * `npm start` as a user runs it: it says where Flywheel is once it answers, and a
  * stop signal to its process stops everything it started (wrangler and both workerd
- * processes), so nothing is left serving on the port.
+ * processes), so nothing is left serving on the port; a port in use is said at once.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import type { AddressInfo } from "node:net";
+import { createServer } from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -99,5 +101,28 @@ describe("npm start", () => {
     expect(code).toBe(1);
     expect(stderr).toContain("Invalid Flywheel configuration: ADMIN_TOKEN");
     await expect(fetch(`http://127.0.0.1:${port}/api/health`)).rejects.toThrow();
+  });
+
+  it("says the port is in use and exits 98 at once, rather than waiting on it in silence", async () => {
+    const taken = createServer((_req, res) => res.end("someone else"));
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const child = spawn(process.execPath, ["scripts/start.mjs", "--port", String(port), "--persist-to", stateDir], {
+        cwd: root,
+        stdio: ["ignore", "pipe", "pipe"],
+        detached: true,
+      });
+      let stderr = "";
+      child.stderr!.on("data", (chunk) => (stderr += chunk));
+      child.stdout!.resume();
+      const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
+      expect(code).toBe(98);
+      expect(stderr).toContain(`Port ${port} on 127.0.0.1 is in use`);
+      // What listened there still answers, untouched.
+      expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe("someone else");
+    } finally {
+      taken.close();
+    }
   });
 });
