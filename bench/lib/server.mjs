@@ -103,21 +103,32 @@ async function startServerOn(port, options) {
     ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]),
   ];
   const logDir = mkdtempSync(path.join(os.tmpdir(), "flywheel-log-"));
+  const quiet = options.quiet !== false;
   const child = spawn(process.execPath, args, {
     cwd: root,
     detached: true,
-    stdio: options.quiet === false ? "inherit" : "ignore",
+    stdio: quiet ? ["ignore", "pipe", "pipe"] : "inherit",
     // wrangler's debug log costs CPU under load; keep it out of the measured tree.
     env: { ...process.env, WRANGLER_LOG_PATH: logDir, WRANGLER_LOG: "warn" },
   });
+  // A quiet server's last words, kept to say why it did not start.
+  let lastOutput = "";
+  const keep = (chunk) => {
+    lastOutput = (lastOutput + chunk).slice(-4000);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  const said = () => (quiet ? `; its last output:\n${lastOutput.trim() || "(none)"}` : "");
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise((resolve) => child.once("exit", resolve));
+  const closed = new Promise((resolve) => child.once("close", resolve));
   liveGroups.add(child.pid);
   child.once("exit", () => liveGroups.delete(child.pid));
   const deadline = Date.now() + 120_000;
   for (;;) {
     if (child.exitCode !== null) {
-      throw Object.assign(new Error(`server exited with ${child.exitCode} before it was ready`), {
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 1000))]);
+      throw Object.assign(new Error(`server exited with ${child.exitCode} before it was ready${said()}`), {
         exitCode: child.exitCode,
       });
     }
@@ -127,7 +138,11 @@ async function startServerOn(port, options) {
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error("server did not become ready in 120 s");
+    if (Date.now() > deadline) {
+      killTree(child.pid);
+      await exited;
+      throw new Error(`server did not become ready in 120 s${said()}`);
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
   // wrangler and both workerd processes share a group of their own, below `npm start`.
