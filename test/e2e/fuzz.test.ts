@@ -39,6 +39,8 @@ const otlpSpec = [
     ],
   },
 ];
+/** Strings of `otlpSpec`, found in its protobuf encoding by their bytes. */
+const OTLP_STRINGS = ["fuzz-svc", "root", "gen_ai.operation.name", "chat", "tool"];
 const validOtlpJson = jsonRequest(otlpSpec);
 const validOtlpProto = protobufRequest(otlpSpec);
 
@@ -105,6 +107,12 @@ const otlpProtoBodies = fc.oneof(
     return copy;
   }),
   fc.nat().map((cut) => validOtlpProto.slice(0, cut % validOtlpProto.length)),
+  // A string's bytes made invalid UTF-8 (the framing intact): refused with 400, never stored mangled.
+  fc.tuple(fc.constantFrom(...OTLP_STRINGS), fc.constantFrom(0x80, 0xc0, 0xed, 0xf5, 0xff)).map(([text, byte]) => {
+    const copy = validOtlpProto.slice();
+    copy[Buffer.from(copy).indexOf(text)] = byte;
+    return copy;
+  }),
 );
 const importBodies = fc.oneof(
   fc.array(jsonValue, { maxLength: 5 }).map((lines) => encoder.encode(lines.map((l) => JSON.stringify(l)).join("\n"))),
