@@ -20,14 +20,7 @@ import { collectWindowIntoDataset } from "./collect-window";
 import { judgeAhead } from "./judge-ahead";
 import type { JudgeCalls } from "../../worker/judge/judge-calls";
 import { judgeCallsFor } from "../../worker/judge/judge-window";
-import {
-  readClosedWindow,
-  scoreClosedWindow,
-  writeGradedWindow,
-  type ClosedWindow,
-  type ReadWindow,
-  type ScoredWindow,
-} from "./grade-window";
+import { gradeClosedWindow, type ClosedWindow } from "./grade-window";
 import { FORGET_SEEN_BATCH, FORGET_SEEN_SQL, SEEN_RETENTION_MS, type WindowRow, createWindowTables } from "./schema";
 import { applyReviewToWindow, type ReviewApplied } from "./review-window";
 import {
@@ -52,10 +45,6 @@ import {
 export class AgentWindow extends DurableObject<Env> {
   /** The grading run in progress, so an alarm and a force-close never grade side by side. */
   private running: Promise<void> | null = null;
-  /** The window being graded by the running loop; a window that closes meanwhile is read ahead. */
-  private gradingSeq: number | null = null;
-  /** The next closed window's traces, read from R2 while the window before it is judged. */
-  private readAhead: { seq: number; reading: Promise<Read | null> } | null = null;
   /** This agent's judge calls, asked as traces arrive and used when their window is graded. */
   private calls: JudgeCalls | null = null;
   /** Traces handed to judgeAhead in arrival order, one batch after another. */
@@ -250,22 +239,12 @@ export class AgentWindow extends DurableObject<Env> {
   private async processPending(): Promise<void> {
     try {
       let cursor = 0;
-      // The next window's scoring, started while the previous window's scores were written.
-      let ahead = null as Ahead | null; // set by process(), so TypeScript must not narrow it to null
       for (;;) {
         const w = this.nextPending(cursor);
         if (!w) break;
         cursor = w.seq;
-        const early: Ahead | null = ahead;
-        ahead = null;
-        const scored = early?.seq === w.seq ? early.scored : undefined;
-        // A window that came before it took the lead: let the early start finish, unused, so
-        // no two windows ever have judge calls in flight at once.
-        if (early && !scored) await early.scored.catch(() => {});
         try {
-          await this.process(w, scored, (next) => {
-            ahead = next;
-          });
+          await this.process(w);
         } catch (err) {
           const attempts = w.attempts + 1;
           const message = err instanceof Error ? err.message : String(err);
@@ -283,28 +262,18 @@ export class AgentWindow extends DurableObject<Env> {
         }
       }
     } finally {
-      this.gradingSeq = null;
       await this.armAlarm();
     }
   }
 
   /**
-   * Grades one window and hands it to the dataset. `scored` is its scoring when it was
-   * started early; `startNext` receives the next pending window's scoring, started once
-   * this window's judge calls are done and while its scores are written.
+   * Grades one window and hands it to the dataset. Its judges' answers are mostly on
+   * their way already: they were asked as its traces arrived (see judgeAhead).
    */
-  private async process(
-    w: WindowRow,
-    early: Promise<Scored | null> | undefined,
-    startNext: (next: Ahead) => void,
-  ): Promise<void> {
+  private async process(w: WindowRow): Promise<void> {
     const sql = this.ctx.storage.sql;
-    // Reading the next closed window from R2 costs the judge nothing: done while this one is
-    // judged, now or as soon as that window closes (see closeOpen).
-    this.gradingSeq = w.seq;
-    this.startReadAhead(w.seq);
-    const scored = await (early ?? this.score(w, this.takeReadAhead(w.seq)));
-    if (!scored) {
+    const closed = await this.closedWindow(w);
+    if (!closed) {
       // Nothing to grade: reading every trace back from R2 would cost as much as
       // ingesting it and record nothing. Traces stay `finished`; graders created
       // later apply to the windows that close after them.
@@ -315,51 +284,12 @@ export class AgentWindow extends DurableObject<Env> {
       sql.exec("DELETE FROM window_members WHERE seq = ?", w.seq);
       return;
     }
-    // Between two windows the judge would otherwise sit idle while D1 takes this window's
-    // scores, rollups and dataset change: the next window reads its traces and starts its
-    // judge calls now. Only one window is ever being scored, so the per-agent cap on judge
-    // calls holds, and writes stay in window order. A failure of that early start is that
-    // window's own, met when the loop reaches it.
-    const next = this.nextPending(w.seq);
-    if (next?.state === "closing") {
-      const scoring = this.score(next, this.takeReadAhead(next.seq));
-      scoring.catch(() => {}); // awaited by the loop; this only keeps a rejection from going unhandled meanwhile
-      startNext({ seq: next.seq, scored: scoring });
-    }
     // Re-grading a graded window only to rebuild its collection writes nothing new.
-    const collection = await writeGradedWindow(this.env, scored.closed, scored.result);
+    const collection = await gradeClosedWindow(this.env, closed, this.judgeCalls());
     if (w.state === "closing") sql.exec("UPDATE windows SET state = 'graded' WHERE seq = ?", w.seq);
     await collectWindowIntoDataset(this.env, collection);
     sql.exec("UPDATE windows SET state = 'collected', next_attempt_at = NULL, last_error = NULL WHERE seq = ?", w.seq);
     sql.exec("DELETE FROM window_members WHERE seq = ?", w.seq);
-  }
-
-  /** Starts reading the first closed window after `seq`, unless one is being read already. */
-  private startReadAhead(seq: number): void {
-    if (this.readAhead && this.readAhead.seq > seq) return;
-    const next = this.nextPending(seq);
-    if (next?.state !== "closing") return;
-    const reading = this.read(next);
-    reading.catch(() => {}); // a failed read is met again when that window is scored
-    this.readAhead = { seq: next.seq, reading };
-  }
-
-  /** The read-ahead of window `seq`, handed over once; undefined when there is none. */
-  private takeReadAhead(seq: number): Promise<Read | null> | undefined {
-    if (this.readAhead?.seq !== seq) return undefined;
-    const { reading } = this.readAhead;
-    this.readAhead = null;
-    return reading;
-  }
-
-  /** Reads and scores a window's traces (no score written yet); null when it has no grader. */
-  private async score(w: WindowRow, reading?: Promise<Read | null>): Promise<Scored | null> {
-    const read = await (reading ?? this.read(w));
-    if (!read) return null;
-    return {
-      closed: read.closed,
-      result: await scoreClosedWindow(this.env, read.closed, read.read, this.judgeCalls()),
-    };
   }
 
   /**
@@ -375,12 +305,6 @@ export class AgentWindow extends DurableObject<Env> {
   private judgeCalls(): JudgeCalls {
     this.calls ??= judgeCallsFor(createDb(this.env.DB), loadConfig(this.env), this.scope().projectId);
     return this.calls;
-  }
-
-  /** Pins the window's graders and reads its traces; null when it has no grader. */
-  private async read(w: WindowRow): Promise<Read | null> {
-    const closed = await this.closedWindow(w);
-    return closed ? { closed, read: await readClosedWindow(this.env, closed) } : null;
   }
 
   /** The window as grading sees it (graders pinned on first use), or null when it has no grader. */
@@ -437,7 +361,6 @@ export class AgentWindow extends DurableObject<Env> {
       now,
       open.seq,
     );
-    if (this.gradingSeq !== null) this.startReadAhead(this.gradingSeq);
     return open.id;
   }
 
@@ -529,22 +452,4 @@ export class AgentWindow extends DurableObject<Env> {
     this.ctx.storage.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, value);
   }
 }
-/** A window's traces read back, with the grader versions pinned to it. */
-interface Read {
-  closed: ClosedWindow;
-  read: ReadWindow;
-}
-
-/** A window read and scored with the grader versions pinned to it, its scores not yet written. */
-interface Scored {
-  closed: ClosedWindow;
-  result: ScoredWindow;
-}
-
-/** A pending window whose scoring was started early, while the window before it was written. */
-interface Ahead {
-  seq: number;
-  scored: Promise<Scored | null>;
-}
-
 export type { FinishedTraceRef, WindowScope, WindowStateName, WindowStatus } from "./contract";

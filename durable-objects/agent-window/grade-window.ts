@@ -43,12 +43,17 @@ export interface ClosedWindow {
 /** R2 reads in flight at once: enough to hide latency, few enough to stay polite. */
 const READ_CONCURRENCY = 16;
 
-export async function gradeClosedWindow(env: Env, w: ClosedWindow): Promise<WindowCollection> {
-  return writeGradedWindow(env, w, await scoreClosedWindow(env, w));
+/**
+ * Grades a closed window: reads its members, runs the pinned grader versions (judges
+ * through `calls`, which holds the answers asked as its traces arrived), then writes the
+ * scores and builds what the dataset receives.
+ */
+export async function gradeClosedWindow(env: Env, w: ClosedWindow, calls?: JudgeCalls): Promise<WindowCollection> {
+  return writeGradedWindow(env, w, await scoreClosedWindow(env, w, calls));
 }
 
 /** A window's scores, computed but not yet written: what {@link writeGradedWindow} stores. */
-export interface ScoredWindow {
+interface ScoredWindow {
   graders: GraderVersion[];
   traces: Trace[];
   quarantined: number;
@@ -57,19 +62,12 @@ export interface ScoredWindow {
   gradedAt: string;
 }
 
-/**
- * The first half of grading: reads the members, runs every grader (judges included) and
- * records the judge calls. Writes no score, so the AgentWindow can run it for the next
- * window while this one's scores are written, keeping the judge busy across the boundary.
- */
-export async function scoreClosedWindow(
-  env: Env,
-  w: ClosedWindow,
-  read?: ReadWindow,
-  calls?: JudgeCalls,
-): Promise<ScoredWindow> {
+/** The first half of grading: reads the members and runs every grader, judges included. Writes no score. */
+async function scoreClosedWindow(env: Env, w: ClosedWindow, calls?: JudgeCalls): Promise<ScoredWindow> {
   const db = createDb(env.DB);
-  const { graders, traces, quarantined } = read ?? (await readClosedWindow(env, w));
+  // One set of GraderVersion objects for the whole window: compiled graders are cached per object.
+  const graders = await loadGraderVersions(db, w.projectId, w.graders);
+  const { traces, quarantined } = await readMembers(env, w);
   const gradedAt = new Date().toISOString();
 
   const traceScores = new Map<string, ScoreResult[]>();
@@ -84,27 +82,8 @@ export async function scoreClosedWindow(
   return { graders, traces, quarantined, traceScores, latencies, gradedAt };
 }
 
-/** A window's grader versions and traces, read back from D1 and R2. */
-export interface ReadWindow {
-  graders: GraderVersion[];
-  traces: Trace[];
-  quarantined: number;
-}
-
-/**
- * Loads the pinned grader versions and reads every member from R2. Reading a window takes
- * about as long as a few rounds of judge calls, so the AgentWindow reads the next window
- * while this one is still being judged.
- */
-export async function readClosedWindow(env: Env, w: ClosedWindow): Promise<ReadWindow> {
-  // One set of GraderVersion objects for the whole window: compiled graders are cached per object.
-  const graders = await loadGraderVersions(createDb(env.DB), w.projectId, w.graders);
-  const { traces, quarantined } = await readMembers(env, w);
-  return { graders, traces, quarantined };
-}
-
 /** The second half: writes the scores, supersedes earlier ones, recomputes rollups, builds the collection. */
-export async function writeGradedWindow(env: Env, w: ClosedWindow, scored: ScoredWindow): Promise<WindowCollection> {
+async function writeGradedWindow(env: Env, w: ClosedWindow, scored: ScoredWindow): Promise<WindowCollection> {
   const db = createDb(env.DB);
   const config = loadConfig(env);
   const { graders, traces, quarantined, traceScores, latencies, gradedAt } = scored;
@@ -174,37 +153,46 @@ function safeLatency(trace: Trace): number | null {
  * is thrown so the whole window is retried later.
  */
 async function readMembers(env: Env, w: ClosedWindow): Promise<{ traces: Trace[]; quarantined: number }> {
-  const store = new TraceStore(env.TRACES);
   const db = createDb(env.DB);
+  const read = await readStoredTraces(env, w.members);
   const traces: Trace[] = [];
   let quarantined = 0;
-  for (let i = 0; i < w.members.length; i += READ_CONCURRENCY) {
-    if (i > 0) await yieldToIo();
-    const group = w.members.slice(i, i + READ_CONCURRENCY);
-    const results = await Promise.all(
-      group.map(async (m) => {
-        try {
-          const bytes = await store.getVerified(m.r2Key, m.sha256);
-          return bytes ? parseTrace(bytes, m.traceId) : null;
-        } catch (err) {
-          if (err instanceof TraceCorruptedError) return null;
-          throw err;
-        }
-      }),
-    );
-    for (const [j, trace] of results.entries()) {
-      if (trace) traces.push(trace);
-      else {
-        quarantined++;
-        await quarantineTrace(env, db, w.projectId, group[j]!.traceId);
-      }
+  for (const [i, trace] of read.entries()) {
+    if (trace) traces.push(trace);
+    else {
+      quarantined++;
+      await quarantineTrace(env, db, w.projectId, w.members[i]!.traceId);
     }
   }
   return { traces, quarantined };
 }
 
+/**
+ * Reads and re-verifies stored traces, `READ_CONCURRENCY` at a time, in the order given:
+ * null for one whose bytes are missing, altered or not a trace. Any other error (R2
+ * unavailable) is thrown.
+ */
+export async function readStoredTraces(env: Env, refs: readonly MemberRef[]): Promise<(Trace | null)[]> {
+  const store = new TraceStore(env.TRACES);
+  const traces: (Trace | null)[] = [];
+  for (let i = 0; i < refs.length; i += READ_CONCURRENCY) {
+    if (i > 0) await yieldToIo();
+    const group = refs.slice(i, i + READ_CONCURRENCY).map(async (ref) => {
+      try {
+        const bytes = await store.getVerified(ref.r2Key, ref.sha256);
+        return bytes ? parseTrace(bytes, ref.traceId) : null;
+      } catch (err) {
+        if (err instanceof TraceCorruptedError) return null;
+        throw err;
+      }
+    });
+    traces.push(...(await Promise.all(group)));
+  }
+  return traces;
+}
+
 /** Stored bytes are the normalised trace; defaults are filled again so graders see the model's shape. */
-export function parseTrace(bytes: Uint8Array, traceId: string): Trace | null {
+function parseTrace(bytes: Uint8Array, traceId: string): Trace | null {
   let value: unknown;
   try {
     value = JSON.parse(new TextDecoder().decode(bytes));

@@ -16,13 +16,8 @@ import { judgePorts, judgeRunOptions } from "../../worker/judge/judge-window";
 import { callsOf, checkJudgeBudget, isJudge, planJudges } from "../../worker/judge/run-judges";
 import { createDb } from "../../worker/storage/db";
 import { enabledGraderRefs, loadGraderVersions } from "../../worker/storage/grader-store";
-import { TraceStore } from "../../worker/storage/r2";
-import { yieldToIo } from "../../worker/yield-to-io";
 import type { FinishedTraceRef, WindowScope } from "./contract";
-import { gradeOneTrace, parseTrace } from "./grade-window";
-
-/** R2 reads in flight at once, as when a window is read. */
-const READ_CONCURRENCY = 16;
+import { gradeOneTrace, readStoredTraces } from "./grade-window";
 
 /**
  * Plans the judge calls for newly arrived traces and asks those neither asked already nor
@@ -46,7 +41,8 @@ export async function judgeAhead(
   );
   const judges = graders.filter(isJudge);
   if (judges.length === 0) return;
-  const traces = await readTraces(env, refs);
+  // One that cannot be read is left to its window, which quarantines it or retries.
+  const traces = (await readStoredTraces(env, refs)).filter((t): t is Trace => t !== null);
   // A cascading judge asks only about traces the rules pass, so the rules run here too.
   const cascades = judges.some((j) => (j.definition as { cascade?: unknown }).cascade === true);
   const rules = graders.filter((g) => !isJudge(g));
@@ -63,25 +59,4 @@ export async function judgeAhead(
   Promise.allSettled(asked)
     .then(() => calls.save())
     .catch(() => {});
-}
-
-/** Reads and verifies the traces; one that cannot be read is left to its window, which quarantines it. */
-async function readTraces(env: Env, refs: readonly FinishedTraceRef[]): Promise<Trace[]> {
-  const store = new TraceStore(env.TRACES);
-  const traces: Trace[] = [];
-  for (let i = 0; i < refs.length; i += READ_CONCURRENCY) {
-    if (i > 0) await yieldToIo();
-    const read = await Promise.all(
-      refs.slice(i, i + READ_CONCURRENCY).map(async (ref) => {
-        try {
-          const bytes = await store.getVerified(ref.r2Key, ref.sha256);
-          return bytes ? parseTrace(bytes, ref.traceId) : null;
-        } catch {
-          return null;
-        }
-      }),
-    );
-    for (const trace of read) if (trace) traces.push(trace);
-  }
-  return traces;
 }
