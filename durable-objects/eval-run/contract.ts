@@ -67,6 +67,15 @@ export interface CaseResultDetail {
 /** Longest output kept per result, as JSON text; a longer one is kept cut, and says so. */
 export const MAX_STORED_OUTPUT = 4_000;
 
+/** What a report holds beside the metrics; a waiting report answers when the run ends or after `waitMs`. */
+export interface ReportOptions {
+  /** Every (case, repeat) result with its grader scores and output (default true). */
+  results?: boolean;
+  /** The per-case outcomes (default true); a poll of progress and metrics leaves them out. */
+  cases?: boolean;
+  waitMs?: number;
+}
+
 export interface EvalRunReport {
   runId: string;
   status: EvalRunStatus;

@@ -31,7 +31,15 @@ import { isJudge } from "../../worker/judge/run-judges";
 import { createDb } from "../../worker/storage/db";
 import { finishEvalRun } from "../../worker/storage/eval-run-store";
 import { type CandidateCaller, fetchCandidate } from "./call-candidate";
-import type { EvalRunCase, EvalRunReport, EvalRunSpec, SubmitOutcome, SubmittedAnswer } from "./contract";
+import type {
+  CaseResultDetail,
+  EvalRunCase,
+  EvalRunReport,
+  EvalRunSpec,
+  ReportOptions,
+  SubmitOutcome,
+  SubmittedAnswer,
+} from "./contract";
 import { addUsage, isJudgeOutage, judgeAnswers } from "./judge-answers";
 import { type DueTask, type ResultToRecord, RunStore, storedOutput, taskKey } from "./run-store";
 
@@ -62,7 +70,7 @@ export class EvalRun extends DurableObject<Env> {
   private readonly store: RunStore;
   /** The candidate call; a test replaces it to play an endpoint without a network. */
   protected callCandidate: CandidateCaller = fetchCandidate;
-  private driving: Promise<void> | null = null;
+  private advancing: Promise<void> | null = null;
   /** Tasks being called, or answered but not yet written: never handed out twice. */
   private readonly inFlight = new Set<string>();
   /**
@@ -73,6 +81,8 @@ export class EvalRun extends DurableObject<Env> {
    * their cases are called again: attempts were counted, results are keyed by (case, repeat).
    */
   private unwritten: ResultToRecord[] = [];
+  /** The finished run's metrics and cases, computed once when it is finalized: its results no longer change. */
+  private summary: ReturnType<typeof computeRunMetrics> | null = null;
   /** Settled when the run is finalized: what reports waiting for the end wait on. */
   private ended: { promise: Promise<void>; resolve: () => void } | null = null;
 
@@ -84,15 +94,20 @@ export class EvalRun extends DurableObject<Env> {
     });
   }
 
-  /** Starts the run once; starting it again (a retried request) changes nothing. */
+  /**
+   * Starts the run once; starting it again (a retried request) changes nothing. The run
+   * goes on at once, not when the alarm is delivered: a server-side run's first calls
+   * leave while its launch is still answering. The alarm is the watchdog that resumes a
+   * run whose object died.
+   */
   async start(spec: EvalRunSpec): Promise<{ started: boolean }> {
     const started = this.ctx.storage.transactionSync(() => this.store.start(spec));
-    if (started) await this.ctx.storage.setAlarm(Date.now());
+    if (started) {
+      await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
+      // A failure here is retried by the alarm, which the runtime retries in turn.
+      this.ctx.waitUntil(this.advance().catch(() => this.ctx.storage.setAlarm(Date.now() + RETRY_BASE_MS)));
+    }
     return { started };
-  }
-
-  async isStarted(): Promise<boolean> {
-    return this.store.started();
   }
 
   /** Grades answers the CLI computed. The first answer of a (case, repeat) wins. */
@@ -157,7 +172,7 @@ export class EvalRun extends DurableObject<Env> {
       this.store.setStatus("cancelled");
       await this.ctx.storage.setAlarm(Date.now());
     }
-    return this.report(false);
+    return this.report({ results: false });
   }
 
   /**
@@ -165,26 +180,33 @@ export class EvalRun extends DurableObject<Env> {
    * `waitMs` has passed, whichever comes first: a client learns of the end at once,
    * without polling (each poll costs a D1 read and this object's metrics).
    */
-  async report(withResults = true, waitMs = 0): Promise<EvalRunReport | null> {
+  async report({
+    results: withResults = true,
+    cases: withCases = true,
+    waitMs = 0,
+  }: ReportOptions = {}): Promise<EvalRunReport | null> {
     const settings = this.store.settings();
     if (!settings) return null;
     if (waitMs > 0 && !this.store.finalized()) await this.untilEnded(waitMs);
-    // Answers not written yet count in the progress without a write: a poll must not make a commit.
-    const unwritten = this.unwritten
-      .filter((r) => !r.awaitingJudges)
-      .map(({ scores, output, awaitingJudges: _, ...result }) => ({
-        ...result,
-        scores: withResults ? scores : [],
-        outputJson: withResults ? storedOutput(output) : null,
-      }));
-    const results = [...this.store.results(withResults), ...unwritten];
-    const { metrics, cases } = computeRunMetrics(this.store.caseRefs(), results, settings.repeats);
+    let results: CaseResultDetail[] | null = null;
+    if (withResults || !this.summary) {
+      // Answers not written yet count in the progress without a write: a poll must not make a commit.
+      const unwritten = this.unwritten
+        .filter((r) => !r.awaitingJudges)
+        .map(({ scores, output, awaitingJudges: _, ...result }) => ({
+          ...result,
+          scores: withResults ? scores : [],
+          outputJson: withResults ? storedOutput(output) : null,
+        }));
+      results = [...this.store.results(withResults), ...unwritten];
+    }
+    const { metrics, cases } = this.summary ?? computeRunMetrics(this.store.caseRefs(), results!, settings.repeats);
     return {
       runId: settings.runId,
       status: this.store.status(),
       finalized: this.store.finalized(),
       metrics,
-      cases,
+      cases: withCases ? cases : [],
       results: withResults ? results : null,
       waitingForJudge: this.waitingForJudge(),
       judgeUsage: this.store.graders().some(isJudge) ? (this.store.judgeUsage() ?? addUsage(null, [])) : null,
@@ -213,13 +235,26 @@ export class EvalRun extends DurableObject<Env> {
   }
 
   override async alarm(): Promise<void> {
+    await this.advance();
+  }
+
+  /**
+   * Takes the run as far as it goes now: calls what is due, asks the judges, then re-arms
+   * the alarm for what waits or writes the summary. One pass at a time: the start and the
+   * alarm share the pass in progress.
+   */
+  private advance(): Promise<void> {
+    this.advancing ??= this.advanceOnce().finally(() => {
+      this.advancing = null;
+    });
+    return this.advancing;
+  }
+
+  private async advanceOnce(): Promise<void> {
     const settings = this.store.settings();
     if (!settings || this.store.finalized()) return;
     if (this.store.status() === "running" && settings.endpoint !== null && this.store.pendingCount() > 0) {
-      this.driving ??= this.drive().finally(() => {
-        this.driving = null;
-      });
-      await this.driving;
+      await this.drive();
     }
     if (this.store.status() === "running" && this.store.unjudgedCount() > 0) await this.judgeWaiting(settings);
     if (this.store.status() === "running" && (this.store.pendingCount() > 0 || this.store.unjudgedCount() > 0)) {
@@ -239,10 +274,11 @@ export class EvalRun extends DurableObject<Env> {
   private async finalize(): Promise<void> {
     const settings = this.store.settings()!;
     if (this.store.status() === "running") this.store.setStatus("completed");
-    const { metrics } = computeRunMetrics(this.store.caseRefs(), this.store.results(false), settings.repeats);
+    const summary = computeRunMetrics(this.store.caseRefs(), this.store.results(false), settings.repeats);
     const status = this.store.status() === "cancelled" ? "cancelled" : "completed";
-    await finishEvalRun(createDb(this.env.DB), settings.projectId, settings.runId, status, metrics);
+    await finishEvalRun(createDb(this.env.DB), settings.projectId, settings.runId, status, summary.metrics);
     this.store.markFinalized();
+    this.summary = summary;
     this.ended?.resolve();
     this.ended = null;
   }

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { CandidateCall, CandidateCaller, CandidateRequest } from "../../durable-objects/eval-run/call-candidate";
 import type { EvalRunSpec } from "../../durable-objects/eval-run/contract";
 import { EvalRun } from "../../durable-objects/eval-run/eval-run";
+import { newRunReport } from "../../durable-objects/eval-run/new-run-report";
 import { evalRunObject } from "../../worker/storage/eval-run-client";
 
 /** Six cases: f* expected to fail before a fix, g* guard cases; each expects `answer-<id>`. */
@@ -169,6 +170,22 @@ describe("EvalRun object, server-side runs", () => {
       expect(calls).toBe(2);
       expect(report.metrics.completed).toBe(2);
       expect(report.metrics.counts.pending).toBe(5);
+    });
+  });
+
+  it("a new run's report, as the launch builds it, is the one its object gives", async () => {
+    const runId = `run_new_${crypto.randomUUID()}`;
+    await runInDurableObject(evalRunObject(env, runId), async (instance: EvalRun) => {
+      const held: (() => void)[] = [];
+      withCaller(instance, (request) => new Promise((resolve) => held.push(() => resolve(rightAnswer(request)))));
+      const started = spec(runId);
+      await instance.start(started);
+      await until(() => held.length === 2);
+      expect(await instance.report({ results: false })).toEqual(newRunReport(started));
+      withCaller(instance, async (request) => rightAnswer(request));
+      while (held.length > 0) held.shift()!();
+      await instance.alarm();
+      expect((await instance.report())!.metrics.completed).toBe(12);
     });
   });
 

@@ -5,7 +5,8 @@
  * its EvalRun object. A retried request finds the run by its key and only makes sure
  * its object has started.
  */
-import type { EvalRunCase, EvalRunSpec } from "../../durable-objects/eval-run/contract";
+import type { EvalRunCase, EvalRunReport, EvalRunSpec } from "../../durable-objects/eval-run/contract";
+import { newRunReport } from "../../durable-objects/eval-run/new-run-report";
 import { loadConfig } from "../config";
 import { ApiError } from "../errors";
 import type { AnswerVerdictRules } from "../eval/grade-case";
@@ -64,10 +65,11 @@ export async function launchEvalRun(
   db: Db,
   projectId: string,
   request: LaunchRequest,
-): Promise<{ row: EvalRunRow; created: boolean }> {
+): Promise<{ row: EvalRunRow; created: boolean; report: EvalRunReport }> {
   if (request.idempotencyKey) {
     const existing = await findEvalRunByKey(db, projectId, request.idempotencyKey);
-    if (existing && (await evalRunObject(env, existing.id).isStarted())) return { row: existing, created: false };
+    const report = existing && (await evalRunObject(env, existing.id).report({ results: false }));
+    if (existing && report) return { row: existing, created: false, report };
   }
   const dataset = await resolveDataset(db, projectId, request.dataset);
   const version = await resolveVersion(db, dataset, request.datasetVersion);
@@ -127,11 +129,14 @@ export async function launchEvalRun(
     verdictRules,
     cases,
   };
-  await evalRunObject(env, row.id).start(spec);
+  const run = evalRunObject(env, row.id);
+  const { started } = await run.start(spec);
+  // A racing retry may have started the run first: then the object reports it as it is.
+  const report = started ? newRunReport(spec) : (await run.report({ results: false }))!;
   if (created && row.candidate.suggestionIds.length > 0) {
     await markSuggestionsTried(db, projectId, row.candidate.suggestionIds, row.id);
   }
-  return { row, created };
+  return { row, created, report };
 }
 
 async function resolveBaseline(
@@ -240,7 +245,7 @@ export async function readAllCases(db: Db, datasetId: string, version: number): 
 }
 
 async function outcomesOf(env: Env, baseline: EvalRunRow): Promise<Map<string, BaselineOutcome>> {
-  const report = await evalRunObject(env, baseline.id).report(false);
+  const report = await evalRunObject(env, baseline.id).report({ results: false });
   return new Map((report?.cases ?? []).map((c) => [c.caseId, asBaseline(c.outcome)]));
 }
 

@@ -61,9 +61,7 @@ export const evalRunRoutes = newRouter()
       },
     }),
     async (c) => {
-      const { row, created } = await launchEvalRun(c.env, c.var.db, c.var.projectId, c.req.valid("json"));
-      const report = await evalRunObject(c.env, row.id).report(false);
-      if (!report) throw new Error(`eval run ${row.id} has no report right after its start`);
+      const { row, created, report } = await launchEvalRun(c.env, c.var.db, c.var.projectId, c.req.valid("json"));
       return c.json(evalRunJson(row, report, false), created ? 201 : 200);
     },
   )
@@ -98,10 +96,13 @@ export const evalRunRoutes = newRouter()
       const row = await requireRun(c.var.db, c.var.projectId, c.req.valid("param").id);
       const query = c.req.valid("query");
       const withResults = query.results === "true";
-      const report = await evalRunObject(c.env, row.id).report(withResults, query.wait * 1000);
+      const report = await evalRunObject(c.env, row.id).report({
+        results: withResults,
+        cases: query.cases === "true",
+        waitMs: query.wait * 1000,
+      });
       if (!report) throw new ApiError(409, "run_not_started", `Eval run '${row.id}' has not started; retry its POST.`);
-      const json = evalRunJson(row, report, withResults);
-      return c.json(query.cases === "false" ? { ...json, cases: [] } : json, 200);
+      return c.json(evalRunJson(row, report, withResults), 200);
     },
   )
   .openapi(
