@@ -208,6 +208,9 @@ async function loadAgent(file) {
   return fn;
 }
 
+/** Answers per post while the agent is still being called. */
+const ANSWER_BATCH = 100;
+
 /**
  * Calls the agent function per (case, repeat), keeping `concurrency` calls in flight, and
  * posts answers in batches while it goes on calling. Cases are read a page at a time
@@ -269,7 +272,9 @@ async function answerLocally(api, run, agentFn, concurrency, timeoutMs, bar, ear
       answer.latencyMs = performance.now() - started;
       pending.push(answer);
       bar.update(++done, total ?? tasks.length);
-      if (pending.length >= 100) flushing = flushing.then(flush);
+      // Once every case is handed out, answers go as they come (each post takes what
+      // gathered meanwhile): the run ends soon after its last answer, not a batch later.
+      if (pending.length >= ANSWER_BATCH || (next >= tasks.length && !reading)) flushing = flushing.then(flush);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
