@@ -101,3 +101,15 @@ export async function cpuUntilIdle(pgid, { minMs = 0, idleShare = 0.05, maxMs = 
   }
   return last - start;
 }
+
+/**
+ * CPU milliseconds the hypervisor has taken from this machine so far (the `steal` column
+ * of /proc/stat, summed over its cores), or null without /proc. On a shared VM, time
+ * stolen during a run slows it without any process using more CPU: a run with much
+ * stolen time measured the host, not the code.
+ */
+export function stolenCpuMs() {
+  if (!existsSync("/proc/stat")) return null;
+  const fields = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/);
+  return (Number(fields[8] ?? 0) * 1000) / TICKS_PER_SECOND;
+}
