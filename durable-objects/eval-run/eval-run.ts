@@ -6,14 +6,15 @@
  * the windows' judge runner (cache, retries, concurrency cap, daily budget); until they
  * answer, an answer waits in storage, and a judge outage keeps the run running.
  *
- * A server-side run calls the candidate's endpoint from the alarm: at most
- * `concurrency` calls at once, a timeout per call, retries with exponential backoff
- * (or the endpoint's Retry-After) on 429, 5xx and connection failures. Alarms are
- * at-least-once and the object may die mid-run: before calling, the alarm re-arms
- * itself as a watchdog, attempts are counted before each call, and results are keyed
- * by (case, repeat), so a resumed run calls only what has no result and counts each
- * answer once. A client-side run receives answers through `submit`. Either way the
- * alarm writes the finished run's summary to D1, retrying until it is there.
+ * A server-side run calls the candidate's endpoint from its start, then from the alarm
+ * (retries that come due, a resumed run): at most `concurrency` calls at once, a
+ * timeout per call, retries with exponential backoff (or the endpoint's Retry-After) on
+ * 429, 5xx and connection failures. Alarms are at-least-once and the object may die
+ * mid-run: before calling, the run arms the alarm as a watchdog, attempts are counted
+ * before each call, and results are keyed by (case, repeat), so a resumed run calls
+ * only what has no result and counts each answer once. A client-side run receives
+ * answers through `submit`. Either way the finished run's summary is written to D1,
+ * by the alarm retrying until it is there.
  */
 import { DurableObject } from "cloudflare:workers";
 import {
