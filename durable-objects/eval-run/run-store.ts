@@ -149,6 +149,10 @@ export class RunStore {
     );
     // Written last: a start cut short leaves no settings, so it runs again from the top.
     this.setMeta("settings", JSON.stringify(settings));
+    // The cases are at hand: the calls that follow need not read each back from storage.
+    this.cachedCaseRefs = cases.map(({ caseId, guard, baseline }) => ({ caseId, guard, baseline }));
+    for (const c of cases)
+      this.cachedCases.set(c.caseId, { ...c, input: c.input ?? null, expected: c.expected ?? null });
     return true;
   }
 
