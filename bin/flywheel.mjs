@@ -278,8 +278,8 @@ async function answerLocally(api, run, agentFn, concurrency, timeoutMs, bar, ear
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  await flushing;
-  await flush();
+  // Every call is answered; the last answers may still be on their way to the server.
+  return { posted: flushing.then(flush) };
 }
 
 function withTimeout(promise, ms) {
@@ -293,14 +293,31 @@ function withTimeout(promise, ms) {
 /** How long each progress request may wait for the run's end (the server holds it until then). */
 const WAIT_SECONDS = 2;
 
-async function waitForRun(api, runId, bar) {
-  // The server answers as soon as the run ends, or after WAIT_SECONDS with the progress so
-  // far: the end is seen at once, with no polling in between.
-  for (;;) {
-    const run = await api.request("GET", `/api/eval-runs/${runId}?wait=${WAIT_SECONDS}`);
-    bar.update(run.metrics.completed, run.metrics.total);
-    if (run.status !== "running") return run;
+/**
+ * The run once it has ended. The server answers as soon as the run ends, or after
+ * WAIT_SECONDS with the progress so far: the end is seen at once, with no polling in
+ * between. `posted` is the post of the last answers: the wait goes out beside it (the run
+ * ends inside that post), and stops if that post fails.
+ */
+async function waitForRun(api, runId, bar, posted = Promise.resolve()) {
+  let failed = false;
+  const waiting = (async () => {
+    for (;;) {
+      const run = await api.request("GET", `/api/eval-runs/${runId}?wait=${WAIT_SECONDS}`);
+      if (failed) return null;
+      bar.update(run.metrics.completed, run.metrics.total);
+      if (run.status !== "running") return run;
+    }
+  })();
+  // Handled now, so a failure while the post is on its way is not an unhandled rejection; awaited below.
+  waiting.catch(() => {});
+  try {
+    await posted;
+  } catch (err) {
+    failed = true;
+    throw err;
   }
+  return waiting;
 }
 
 /** Why the gate fails; empty when it passes. */
@@ -404,9 +421,10 @@ async function evalCommand(values, env, io) {
     ...(values["idempotency-key"] ? { idempotencyKey: values["idempotency-key"] } : {}),
   });
   const bar = progress(io.err, `eval ${run.id}`);
+  let posted;
   if (agentFn && run.status === "running")
-    await answerLocally(api, run, agentFn, concurrency, timeoutMs, bar, earlyFirstPage);
-  const finished = await waitForRun(api, run.id, bar);
+    ({ posted } = await answerLocally(api, run, agentFn, concurrency, timeoutMs, bar, earlyFirstPage));
+  const finished = await waitForRun(api, run.id, bar, posted);
   bar.done();
 
   const reasons = gateReasons(finished.metrics, { maxRegressions, minImprovement, maxErrors });

@@ -222,4 +222,35 @@ export default async (input, ctx) => (ctx.caseId === "f2" ? "answer-f2" : curren
     expect(refused.code).toBe(3);
     expect(refused.stderr).toContain("version_not_found");
   });
+
+  it("exits 3 and says why when the run stops taking answers before the last ones are in", async () => {
+    // The agent answers every case at once but g2, which it answers once the test says so.
+    const release = path.join(dir, "release-g2");
+    const module = agentModule(
+      dir,
+      "waits-on-g2.mjs",
+      `import { existsSync } from "node:fs";
+export default async function (input, { caseId }) {
+  while (caseId === "g2" && !existsSync(${JSON.stringify(release)})) await new Promise((r) => setTimeout(r, 20));
+  return "answer-" + caseId;
+}`,
+    );
+    const running = cli(["eval", ...base(), "--agent-module", module, "--label", "cancelled-mid-run"], env);
+    // Meanwhile the run is cancelled from outside, then g2 is answered.
+    let runId: string | undefined;
+    for (let i = 0; i < 200 && !runId; i++) {
+      const res = await api(env.FLYWHEEL_KEY!, `/api/agents/${agent}/iterations`);
+      const { iterations } = (await res.json()) as {
+        iterations: { id: string; status: string; candidate: { label: string } }[];
+      };
+      runId = iterations.find((r) => r.candidate.label === "cancelled-mid-run" && r.status === "running")?.id;
+      if (!runId) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(runId).toBeDefined();
+    expect((await api(env.FLYWHEEL_KEY!, `/api/eval-runs/${runId}/cancel`, { method: "POST" })).status).toBe(200);
+    writeFileSync(release, "");
+    const { code, stderr } = await running;
+    expect(code).toBe(3);
+    expect(stderr).toContain("run_not_accepting");
+  });
 });
