@@ -403,7 +403,8 @@ async function evalCommand(values, env, io) {
         )
         .catch(() => null)
     : Promise.resolve(null);
-  const run = await api.request("POST", "/api/eval-runs", {
+  // Without the per-case lines: every case of a new run is pending, and the end brings them all.
+  const run = await api.request("POST", "/api/eval-runs?cases=false", {
     agent: values.agent,
     candidate: {
       label,

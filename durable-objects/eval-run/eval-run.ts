@@ -288,7 +288,8 @@ export class EvalRun extends DurableObject<Env> {
   private async drive(): Promise<void> {
     const settings = this.store.settings()!;
     const began = Date.now();
-    await this.ctx.storage.setAlarm(began + WATCHDOG_MS);
+    // Not awaited: the output gate holds every call until this watchdog is durable.
+    void this.ctx.storage.setAlarm(began + WATCHDOG_MS).catch(() => {});
     const queue: DueTask[] = [];
     const next = (): DueTask | undefined => {
       if (this.store.status() !== "running" || Date.now() - began > DRIVE_BUDGET_MS) return undefined;

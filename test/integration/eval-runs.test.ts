@@ -182,12 +182,17 @@ describe("starting an eval run", () => {
       idempotencyKey: "ci-build-77",
     };
     const first = await expectJson(api(apiKey, "POST", "/api/eval-runs", body), 201);
+    expect(first.cases.map((c: { outcome: string }) => c.outcome)).toEqual(first.cases.map(() => "pending"));
+    expect(first.cases.length).toBe(first.metrics.caseCount);
+    // Asked without the per-case lines, the retry still answers the first run, with its metrics.
     const again = await expectJson(
-      api(apiKey, "POST", "/api/eval-runs", { ...body, candidate: { label: "other" } }),
+      api(apiKey, "POST", "/api/eval-runs?cases=false", { ...body, candidate: { label: "other" } }),
       200,
     );
     expect(again.id).toBe(first.id);
     expect(again.candidate.label).toBe("v4");
+    expect(again.cases).toEqual([]);
+    expect(again.metrics.total).toBe(first.metrics.total);
   });
 
   it("answers 404 for a dataset version or a grader that does not exist, and creates nothing", async () => {

@@ -34,6 +34,10 @@ const AgentParams = z.object({
     .openapi({ param: { name: "agent", in: "path" }, example: "support-bot" }),
 });
 
+const casesQuery = z.enum(["true", "false"]).default("true").openapi({
+  description: "`false` leaves `cases` empty: the progress and metrics without a line per case",
+});
+
 async function requireRun(db: Parameters<typeof findEvalRun>[0], projectId: string, id: string) {
   const row = await findEvalRun(db, projectId, id);
   if (!row) throw notFound(`Eval run '${id}'`);
@@ -49,7 +53,10 @@ export const evalRunRoutes = newRouter()
       summary: "Start an eval run of a candidate over one dataset version, with grader versions pinned now",
       security: projectSecurity,
       middleware: [requireProject] as const,
-      request: { body: { required: true, content: { "application/json": { schema: createEvalRunBody } } } },
+      request: {
+        query: z.object({ cases: casesQuery }),
+        body: { required: true, content: { "application/json": { schema: createEvalRunBody } } },
+      },
       responses: {
         201: json(evalRunSchema, "Started"),
         200: json(evalRunSchema, "A run with this idempotency key exists: the first run"),
@@ -62,7 +69,8 @@ export const evalRunRoutes = newRouter()
     }),
     async (c) => {
       const { row, created, report } = await launchEvalRun(c.env, c.var.db, c.var.projectId, c.req.valid("json"));
-      return c.json(evalRunJson(row, report, false), created ? 201 : 200);
+      const withCases = c.req.valid("query").cases === "true";
+      return c.json(evalRunJson(row, withCases ? report : { ...report, cases: [] }, false), created ? 201 : 200);
     },
   )
   .openapi(
@@ -80,10 +88,7 @@ export const evalRunRoutes = newRouter()
             .enum(["true", "false"])
             .default("false")
             .openapi({ description: "Include every (case, repeat) result with its grader scores" }),
-          cases: z
-            .enum(["true", "false"])
-            .default("true")
-            .openapi({ description: "`false` leaves `cases` empty: a cheap poll of progress and metrics" }),
+          cases: casesQuery,
           wait: z.coerce.number().int().min(0).max(60).default(0).openapi({
             description:
               "Seconds (at most 60) to hold the answer while the run is still going: it comes as soon as the run ends, or after that long with the progress so far",
