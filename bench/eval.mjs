@@ -21,7 +21,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseOptions } from "./lib/args.mjs";
-import { busiestThread, cpuUntilIdle, groupCpuMs, stolenCpuMs, threadCpuMs } from "./lib/process-cpu.mjs";
+import { busiestThread, cpuUntilIdle, groupCpuMs, stealMeter, threadCpuMs } from "./lib/process-cpu.mjs";
 import { createProject, startServer } from "./lib/server.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -185,8 +185,7 @@ try {
   console.log(`${CASES} cases, concurrency ${CONCURRENCY}, agent latency ${LATENCY_MS} ms: limit ${LIMIT} cases/s`);
   console.log("(shared machine: figures are noisy; compare CPU per case across runs rather than throughput)");
 
-  const stolenBefore = stolenCpuMs();
-  const measuredFrom = performance.now();
+  const stolen = stealMeter();
   const floorRate = await fetchFloor(server, agent.url);
   console.log(
     `runtime floor (bare fetch loop in the Worker): ${round(floorRate, 1)} cases/s (limit ${LIMIT}, ratio ${round(floorRate / LIMIT)})`,
@@ -221,11 +220,8 @@ try {
       `server CPU ${round(client1.cpuMs === null ? null : client1.cpuMs / CASES, 3)} ms/case, pass rate ${client1.report.metrics.passRate}`,
   );
 
-  // The share of the machine's CPU time (both cores) the hypervisor took while the three runs were measured.
-  const stolenShare =
-    stolenBefore === null
-      ? null
-      : (stolenCpuMs() - stolenBefore) / ((performance.now() - measuredFrom) * os.cpus().length);
+  // The share of the machine's CPU time the hypervisor took while the three runs were measured.
+  const stolenShare = stolen();
   console.log(
     `CPU time taken by the hypervisor meanwhile: ${stolenShare === null ? "unknown" : `${round(stolenShare * 100, 1)}%`} (a contended host slows every figure above)`,
   );
@@ -248,7 +244,7 @@ try {
       cliLimitRatio: round(clientRate / LIMIT, 3),
       cliServerCpuMsPerCase: round(client1.cpuMs === null ? null : client1.cpuMs / CASES, 3),
       targetRatio: 0.8,
-      stolenCpuShare: round(stolenShare, 3),
+      stolenCpuShare: stolenShare,
       noisy: true,
     }),
   );

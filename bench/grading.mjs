@@ -14,6 +14,7 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createProject, startServer } from "./lib/server.mjs";
+import { stealMeter } from "./lib/process-cpu.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const TRACES = Number(process.argv[2] ?? 5_000);
@@ -125,6 +126,7 @@ async function endToEnd() {
       batches.push(Array.from({ length: Math.min(BATCH, TRACES - i) }, (_, k) => makeTrace(i + k, runId)));
     const expectedScores = TRACES * graders.length;
 
+    const stolen = stealMeter();
     const started = performance.now();
     let next = 0;
     await Promise.all(
@@ -165,6 +167,7 @@ async function endToEnd() {
       ingestTracesPerSec: Math.round(TRACES / (ingestedMs / 1000)),
       windows: windowCount,
       scores,
+      stolenCpuShare: stolen(),
     };
   } finally {
     await server.stop();
@@ -181,5 +184,6 @@ console.log(
     traces: TRACES,
     graders: graders.length,
     windows: e2e.windows,
+    stolenCpuShare: e2e.stolenCpuShare,
   }),
 );

@@ -13,6 +13,7 @@
  * The last line printed is one JSON object with the figures.
  */
 import { measure } from "./lib/load.mjs";
+import { stealMeter } from "./lib/process-cpu.mjs";
 import { createProject, startServer } from "./lib/server.mjs";
 import { parseOptions } from "./lib/args.mjs";
 
@@ -81,6 +82,7 @@ try {
     connections,
   });
 
+  const stolen = stealMeter();
   const noop = await measure({ url: `${server.url}/api/health`, duration, connections });
   const floor = await measure({
     url: `${server.url}/__bench/r2-put`,
@@ -108,6 +110,7 @@ try {
     floorP99Ms: floor.latencyP99Ms,
     connections,
     durationSeconds: duration,
+    stolenCpuShare: stolen(),
   };
   console.log(
     `noop ${noop.rps} req/s | floor (R2 put) ${floor.rps} req/s | ingest ${ingest.rps} req/s | ratio ${figures.ratio}`,

@@ -14,6 +14,7 @@
  */
 import { startFakeJudge } from "../test/fake-judge/server.mjs";
 import { parseOptions } from "./lib/args.mjs";
+import { stealMeter } from "./lib/process-cpu.mjs";
 import { createProject, startServer } from "./lib/server.mjs";
 
 const options = parseOptions();
@@ -97,6 +98,7 @@ try {
   });
   if (grader.status !== 201) throw new Error(`create grader: ${grader.status} ${await grader.text()}`);
 
+  const stolen = stealMeter();
   const firstMs = await runPass(server, headers, 1, 0);
   const callsAfterFirst = judge.calls.length;
   const firstUsage = (await getJson(server, headers, `/api/agents/${AGENT}/judge-usage?limit=500`)).windows;
@@ -146,6 +148,7 @@ try {
       concurrency: CONCURRENCY,
       latencyMs: LATENCY_MS,
       windows: firstUsage.length,
+      stolenCpuShare: stolen(),
     }),
   );
 } finally {

@@ -46,6 +46,7 @@ import {
   cpuUntilIdle,
   groupCpuMs,
   processCpuMs,
+  stealMeter,
   threadCpuMs,
 } from "./lib/process-cpu.mjs";
 import { createProject, startServer } from "./lib/server.mjs";
@@ -103,6 +104,7 @@ try {
   // The warm-up's traces are assembled OTLP_QUIET_MS later: the trivial route is measured on an idle server, or
   // a short run's noop figure (and the machine speed taken from it) comes out a fraction of the real one.
   if (server.pid) await cpuUntilIdle(server.pid, { minMs: 8000 });
+  const stolen = stealMeter();
   const noop = await measure({ url: `${server.url}/api/health`, duration, connections });
   const noopWrk = wrkNoopRps(`${server.url}/api/health`, duration);
   // --floor: the same bodies through POST /__bench/r2-put (read, hash, one checked R2 put), the floor of any ingest.
@@ -173,6 +175,7 @@ try {
   const figures = {
     spansPerSec: Math.round(ingest.rps * template.spans),
     sustainedSpansPerSec,
+    stolenCpuShare: stolen(),
     noopRps: noop.rps,
     ...(noopWrk === null
       ? {}
