@@ -14,45 +14,27 @@ export function isWellFormedUtf8(bytes: Uint8Array, start: number, end: number):
       i++;
       continue;
     }
+    // The sequence's length, and the range its second byte must fall in (table 3-7): E0 and
+    // F0 exclude overlong forms, ED surrogates, F4 anything above U+10FFFF.
+    let length: number;
+    let low = 0x80;
+    let high = 0xbf;
     if (lead < 0xc2) return false; // a continuation byte, or an overlong two-byte form
-    if (lead < 0xe0) {
-      if (i + 1 >= end || !isContinuation(bytes[i + 1]!)) return false;
-      i += 2;
-      continue;
-    }
-    if (lead < 0xf0) {
-      if (i + 2 >= end) return false;
-      const second = bytes[i + 1]!;
-      // E0 needs A0..BF (no overlong form), ED needs 80..9F (no surrogate).
-      if (
-        lead === 0xe0
-          ? second < 0xa0 || second > 0xbf
-          : lead === 0xed
-            ? second < 0x80 || second > 0x9f
-            : !isContinuation(second)
-      )
-        return false;
-      if (!isContinuation(bytes[i + 2]!)) return false;
-      i += 3;
-      continue;
-    }
-    if (lead < 0xf5) {
-      if (i + 3 >= end) return false;
-      const second = bytes[i + 1]!;
-      // F0 needs 90..BF (no overlong form), F4 needs 80..8F (nothing above U+10FFFF).
-      if (
-        lead === 0xf0
-          ? second < 0x90 || second > 0xbf
-          : lead === 0xf4
-            ? second < 0x80 || second > 0x8f
-            : !isContinuation(second)
-      )
-        return false;
-      if (!isContinuation(bytes[i + 2]!) || !isContinuation(bytes[i + 3]!)) return false;
-      i += 4;
-      continue;
-    }
-    return false;
+    if (lead < 0xe0) length = 2;
+    else if (lead < 0xf0) {
+      length = 3;
+      if (lead === 0xe0) low = 0xa0;
+      else if (lead === 0xed) high = 0x9f;
+    } else if (lead < 0xf5) {
+      length = 4;
+      if (lead === 0xf0) low = 0x90;
+      else if (lead === 0xf4) high = 0x8f;
+    } else return false;
+    if (i + length > end) return false;
+    const second = bytes[i + 1]!;
+    if (second < low || second > high) return false;
+    for (let k = 2; k < length; k++) if (!isContinuation(bytes[i + k]!)) return false;
+    i += length;
   }
   return true;
 }
