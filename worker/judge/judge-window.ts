@@ -74,10 +74,11 @@ export async function judgeWindow(
  * goes through these, so they share the cache and the budget.
  */
 export function judgePorts(db: Db, config: Config, projectId: string, now: string): JudgePorts {
-  const client = judgeClientOf(config);
+  // Made on first use: a window that brings the agent's shared JudgeCalls never calls through here.
+  let client: JudgeClient | undefined;
   const day = now.slice(0, 10);
   return {
-    complete: (call) => client.complete(call),
+    complete: (call) => (client ??= judgeClientOf(config)).complete(call),
     readCache: (keys) => readJudgeCache(db, keys),
     saveCalls: (entries, tokens) =>
       saveJudgeCalls(
