@@ -137,6 +137,11 @@ const loopAttempts = fc
         path: "/api/eval-runs",
         body: { agent: "a", candidate: { label: "v2" }, dataset: "agent:a", datasetVersion: 1 },
       },
+      // Any text as the `cases` query (only "true" and "false" are taken).
+      {
+        path: "/api/eval-runs?cases={agent}",
+        body: { agent: "a", candidate: { label: "v2" }, dataset: "agent:a", datasetVersion: 1 },
+      },
       { path: "/api/eval-runs/evr_missing/results", body: { answers: [{ caseId: "c", repeat: 0, answer: "x" }] } },
       {
         path: "/api/eval-runs/{run}/results",
