@@ -111,8 +111,9 @@ describe("EvalRun object, server-side runs", () => {
           return { kind: "retry", problem: "the candidate answered HTTP 502", retryAfterMs: null };
         return rightAnswer(request);
       });
-      await instance.start(spec(runId, { repeats: 1, maxAttempts: 2 }));
+      // The run calls from its start: the Retry-After counts from before it.
       const began = Date.now();
+      await instance.start(spec(runId, { repeats: 1, maxAttempts: 2 }));
       await instance.alarm();
       const waits = state.storage.sql
         .exec<{ case_id: string; next_at: number }>(
