@@ -11,12 +11,14 @@
  * output still reaches this process's stdout and stderr (workerd's own logs).
  * `npx wrangler dev` remains the way to debug the Worker with DevTools.
  *
+ * Outbound fetches also skip miniflare's header-rewriting Worker (lib/direct-outbound.mjs).
+ *
  * Options, all required but `--persist-to`: `--port N`, `--persist-to DIR`,
  * `--var NAME:VALUE` (repeatable). Stops cleanly on SIGINT, SIGTERM and SIGHUP.
  */
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { unstable_startWorker } from "wrangler";
+import { sendOutboundDirectly } from "./lib/direct-outbound.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -44,6 +46,9 @@ if (!Number.isInteger(options.port)) {
   process.exit(2);
 }
 
+// Before wrangler loads miniflare: see direct-outbound.mjs.
+const outbound = sendOutboundDirectly();
+const { unstable_startWorker } = await import("wrangler");
 const worker = await unstable_startWorker({
   config: path.join(root, "wrangler.toml"),
   bindings: options.bindings,
@@ -62,6 +67,11 @@ const worker = await unstable_startWorker({
   },
 });
 await worker.ready;
+if (!outbound.applied()) {
+  console.warn(
+    "Outbound fetches go through miniflare's header-rewriting Worker: wrangler no longer loads miniflare as expected.",
+  );
+}
 
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {

@@ -5,7 +5,7 @@
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { type Server, createServer } from "node:http";
+import { type IncomingHttpHeaders, type Server, createServer } from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -40,6 +40,8 @@ describe("flywheel eval", () => {
   let dir: string;
   let endpoint: Server;
   let endpointUrl: string;
+  /** The headers of every call the candidate's endpoint received. */
+  const endpointHeaders: IncomingHttpHeaders[] = [];
 
   beforeAll(async () => {
     const { apiKey } = await createProject("e2e-eval");
@@ -75,6 +77,7 @@ describe("flywheel eval", () => {
     // The candidate's endpoint for server-side runs: fixes f1, alternates on f3, and is too slow on g2.
     let f3Calls = 0;
     endpoint = createServer((req, res) => {
+      endpointHeaders.push(req.headers);
       let raw = "";
       req.on("data", (chunk) => {
         raw += chunk;
@@ -167,6 +170,10 @@ export default async (input, ctx) => (ctx.caseId === "f2" ? "answer-f2" : curren
     );
     expect(run.metrics.regressionCount).toBe(0);
     expect(result.code).toBe(0);
+    // The calls left the local runtime directly, as Flywheel built them: not through
+    // miniflare's header-rewriting Worker, which costs every call a second isolate.
+    expect(endpointHeaders.length).toBeGreaterThanOrEqual(12);
+    expect(endpointHeaders.filter((h) => "cf-worker" in h)).toEqual([]);
     const gated = await cli(["status", "--run", run.id], env);
     expect(gated.code).toBe(0);
     expect(gated.stdout).toMatch(/flaky\s+f3/);
