@@ -102,13 +102,23 @@ export class EvalRun extends DurableObject<Env> {
    * run whose object died.
    */
   async start(spec: EvalRunSpec): Promise<{ started: boolean }> {
-    const started = this.ctx.storage.transactionSync(() => this.store.start(spec));
+    const started = this.transaction(() => this.store.start(spec));
     if (started) {
       await this.ctx.storage.setAlarm(Date.now() + WATCHDOG_MS);
       // A failure here is retried by the alarm, which the runtime retries in turn.
       this.ctx.waitUntil(this.advance().catch(() => this.ctx.storage.setAlarm(Date.now() + RETRY_BASE_MS)));
     }
     return { started };
+  }
+
+  /** A storage transaction; one that rolls back leaves nothing it wrote in the store's memory either. */
+  private transaction<T>(write: () => T): T {
+    try {
+      return this.ctx.storage.transactionSync(write);
+    } catch (err) {
+      this.store.forgetCached();
+      throw err;
+    }
   }
 
   /** Grades answers the CLI computed. The first answer of a (case, repeat) wins. */
@@ -346,7 +356,7 @@ export class EvalRun extends DurableObject<Env> {
         this.store.setJudgeWait({ until, failures, problem: err.message });
         return;
       }
-      this.ctx.storage.transactionSync(() => {
+      this.transaction(() => {
         for (const answer of batch) {
           const { caseId, repeat, attempts, latencyMs, trace } = answer;
           const output = trace.output;
@@ -385,7 +395,7 @@ export class EvalRun extends DurableObject<Env> {
     if (this.unwritten.length === 0) return;
     const batch = this.unwritten;
     this.unwritten = [];
-    this.ctx.storage.transactionSync(() => {
+    this.transaction(() => {
       this.store.recordResults(batch.filter((result) => !result.awaitingJudges));
       for (const result of batch) if (result.awaitingJudges) this.recordOne(result);
     });

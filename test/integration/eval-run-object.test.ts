@@ -200,3 +200,34 @@ describe("EvalRun object, server-side runs", () => {
     });
   });
 });
+
+describe("EvalRun object, client-side runs", () => {
+  it("keeps the first answer of a (case, repeat) in its progress and metrics, before and after a restart", async () => {
+    const runId = `run_first_${crypto.randomUUID()}`;
+    await runInDurableObject(evalRunObject(env, runId), async (instance: EvalRun, state) => {
+      await instance.start(spec(runId, { endpoint: null, repeats: 1 }));
+      expect(await instance.submit([{ caseId: "f1", repeat: 0, answer: "answer-f1" }])).toEqual({
+        accepted: 1,
+        duplicates: 0,
+        rejected: [],
+      });
+      expect((await instance.report({ results: false }))!.metrics.counts.pass).toBe(1);
+      // A retried batch brings a different answer for the same (case, repeat): it is not counted.
+      expect(await instance.submit([{ caseId: "f1", repeat: 0, answer: "wrong" }])).toMatchObject({ duplicates: 1 });
+      const afterRetry = (await instance.report({ results: false }))!;
+      expect(afterRetry.metrics.completed).toBe(1);
+      expect(afterRetry.metrics.fixed).toEqual(["f1"]);
+      expect((await new EvalRun(state, env).report({ results: false }))!.metrics).toEqual(afterRetry.metrics);
+
+      const rest = ["f2", "f3", "f4", "g1", "g2"].map((caseId) => ({ caseId, repeat: 0, answer: `answer-${caseId}` }));
+      expect(await instance.submit([...rest, { caseId: "f1", repeat: 0, answer: "wrong" }])).toMatchObject({
+        accepted: 5,
+        duplicates: 1,
+      });
+      const finished = (await instance.report({ results: false }))!;
+      expect(finished.status).toBe("completed");
+      expect(finished.metrics.improvementRate).toBe(1);
+      expect(finished.metrics.counts).toMatchObject({ pass: 6, fail: 0 });
+    });
+  });
+});
