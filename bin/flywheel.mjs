@@ -211,32 +211,32 @@ async function loadAgent(file) {
 /** Answers per post while the agent is still being called. */
 const ANSWER_BATCH = 100;
 
+/** Cases' inputs read per request; the first page comes with the run. */
+const INPUT_PAGE = 500;
+
 /**
  * Calls the agent function per (case, repeat), keeping `concurrency` calls in flight, and
- * posts answers in batches while it goes on calling. Cases are read a page at a time
- * beside the calls: the agent starts on the first page instead of waiting for them all.
+ * posts answers in batches while it goes on calling. The first page of cases comes with
+ * the run; the rest are read a page at a time beside the calls.
  */
-async function answerLocally(api, run, agentFn, concurrency, timeoutMs, bar, earlyFirstPage) {
+async function answerLocally(api, run, agentFn, concurrency, timeoutMs, bar) {
   const tasks = [];
   const total = run.metrics?.total;
   const readPage = (cursor) => {
-    const query = `limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
-    const page = (cursor ? Promise.resolve(null) : earlyFirstPage)
-      .then(
-        // The first page read beside the run's creation counts only if it is of the run's version.
-        (early) =>
-          early?.datasetId === run.datasetId && early.version === run.datasetVersion
-            ? early
-            : api.request(
-                "GET",
-                `/api/datasets/${encodeURIComponent(run.datasetId)}/versions/${run.datasetVersion}/cases?${query}`,
-              ),
-      )
-      .then((read) => {
-        // Runs before any caller awaiting `reading` resumes: the tasks are there when it does.
-        for (const c of read.cases) for (let repeat = 0; repeat < run.repeats; repeat++) tasks.push({ c, repeat });
-        reading = read.nextCursor ? readPage(read.nextCursor) : null;
-      });
+    const query = `limit=${INPUT_PAGE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+    // A server that does not send `inputs` with the run has its first page read too.
+    const page = (
+      cursor === null && run.inputs
+        ? Promise.resolve(run.inputs)
+        : api.request(
+            "GET",
+            `/api/datasets/${encodeURIComponent(run.datasetId)}/versions/${run.datasetVersion}/cases?${query}`,
+          )
+    ).then((read) => {
+      // Runs before any caller awaiting `reading` resumes: the tasks are there when it does.
+      for (const c of read.cases) for (let repeat = 0; repeat < run.repeats; repeat++) tasks.push({ c, repeat });
+      reading = read.nextCursor ? readPage(read.nextCursor) : null;
+    });
     // A failed page fails the command through the worker that awaits it, not as an unhandled rejection.
     page.catch(() => {});
     return page;
@@ -393,18 +393,9 @@ async function evalCommand(values, env, io) {
 
   const label = values.label ?? (values["agent-module"] ? path.basename(values["agent-module"]) : "candidate");
   const dataset = values.dataset ?? `agent:${values.agent}`;
-  // The first page of cases is read while the run is created, so the agent starts on it at once.
-  // Nothing is called before the run exists, and a page of another version is read again.
-  const earlyFirstPage = agentFn
-    ? api
-        .request(
-          "GET",
-          `/api/datasets/${encodeURIComponent(dataset)}/versions/${encodeURIComponent(values["dataset-version"])}/cases?limit=500`,
-        )
-        .catch(() => null)
-    : Promise.resolve(null);
   // Without the per-case lines: every case of a new run is pending, and the end brings them all.
-  const run = await api.request("POST", "/api/eval-runs?cases=false", {
+  // A client-side run comes with its first cases' inputs, so the agent starts on them at once.
+  const run = await api.request("POST", `/api/eval-runs?cases=false${agentFn ? `&inputs=${INPUT_PAGE}` : ""}`, {
     agent: values.agent,
     candidate: {
       label,
@@ -424,7 +415,7 @@ async function evalCommand(values, env, io) {
   const bar = progress(io.err, `eval ${run.id}`);
   let posted;
   if (agentFn && run.status === "running")
-    ({ posted } = await answerLocally(api, run, agentFn, concurrency, timeoutMs, bar, earlyFirstPage));
+    ({ posted } = await answerLocally(api, run, agentFn, concurrency, timeoutMs, bar));
   const finished = await waitForRun(api, run.id, bar, posted);
   bar.done();
 

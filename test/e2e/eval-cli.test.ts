@@ -230,6 +230,53 @@ export default async (input, ctx) => (ctx.caseId === "f2" ? "answer-f2" : curren
     expect(refused.stderr).toContain("version_not_found");
   });
 
+  it("answers every case of a dataset longer than the first page of inputs, each once", async () => {
+    // 501 cases: 500 come with the run, the last one is read as the next page.
+    const long = `${agent}-long`;
+    const key = env.FLYWHEEL_KEY!;
+    const grader = await api(key, "/api/graders", {
+      method: "POST",
+      body: JSON.stringify({ agent: long, name: "exact", definition: { kind: "metric", metric: "exact_match" } }),
+    });
+    expect(grader.status).toBe(201);
+    const dataset = (await (
+      await api(key, "/api/datasets", { method: "POST", body: JSON.stringify({ name: long, agent: long }) })
+    ).json()) as { id: string };
+    const cases = Array.from({ length: 501 }, (_, i) => ({
+      id: `c${i}`,
+      input: `question c${i}`,
+      expected: `answer-c${i}`,
+    }));
+    const added = await api(key, `/api/datasets/${dataset.id}/cases`, {
+      method: "POST",
+      body: JSON.stringify({ cases }),
+    });
+    expect(added.status).toBe(201);
+    const calls = path.join(dir, "long-calls.txt");
+    const module = agentModule(
+      dir,
+      "long.mjs",
+      `import { appendFileSync } from "node:fs";
+export default async function (input, { caseId }) {
+  appendFileSync(${JSON.stringify(calls)}, caseId + "\\n");
+  return caseId === "c500" ? "wrong" : "answer-" + caseId;
+}`,
+    );
+    const result = await cli(
+      ["eval", "--agent", long, "--dataset", dataset.id, "--agent-module", module, "--baseline", "dataset", "--json"],
+      env,
+    );
+    expect(result.stderr).toBe("");
+    const called = readFileSync(calls, "utf8").trim().split("\n");
+    expect(called).toHaveLength(501);
+    expect(new Set(called).size).toBe(501);
+    const { run } = JSON.parse(result.stdout);
+    expect(run.status).toBe("completed");
+    expect(run.metrics.completed).toBe(501);
+    expect(run.metrics.counts).toMatchObject({ pass: 500, fail: 1 });
+    expect(run.cases.find((c: { caseId: string }) => c.caseId === "c500").outcome).toBe("fail");
+  });
+
   it("exits 3 and says why when the run stops taking answers before the last ones are in", async () => {
     // The agent answers every case at once but g2, which it answers once the test says so.
     const release = path.join(dir, "release-g2");

@@ -142,6 +142,11 @@ const loopAttempts = fc
         path: "/api/eval-runs?cases={agent}",
         body: { agent: "a", candidate: { label: "v2" }, dataset: "agent:a", datasetVersion: 1 },
       },
+      // Any text as the `inputs` query (only whole numbers 0 to 2000 are taken).
+      {
+        path: "/api/eval-runs?inputs={agent}",
+        body: { agent: "a", candidate: { label: "v2" }, dataset: "agent:a", datasetVersion: 1 },
+      },
       { path: "/api/eval-runs/evr_missing/results", body: { answers: [{ caseId: "c", repeat: 0, answer: "x" }] } },
       {
         path: "/api/eval-runs/{run}/results",

@@ -195,6 +195,45 @@ describe("starting an eval run", () => {
     expect(again.metrics.total).toBe(first.metrics.total);
   });
 
+  it("comes with its first cases' inputs when asked, as the version's case pages give them", async () => {
+    const { apiKey } = await createProject();
+    const { datasetId } = await seedDataset(apiKey);
+    const body = {
+      agent: AGENT,
+      candidate: { label: "v4" },
+      dataset: datasetId,
+      datasetVersion: 1,
+      idempotencyKey: "k1",
+    };
+    for (const inputs of ["-1", "2001", "two"]) {
+      const refused = await expectJson(api(apiKey, "POST", `/api/eval-runs?inputs=${inputs}`, body), 400);
+      expect(refused.error.code).toBe("invalid_request");
+    }
+    expect((await expectJson(api(apiKey, "GET", `/api/agents/${AGENT}/iterations`), 200)).iterations).toEqual([]);
+
+    const page = await expectJson(api(apiKey, "GET", `/api/datasets/${datasetId}/versions/1/cases?limit=2`), 200);
+    const run = await expectJson(api(apiKey, "POST", "/api/eval-runs?inputs=2", body), 201);
+    expect(run.inputs).toEqual({
+      cases: page.cases.map((c: { id: string; input: unknown }) => ({ id: c.id, input: c.input })),
+      nextCursor: page.nextCursor,
+    });
+    const rest = await expectJson(
+      api(apiKey, "GET", `/api/datasets/${datasetId}/versions/1/cases?limit=100&cursor=${run.inputs.nextCursor}`),
+      200,
+    );
+    expect(2 + rest.cases.length).toBe(run.metrics.caseCount);
+
+    // The retried request finds the run, and reads its version's cases for the inputs.
+    const again = await expectJson(api(apiKey, "POST", "/api/eval-runs?inputs=100", body), 200);
+    expect(again.id).toBe(run.id);
+    expect(again.inputs.cases.map((c: { id: string }) => c.id)).toEqual([
+      ...run.inputs.cases.map((c: { id: string }) => c.id),
+      ...rest.cases.map((c: { id: string }) => c.id),
+    ]);
+    expect(again.inputs.nextCursor).toBeNull();
+    expect((await expectJson(api(apiKey, "POST", "/api/eval-runs", body), 200)).inputs).toBeUndefined();
+  });
+
   it("answers 404 for a dataset version or a grader that does not exist, and creates nothing", async () => {
     const { apiKey } = await createProject();
     const { datasetId } = await seedDataset(apiKey);

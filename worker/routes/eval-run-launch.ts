@@ -3,7 +3,8 @@
  * version, the baseline and the grader versions (pinned here, for the whole run), read
  * the version's cases, record the run in D1 (idempotent on the client's key) and start
  * its EvalRun object. A retried request finds the run by its key and only makes sure
- * its object has started.
+ * its object has started. A new run's cases are handed back: the caller may answer with
+ * the first of them.
  */
 import type { EvalRunCase, EvalRunReport, EvalRunSpec } from "../../durable-objects/eval-run/contract";
 import { newRunReport } from "../../durable-objects/eval-run/new-run-report";
@@ -65,11 +66,11 @@ export async function launchEvalRun(
   db: Db,
   projectId: string,
   request: LaunchRequest,
-): Promise<{ row: EvalRunRow; created: boolean; report: EvalRunReport }> {
+): Promise<{ row: EvalRunRow; created: boolean; report: EvalRunReport; cases: DatasetCase[] | null }> {
   if (request.idempotencyKey) {
     const existing = await findEvalRunByKey(db, projectId, request.idempotencyKey);
     const report = existing && (await evalRunObject(env, existing.id).report({ results: false }));
-    if (existing && report) return { row: existing, created: false, report };
+    if (existing && report) return { row: existing, created: false, report, cases: null };
   }
   const dataset = await resolveDataset(db, projectId, request.dataset);
   const version = await resolveVersion(db, dataset, request.datasetVersion);
@@ -136,7 +137,8 @@ export async function launchEvalRun(
   if (created && row.candidate.suggestionIds.length > 0) {
     await markSuggestionsTried(db, projectId, row.candidate.suggestionIds, row.id);
   }
-  return { row, created, report };
+  // A racing retry's run may be of another version ("latest" moved): its cases are not these.
+  return { row, created, report, cases: created ? datasetCases : null };
 }
 
 async function resolveBaseline(

@@ -7,8 +7,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ApiError, notFound } from "../errors";
 import { requireProject } from "../middleware/auth";
+import type { DatasetCase } from "../dataset";
+import { readCasePage } from "../storage/dataset-cases";
+import type { Db } from "../storage/db";
 import { evalRunObject } from "../storage/eval-run-client";
-import { acceptEvalRun, findEvalRun, listEvalRuns } from "../storage/eval-run-store";
+import { type EvalRunRow, acceptEvalRun, findEvalRun, listEvalRuns } from "../storage/eval-run-store";
 import { launchEvalRun } from "./eval-run-launch";
 import {
   createEvalRunBody,
@@ -38,11 +41,40 @@ const casesQuery = z.enum(["true", "false"]).default("true").openapi({
   description: "`false` leaves `cases` empty: the progress and metrics without a line per case",
 });
 
+/** At most this many cases' inputs come with a new run: the size of the largest dataset page. */
+const MAX_INPUTS = 2000;
+const inputsQuery = z.coerce
+  .number()
+  .int()
+  .min(0)
+  .max(MAX_INPUTS)
+  .default(0)
+  .openapi({
+    description: `With N > 0 (at most ${MAX_INPUTS}), \`inputs\` holds the ids and inputs of the run's first N cases, in the order of \`GET /api/datasets/{dataset}/versions/{version}/cases\`, with its \`nextCursor\` for the rest: a client-side run starts answering without reading them first`,
+  });
+const inputsSchema = z
+  .object({
+    cases: z.array(z.object({ id: z.string(), input: z.unknown() })),
+    nextCursor: z.string().nullable(),
+  })
+  .openapi({ description: "With `?inputs=N`: the run's first N cases to answer" });
+
+/** The first `limit` cases of the run's version: the ones the launch read, or a page of D1 for an existing run. */
+async function firstInputs(db: Db, row: EvalRunRow, read: DatasetCase[] | null, limit: number) {
+  const cases = read ? read.slice(0, limit) : await readCasePage(db, row.datasetId, row.datasetVersion, { limit });
+  return {
+    cases: cases.map((c) => ({ id: c.id, input: c.input })),
+    nextCursor: cases.length === limit ? cases[cases.length - 1]!.id : null,
+  };
+}
+
 async function requireRun(db: Parameters<typeof findEvalRun>[0], projectId: string, id: string) {
   const row = await findEvalRun(db, projectId, id);
   if (!row) throw notFound(`Eval run '${id}'`);
   return row;
 }
+
+const startedRunSchema = evalRunSchema.extend({ inputs: inputsSchema.optional() });
 
 export const evalRunRoutes = newRouter()
   .openapi(
@@ -54,12 +86,12 @@ export const evalRunRoutes = newRouter()
       security: projectSecurity,
       middleware: [requireProject] as const,
       request: {
-        query: z.object({ cases: casesQuery }),
+        query: z.object({ cases: casesQuery, inputs: inputsQuery }),
         body: { required: true, content: { "application/json": { schema: createEvalRunBody } } },
       },
       responses: {
-        201: json(evalRunSchema, "Started"),
-        200: json(evalRunSchema, "A run with this idempotency key exists: the first run"),
+        201: json(startedRunSchema, "Started"),
+        200: json(startedRunSchema, "A run with this idempotency key exists: the first run"),
         409: errorResponse(
           "`no_graders`, `grader_versions_differ`, `baseline_mismatch` or `baseline_not_finished`; the message says what to change.",
         ),
@@ -68,9 +100,12 @@ export const evalRunRoutes = newRouter()
       },
     }),
     async (c) => {
-      const { row, created, report } = await launchEvalRun(c.env, c.var.db, c.var.projectId, c.req.valid("json"));
-      const withCases = c.req.valid("query").cases === "true";
-      return c.json(evalRunJson(row, withCases ? report : { ...report, cases: [] }, false), created ? 201 : 200);
+      const launched = await launchEvalRun(c.env, c.var.db, c.var.projectId, c.req.valid("json"));
+      const { row, report } = launched;
+      const query = c.req.valid("query");
+      const run = evalRunJson(row, query.cases === "true" ? report : { ...report, cases: [] }, false);
+      const inputs = query.inputs > 0 ? await firstInputs(c.var.db, row, launched.cases, query.inputs) : undefined;
+      return c.json({ ...run, ...(inputs ? { inputs } : {}) }, launched.created ? 201 : 200);
     },
   )
   .openapi(
