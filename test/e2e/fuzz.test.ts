@@ -142,7 +142,7 @@ const loopAttempts = fc
         path: "/api/eval-runs?cases={agent}",
         body: { agent: "a", candidate: { label: "v2" }, dataset: "agent:a", datasetVersion: 1 },
       },
-      // Any text as the `inputs` query (only whole numbers 0 to 2000 are taken).
+      // Any text as the `inputs` query (only whole numbers 0 to 500 are taken).
       {
         path: "/api/eval-runs?inputs={agent}",
         body: { agent: "a", candidate: { label: "v2" }, dataset: "agent:a", datasetVersion: 1 },

@@ -205,7 +205,7 @@ describe("starting an eval run", () => {
       datasetVersion: 1,
       idempotencyKey: "k1",
     };
-    for (const inputs of ["-1", "2001", "two"]) {
+    for (const inputs of ["-1", "501", "two"]) {
       const refused = await expectJson(api(apiKey, "POST", `/api/eval-runs?inputs=${inputs}`, body), 400);
       expect(refused.error.code).toBe("invalid_request");
     }

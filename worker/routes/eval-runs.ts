@@ -41,8 +41,8 @@ const casesQuery = z.enum(["true", "false"]).default("true").openapi({
   description: "`false` leaves `cases` empty: the progress and metrics without a line per case",
 });
 
-/** At most this many cases' inputs come with a new run: the size of the largest dataset page. */
-const MAX_INPUTS = 2000;
+/** At most this many cases' inputs come with a new run: as many as one page of the version's cases. */
+const MAX_INPUTS = 500;
 const inputsQuery = z.coerce
   .number()
   .int()
