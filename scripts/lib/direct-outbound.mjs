@@ -22,9 +22,16 @@
 import { createRequire } from "node:module";
 
 export function sendOutboundDirectly() {
-  const fromWrangler = createRequire(createRequire(import.meta.url).resolve("wrangler"));
-  const miniflarePath = fromWrangler.resolve("miniflare");
-  const miniflare = fromWrangler("miniflare");
+  let miniflare;
+  let cached;
+  try {
+    const fromWrangler = createRequire(createRequire(import.meta.url).resolve("wrangler"));
+    miniflare = fromWrangler("miniflare");
+    cached = fromWrangler.cache[fromWrangler.resolve("miniflare")];
+  } catch {
+    // Not loadable as wrangler loads it: the server starts as it is, through the extra Worker.
+  }
+  if (!cached || typeof miniflare?.Miniflare !== "function") return { applied: () => false };
   let built = 0;
   const direct = (options) =>
     options?.workers
@@ -39,6 +46,6 @@ export function sendOutboundDirectly() {
       return super.setOptions(direct(options));
     }
   }
-  fromWrangler.cache[miniflarePath].exports = { ...miniflare, Miniflare: DirectOutboundMiniflare };
+  cached.exports = { ...miniflare, Miniflare: DirectOutboundMiniflare };
   return { applied: () => built > 0 };
 }
