@@ -34,12 +34,16 @@ const AGENT = "bench-eval";
 
 const answerOf = (input) => `answer-${String(input).replace("question ", "")}`;
 
-/** When the agent endpoint received each call and sent each answer (ms, performance.now()). */
-const agentLog = { received: [], answered: [] };
+/**
+ * When the agent endpoint received each call and sent each answer (ms, performance.now()),
+ * and how long it held each call: the limit assumes exactly LATENCY_MS, a Node timer is later.
+ */
+const agentLog = { received: [], answered: [], heldMs: [] };
 
 function startAgentEndpoint() {
   const server = createServer((req, res) => {
-    agentLog.received.push(performance.now());
+    const received = performance.now();
+    agentLog.received.push(received);
     let raw = "";
     req.on("data", (chunk) => {
       raw += chunk;
@@ -49,7 +53,9 @@ function startAgentEndpoint() {
       setTimeout(() => {
         res.writeHead(200, { "content-type": "application/json" });
         res.end(JSON.stringify({ output: answerOf(input) }));
-        agentLog.answered.push(performance.now());
+        const answered = performance.now();
+        agentLog.answered.push(answered);
+        agentLog.heldMs.push(answered - received);
       }, LATENCY_MS);
     });
   });
@@ -113,6 +119,7 @@ async function serverSide(server, apiKey, datasetId, endpointUrl) {
     callingMs: Math.round(lastAnswer - firstCall),
     finishMs: Math.round(ended - lastAnswer),
     calls: agentLog.received.length,
+    agentHeldMs: agentLog.heldMs.reduce((sum, ms) => sum + ms, 0) / agentLog.heldMs.length,
   };
   const cpuMs = cpuBefore === null ? null : groupCpuMs(server.pid) - cpuBefore;
   // workerd runs the Worker and every Durable Object on one event-loop thread: its share is the ceiling.
@@ -190,8 +197,7 @@ try {
   console.log(
     `runtime floor (bare fetch loop in the Worker): ${round(floorRate, 1)} cases/s (limit ${LIMIT}, ratio ${round(floorRate / LIMIT)})`,
   );
-  agentLog.received.length = 0;
-  agentLog.answered.length = 0;
+  for (const list of Object.values(agentLog)) list.length = 0;
 
   const server1 = await serverSide(server, apiKey, datasetId, agent.url);
   // The server keeps working for a while after the run completes; measured while the CLI
@@ -210,7 +216,7 @@ try {
   console.log(
     `  POST answered after ${phases.launchMs} ms, first call at ${phases.firstCallMs} ms, ${phases.calls} calls in ${phases.callingMs} ms ` +
       `(${round(CASES / (phases.callingMs / 1000), 1)} cases/s, ratio ${round(CASES / (phases.callingMs / 1000) / LIMIT)}), ` +
-      `run seen complete ${phases.finishMs} ms after the last answer`,
+      `run seen complete ${phases.finishMs} ms after the last answer; the agent held each call ${round(phases.agentHeldMs)} ms on average`,
   );
 
   const client1 = await clientSide(server, apiKey, datasetId);
@@ -239,6 +245,7 @@ try {
       serverSideCallingPhaseLimitRatio: round(CASES / (server1.phases.callingMs / 1000) / LIMIT, 3),
       serverSideFirstCallMs: server1.phases.firstCallMs,
       serverSideFinishMs: server1.phases.finishMs,
+      agentHeldMs: round(server1.phases.agentHeldMs),
       serverSideBusiestThreadMsPerCase: round(server1.busiest ? server1.busiest.ms / CASES : null, 3),
       cliCasesPerSec: round(clientRate, 1),
       cliLimitRatio: round(clientRate / LIMIT, 3),
