@@ -7,6 +7,11 @@ import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
+// A passing run is quiet. wrangler says "Using secrets defined in .dev.vars" each time the
+// pool reads the config once `npm start` (or an e2e server) has made that file; its
+// warnings and errors still show. WRANGLER_LOG=debug (or info) brings the rest back.
+process.env.WRANGLER_LOG ??= "warn";
+
 export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
   return {

@@ -11,6 +11,9 @@ import { allCases, api, createDataset, expectJson, jsonl } from "./dataset-helpe
 
 const CASES = 3000;
 
+/** A response's body as UTF-8 text. The runtime warns when `.text()` reads a body typed JSON Lines. */
+const bodyText = async (res: Response) => new TextDecoder().decode(await res.arrayBuffer());
+
 async function fillDataset(apiKey: string, datasetId: string, count: number) {
   const lines = Array.from({ length: count }, (_, i) => ({
     input: { question: `question number ${i}`, context: ["a", i % 7] },
@@ -39,7 +42,7 @@ describe("dataset export", () => {
     expect(res.headers.get("content-disposition")).toBe('attachment; filename="support-bot-golden-v1.jsonl"');
     expect(res.headers.get("x-dataset-version")).toBe("1");
     expect(res.headers.get("x-dataset-case-count")).toBe(String(CASES));
-    const lines = (await res.text()).split("\n");
+    const lines = (await bodyText(res)).split("\n");
     expect(lines.pop()).toBe("");
     const ids = lines.map((line) => JSON.parse(line).id as string);
     expect(ids).toHaveLength(CASES);
@@ -52,7 +55,7 @@ describe("dataset export", () => {
 
     const latest = await api(apiKey, "GET", `/api/datasets/${id}/versions/latest/export`);
     expect(latest.headers.get("x-dataset-version")).toBe("2");
-    expect((await latest.text()).split("\n").length - 1).toBe(CASES + 1);
+    expect((await bodyText(latest)).split("\n").length - 1).toBe(CASES + 1);
   });
 
   it("reads one D1 page per pull, only as the reader asks", async () => {
@@ -99,9 +102,9 @@ describe("dataset export", () => {
       }),
       201,
     );
-    const exported = await (
-      await api(apiKey, "GET", `/api/datasets/${source}/versions/latest/export?format=jsonl`)
-    ).text();
+    const exported = await bodyText(
+      await api(apiKey, "GET", `/api/datasets/${source}/versions/latest/export?format=jsonl`),
+    );
 
     // Into the same dataset: nothing changes, so no version is made.
     const same = await expectJson(
@@ -112,7 +115,7 @@ describe("dataset export", () => {
     // Into a fresh dataset: its export is byte for byte the same file.
     const copy = await createDataset(apiKey, "copy");
     await expectJson(api(apiKey, "POST", `/api/datasets/${copy}/import`, exported, "application/x-ndjson"), 201);
-    const reexported = await (await api(apiKey, "GET", `/api/datasets/${copy}/versions/1/export?format=jsonl`)).text();
+    const reexported = await bodyText(await api(apiKey, "GET", `/api/datasets/${copy}/versions/1/export?format=jsonl`));
     expect(reexported).toBe(exported);
   });
 
@@ -136,7 +139,7 @@ describe("dataset export", () => {
     const res = await api(apiKey, "GET", `/api/datasets/${id}/versions/1/export?format=csv`);
     expect(res.headers.get("content-type")).toBe("text/csv; charset=utf-8; header=present");
     expect(res.headers.get("content-disposition")).toBe('attachment; filename="csv-v1.csv"');
-    const rows = (await res.text()).split("\r\n");
+    const rows = (await bodyText(res)).split("\r\n");
     expect(rows[0]).toBe(
       "id,input,expected,failure_grader_id,failure_grader_version,failure_reason,tags,source_trace_id,guard,fingerprint",
     );
@@ -148,7 +151,7 @@ describe("dataset export", () => {
 
     const evals = await api(apiKey, "GET", `/api/datasets/${id}/versions/1/export?format=openai-evals`);
     expect(evals.headers.get("content-disposition")).toBe('attachment; filename="csv-v1.openai-evals.jsonl"');
-    const samples = (await evals.text())
+    const samples = (await bodyText(evals))
       .trim()
       .split("\n")
       .map((l) => JSON.parse(l));
