@@ -42,7 +42,7 @@ import type {
   SubmittedAnswer,
 } from "./contract";
 import { addUsage, isJudgeOutage, judgeAnswers } from "./judge-answers";
-import { type DueTask, type ResultToRecord, RunStore, storedOutput, taskKey } from "./run-store";
+import { type DueTask, type ResultToRecord, RunStore, resultDetail, taskKey } from "./run-store";
 
 /** How long one alarm drives calls before it hands over to the next (alarms have a wall-clock limit). */
 const DRIVE_BUDGET_MS = 60_000;
@@ -202,13 +202,7 @@ export class EvalRun extends DurableObject<Env> {
     let results: CaseResultDetail[] | null = null;
     if (withResults || !this.summary) {
       // Answers not written yet count in the progress without a write: a poll must not make a commit.
-      const unwritten = this.unwritten
-        .filter((r) => !r.awaitingJudges)
-        .map(({ scores, output, awaitingJudges: _, ...result }) => ({
-          ...result,
-          scores: withResults ? scores : [],
-          outputJson: withResults ? storedOutput(output) : null,
-        }));
+      const unwritten = this.unwritten.filter((r) => !r.awaitingJudges).map((r) => resultDetail(r, withResults));
       results = [...this.store.results(withResults), ...unwritten];
     }
     const { metrics, cases } = this.summary ?? computeRunMetrics(this.store.caseRefs(), results!, settings.repeats);

@@ -317,7 +317,7 @@ export class RunStore {
     // As the insert did: the first result of a (case, repeat) stays, a later one is dropped.
     for (const r of this.ledger ? results : []) {
       const key = taskKey(r.caseId, r.repeat);
-      if (!this.ledger!.has(key)) this.ledger!.set(key, leanResult(r));
+      if (!this.ledger!.has(key)) this.ledger!.set(key, resultDetail(r, false));
     }
     return inserted.rowsWritten;
   }
@@ -447,16 +447,16 @@ export class RunStore {
   }
 }
 
-/** A result as the metrics see it: no scores, no output. */
-const leanResult = (r: ResultToRecord): CaseResultDetail => ({
+/** A result as the table gives it back; without scores, as the metrics see it: no scores, no output. */
+export const resultDetail = (r: ResultToRecord, withScores: boolean): CaseResultDetail => ({
   caseId: r.caseId,
   repeat: r.repeat,
   verdict: r.verdict,
   reason: r.reason,
   attempts: r.attempts,
   latencyMs: r.latencyMs === null ? null : Math.round(r.latencyMs),
-  scores: [],
-  outputJson: null,
+  scores: withScores ? r.scores : [],
+  outputJson: withScores ? storedOutput(r.output) : null,
 });
 
 export const taskKey = (caseId: string, repeat: number) => `${caseId}\u0000${repeat}`;

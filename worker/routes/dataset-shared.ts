@@ -94,6 +94,10 @@ export async function resolveDataset(db: Db, projectId: string, ref: string): Pr
   return dataset;
 }
 
+/** The cursor after a page of cases read `limit` at a time: its last id, or null when it was the last page. */
+export const nextCaseCursor = (page: readonly { id: string }[], limit: number): string | null =>
+  page.length === limit ? page[page.length - 1]!.id : null;
+
 /** A version of the dataset by number, or its latest; 404 when it does not exist (yet). */
 export async function resolveVersion(db: Db, dataset: DatasetRow, ref: string): Promise<VersionRow> {
   const number = ref === "latest" ? dataset.latestVersion : Number(ref);

@@ -19,6 +19,7 @@ import {
   VersionParams,
   VersionSchema,
   json,
+  nextCaseCursor,
   resolveDataset,
   resolveVersion,
   toVersionJson,
@@ -184,7 +185,7 @@ export const datasetRoutes = newRouter()
           datasetId: dataset.id,
           version: version.version,
           cases: cases.map((k) => ({ ...k, stats: stats.get(k.fingerprint) ?? noStats })),
-          nextCursor: cases.length === limit ? cases[cases.length - 1]!.id : null,
+          nextCursor: nextCaseCursor(cases, limit),
         },
         200,
       );

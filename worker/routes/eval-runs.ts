@@ -12,6 +12,7 @@ import { readCasePage } from "../storage/dataset-cases";
 import type { Db } from "../storage/db";
 import { evalRunObject } from "../storage/eval-run-client";
 import { type EvalRunRow, acceptEvalRun, findEvalRun, listEvalRuns } from "../storage/eval-run-store";
+import { nextCaseCursor } from "./dataset-shared";
 import { launchEvalRun } from "./eval-run-launch";
 import {
   createEvalRunBody,
@@ -64,11 +65,11 @@ async function firstInputs(db: Db, row: EvalRunRow, read: DatasetCase[] | null, 
   const cases = read ? read.slice(0, limit) : await readCasePage(db, row.datasetId, row.datasetVersion, { limit });
   return {
     cases: cases.map((c) => ({ id: c.id, input: c.input })),
-    nextCursor: cases.length === limit ? cases[cases.length - 1]!.id : null,
+    nextCursor: nextCaseCursor(cases, limit),
   };
 }
 
-async function requireRun(db: Parameters<typeof findEvalRun>[0], projectId: string, id: string) {
+async function requireRun(db: Db, projectId: string, id: string) {
   const row = await findEvalRun(db, projectId, id);
   if (!row) throw notFound(`Eval run '${id}'`);
   return row;
