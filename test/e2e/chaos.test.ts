@@ -34,6 +34,7 @@ describe("chaos scripts (short runs)", () => {
   it("refuses oversized, chunked and gzip-bomb bodies and keeps serving", () => {
     const figures = runScript("oversized.mjs", ["--max-mb", "64"]);
     expect(figures.accepted).toBe(0);
+    expect(figures.refused413).toBeGreaterThan(0);
     expect(figures.nextRequestServed).toBe(figures.cases);
   }, 300_000);
 });
