@@ -245,16 +245,26 @@ async function answerLocally(api, run, agentFn, concurrency, timeoutMs, bar) {
   let reading = readPage(null);
   let pending = [];
   let done = 0;
+  // The first post the server refused (say, the run was cancelled meanwhile). The agent
+  // is called no more, and the command fails with it once the calls in flight are done:
+  // a refused post never goes unhandled while other calls are still running.
+  let refused = null;
   const flush = async () => {
-    if (pending.length === 0) return;
+    if (refused || pending.length === 0) return;
     const batch = pending;
     pending = [];
     await api.request("POST", `/api/eval-runs/${run.id}/results`, { answers: batch });
   };
-  let next = 0;
   let flushing = Promise.resolve();
+  const post = () => {
+    flushing = flushing.then(flush).catch((err) => {
+      refused ??= err;
+    });
+  };
+  let next = 0;
   const worker = async () => {
     for (;;) {
+      if (refused) return;
       if (next >= tasks.length) {
         if (!reading) return;
         await reading;
@@ -274,12 +284,17 @@ async function answerLocally(api, run, agentFn, concurrency, timeoutMs, bar) {
       bar.update(++done, total ?? tasks.length);
       // Once every case is handed out, answers go as they come (each post takes what
       // gathered meanwhile): the run ends soon after its last answer, not a batch later.
-      if (pending.length >= ANSWER_BATCH || (next >= tasks.length && !reading)) flushing = flushing.then(flush);
+      if (pending.length >= ANSWER_BATCH || (next >= tasks.length && !reading)) post();
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   // Every call is answered; the last answers may still be on their way to the server.
-  return { posted: flushing.then(flush) };
+  post();
+  return {
+    posted: flushing.then(() => {
+      if (refused) throw refused;
+    }),
+  };
 }
 
 function withTimeout(promise, ms) {
@@ -499,5 +514,9 @@ export async function main(argv, env = process.env, io = { out: process.stdout, 
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href || process.argv[1]?.endsWith("/flywheel")) {
-  process.exitCode = await main(process.argv.slice(2));
+  const code = await main(process.argv.slice(2));
+  // Exit once the output is written, not when the event loop empties: an agent call that
+  // timed out may still be running (its module's timers keep the process alive), and the
+  // command has its answer.
+  process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
 }

@@ -278,19 +278,23 @@ export default async function (input, { caseId }) {
   });
 
   it("exits 3 and says why when the run stops taking answers before the last ones are in", async () => {
-    // The agent answers every case at once but g2, which it answers once the test says so.
-    const release = path.join(dir, "release-g2");
+    // The agent holds every case until the test says so, and g2 for good: the other
+    // answers are posted to a run cancelled meanwhile while g2's call is still going, and
+    // the command ends after g2's timeout though the agent's call never returns.
+    const release = path.join(dir, "release");
     const module = agentModule(
       dir,
-      "waits-on-g2.mjs",
+      "held.mjs",
       `import { existsSync } from "node:fs";
 export default async function (input, { caseId }) {
-  while (caseId === "g2" && !existsSync(${JSON.stringify(release)})) await new Promise((r) => setTimeout(r, 20));
+  while (caseId === "g2" || !existsSync(${JSON.stringify(release)})) await new Promise((r) => setTimeout(r, 20));
   return "answer-" + caseId;
 }`,
     );
-    const running = cli(["eval", ...base(), "--agent-module", module, "--label", "cancelled-mid-run"], env);
-    // Meanwhile the run is cancelled from outside, then g2 is answered.
+    const running = cli(
+      ["eval", ...base(), "--agent-module", module, "--label", "cancelled-mid-run", "--timeout-ms", "2000"],
+      env,
+    );
     let runId: string | undefined;
     for (let i = 0; i < 200 && !runId; i++) {
       const res = await api(env.FLYWHEEL_KEY!, `/api/agents/${agent}/iterations`);
@@ -304,7 +308,7 @@ export default async function (input, { caseId }) {
     expect((await api(env.FLYWHEEL_KEY!, `/api/eval-runs/${runId}/cancel`, { method: "POST" })).status).toBe(200);
     writeFileSync(release, "");
     const { code, stderr } = await running;
-    expect(code).toBe(3);
-    expect(stderr).toContain("run_not_accepting");
+    expect({ code, stderr }).toMatchObject({ code: 3, stderr: expect.stringContaining("run_not_accepting") });
+    expect(stderr).not.toMatch(/\n\s+at /);
   });
 });
