@@ -8,12 +8,12 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { brotliDecompressSync } from "node:zlib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { shardOf, traceShard } from "../../worker/storage/durable-objects";
 import { parseTraceRef } from "../../worker/storage/r2";
 import { OtlpSpanStore } from "../../durable-objects/trace-shard/span-store";
 import type { SpanSpec } from "../fixtures/otlp";
-import { cancelShardAlarms, flushShards, getJson, silenceExpectedErrors } from "./helpers";
+import { flushShards, getJson, silenceExpectedErrors } from "./helpers";
 import {
   agentRun,
   exportGzip,
@@ -38,7 +38,6 @@ let project: { id: string; apiKey: string };
 beforeAll(async () => {
   project = await useProject("otlp-assembly");
 });
-afterAll(cancelShardAlarms);
 
 describe("OTLP trace assembly", () => {
   it("finishes a trace after the quiet period and indexes it once, finished: R2 revision, D1 row, window hand-off", async () => {

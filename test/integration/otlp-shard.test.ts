@@ -5,7 +5,7 @@
  */
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { traceShard } from "../../worker/storage/durable-objects";
 import {
   COMMIT_REVISIONS_SQL,
@@ -27,7 +27,6 @@ import {
   postTraces,
   sampleTrace,
   silenceExpectedErrors,
-  cancelShardAlarms,
   failing,
 } from "./helpers";
 import { agentRun, exportRequest, hex, PROTOBUF, readTrace, resource, untilState, useProject } from "./otlp-helpers";
@@ -36,7 +35,6 @@ let project: { id: string; apiKey: string };
 beforeAll(async () => {
   project = await useProject("otlp-shard");
 });
-afterAll(cancelShardAlarms);
 
 describe("OTLP storage in the TraceShard", () => {
   it("commits revisions by primary-key lookups, never by scanning the project", async () => {
