@@ -37,29 +37,30 @@ export function getJson(apiKey: string, path: string): Promise<Response> {
  * the windows (an alarm may already be running on its own, so this waits for it).
  */
 export async function flushShards(): Promise<void> {
-  if (!(await drainShards(100))) throw new Error("TraceShards did not drain");
-}
-
-/** Runs the shards' alarms until none has records left for D1, in at most `rounds`; whether they drained. */
-async function drainShards(rounds: number): Promise<boolean> {
-  for (let round = 0; round < rounds; round++) {
+  for (let round = 0; round < 100; round++) {
     const stubs = (await listDurableObjectIds(env.TRACE_SHARD)).map((id) => env.TRACE_SHARD.get(id));
     await Promise.all(stubs.map((stub) => runDurableObjectAlarm(stub)));
     const pending = await Promise.all(stubs.map((stub) => stub.pendingCount()));
-    if (pending.every((n) => n === 0)) return true;
+    if (pending.every((n) => n === 0)) return;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  return false;
+  throw new Error("TraceShards did not drain");
 }
 
 /**
- * Lets the index flushes a file's last requests started finish, then cancels what is
- * still scheduled: an alarm running into the torn-down test environment fails there
- * and prints its error. For every file's `afterAll` (a shard that keeps failing on
- * purpose is given up on after a few rounds).
+ * Waits for the index flushes a file's last requests started (their alarms are due at
+ * once), then cancels what is still scheduled: an alarm running into the torn-down test
+ * environment fails there and prints its error. It does not run the alarms itself, which
+ * would race the runtime's own run of them. For every file's `afterAll`; a shard that
+ * keeps failing on purpose is given up on after half a second.
  */
 export async function settleShards(): Promise<void> {
-  await drainShards(10);
+  const stubs = (await listDurableObjectIds(env.TRACE_SHARD)).map((id) => env.TRACE_SHARD.get(id));
+  for (let round = 0; round < 50; round++) {
+    const pending = await Promise.all(stubs.map((stub) => stub.pendingCount()));
+    if (pending.every((n) => n === 0)) break;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
   await cancelShardAlarms();
 }
 
@@ -143,13 +144,16 @@ export function failingShards(method: "record" | "recordSpans", failures: { rema
   });
 }
 
-/**
- * Cancels the alarms of every TraceShard, so none fires after a file's tests have
- * ended (into a torn-down test environment); for `afterAll`.
- */
-export async function cancelShardAlarms(): Promise<void> {
+/** Cancels the scheduled alarm of every TraceShard that has one. */
+async function cancelShardAlarms(): Promise<void> {
   const stubs = (await listDurableObjectIds(env.TRACE_SHARD)).map((id) => env.TRACE_SHARD.get(id));
-  await Promise.all(stubs.map((stub) => runInDurableObject(stub, (_instance, state) => state.storage.deleteAlarm())));
+  await Promise.all(
+    stubs.map((stub) =>
+      runInDurableObject(stub, async (_instance, state) => {
+        if ((await state.storage.getAlarm()) !== null) await state.storage.deleteAlarm();
+      }),
+    ),
+  );
 }
 
 /**
