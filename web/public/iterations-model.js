@@ -156,7 +156,8 @@ export function rateWithInterval(rate, ci) {
 
 /**
  * Failure modes of `GET /api/agents/{agent}/failure-modes`: what fails (grader and the
- * normalised reason), how often, and the first suggested fix.
+ * normalised reason), how often, and the suggested fix (the judge endpoint's, else the
+ * grader's hint).
  * @param {any} body
  */
 export function failureModesView(body) {
@@ -164,7 +165,9 @@ export function failureModesView(body) {
   return list.map((/** @type {any} */ m) => {
     const grader = str(m?.graderName) ?? str(m?.graderId) ?? "grader";
     const version = num(m?.graderVersion);
-    const fix = Array.isArray(m?.suggestions) ? m.suggestions[0] : null;
+    const suggestions = Array.isArray(m?.suggestions) ? m.suggestions : [];
+    // The judge endpoint's prompt change when there is one: it is the more specific fix.
+    const fix = suggestions.find((/** @type {any} */ s) => s?.source === "judge") ?? suggestions[0] ?? null;
     return {
       grader: version === null ? grader : `${grader} v${version}`,
       reason: str(m?.exampleReason) ?? str(m?.reason) ?? "unknown reason",

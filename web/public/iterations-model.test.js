@@ -165,5 +165,17 @@ describe("the iterations model", () => {
         fix: { id: "sug_1", title: "Say when the order shipped", tried: false },
       },
     ]);
+    const withJudge = failureModesView({
+      modes: [
+        {
+          graderId: "grd_a",
+          suggestions: [
+            { id: "sug_1", source: "grader_hint", title: "Check the grader's rubric", tried: null },
+            { id: "sug_2", source: "judge", title: "Answer instead of refusing", tried: { runId: "run_1" } },
+          ],
+        },
+      ],
+    });
+    expect(withJudge[0].fix).toEqual({ id: "sug_2", title: "Answer instead of refusing", tried: true });
   });
 });

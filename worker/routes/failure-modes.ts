@@ -4,15 +4,21 @@
  * under the mode's key so an eval run can name it as tried.
  */
 import { createRoute, z } from "@hono/zod-openapi";
+import { type Config, loadConfig } from "../config";
 import { ApiError } from "../errors";
 import { type CaseRef, clusterFailures, type FailureMode } from "../eval/failure-modes";
-import { type FixProposer, graderHintProposer } from "../eval/fix-hints";
+import { graderHintProposer, type ProposedFix } from "../eval/fix-hints";
+import { type FixExample, judgeFixProposer } from "../eval/judge-fix-proposer";
 import type { GraderVersion } from "../grading";
+import { JudgeClient } from "../judge/judge-client";
 import { requireProject } from "../middleware/auth";
+import type { Db } from "../storage/db";
 import { readFailingScores, readRecentWindows } from "../storage/failure-store";
-import { loadGraderVersions } from "../storage/grader-store";
+import { enabledGraderRefs, loadGraderVersions } from "../storage/grader-store";
 import { sha256Hex } from "../storage/hash";
-import { type SuggestionRow, saveSuggestions } from "../storage/suggestion-store";
+import { judgeTokensUsed, saveJudgeCalls } from "../storage/judge-store";
+import { findSuggestions, type SuggestionRow, saveSuggestions } from "../storage/suggestion-store";
+import { readTrace } from "../traces/read-trace";
 import { resolveDataset, resolveVersion } from "./dataset-shared";
 import { readAllCases } from "./eval-run-launch";
 import { commonErrors, jsonResponse as json, newRouter, notFoundError, projectSecurity } from "./router";
@@ -20,8 +26,10 @@ import { commonErrors, jsonResponse as json, newRouter, notFoundError, projectSe
 const MAX_FAILURES = 5_000;
 const TREND_WINDOWS = 10;
 const DEFAULT_RANGE_MS = 7 * 24 * 3_600_000;
-/** Where suggestions come from. A model-backed proposer (a judge endpoint) is added to this list. */
-const proposers: FixProposer[] = [graderHintProposer];
+/** Modes a request may ask the judge endpoint about: the largest ones without a proposal yet. */
+const MAX_JUDGE_PROPOSALS = 5;
+/** Longest wait for one proposal (JUDGE_TIMEOUT_MS when shorter). */
+const PROPOSAL_TIMEOUT_MS = 20_000;
 
 const query = z.object({
   from: z.iso.datetime({ offset: true }).optional().openapi({ description: "Default: 7 days before `to`" }),
@@ -37,7 +45,10 @@ const query = z.object({
 const suggestionSchema = z
   .object({
     id: z.string(),
-    source: z.string().openapi({ description: "`grader_hint` (deterministic, from the grader definition)" }),
+    source: z.string().openapi({
+      description:
+        "`grader_hint` (deterministic, from the grader definition) or `judge` (a prompt change proposed by the judge endpoint from the failing examples; `detail.change` is the instruction)",
+    }),
     title: z.string(),
     detail: z.record(z.string(), z.unknown()),
     tried: z.object({ runId: z.string(), at: z.string() }).nullable(),
@@ -92,6 +103,19 @@ export const failureModeRoutes = newRouter().openapi(
           totalFailures: z.number().int(),
           truncated: z.boolean().openapi({ description: `Only the newest ${MAX_FAILURES} failures were grouped` }),
           dataset: z.object({ id: z.string(), version: z.number().int() }).nullable(),
+          judgeProposals: z
+            .object({
+              model: z.string(),
+              asked: z.number().int(),
+              proposed: z.number().int(),
+              failed: z.number().int(),
+              error: z.string().nullable(),
+            })
+            .nullable()
+            .openapi({
+              description:
+                "What this request asked the judge endpoint (null without one: the agent has no judge grader and JUDGE_API_KEY is not set). A mode keeps its first proposal; a failed ask is tried again on the next request.",
+            }),
           modes: z.array(modeSchema),
         }),
         "Modes, largest first",
@@ -138,7 +162,13 @@ export const failureModeRoutes = newRouter().openapi(
       windows.map((w) => ({ windowId: w.id, closedAt: w.closed_at, gradedCount: w.graded_count ?? 0 })),
       cases,
     );
-    const suggestions = await suggestFixes(db, projectId, agent, modes, graders);
+    const { suggestions, judgeProposals } = await suggestFixes(c.env, loadConfig(c.env), {
+      db,
+      projectId,
+      agent,
+      modes,
+      graders,
+    });
     return c.json(
       {
         agent,
@@ -147,6 +177,7 @@ export const failureModeRoutes = newRouter().openapi(
         totalFailures: rows.length,
         truncated,
         dataset,
+        judgeProposals,
         modes: modes.map((mode) => ({
           ...mode,
           graderName: graders.get(refKey(mode.graderId, mode.graderVersion))?.name ?? null,
@@ -190,32 +221,157 @@ async function gradersOf(
   return found;
 }
 
+interface SuggestionInput {
+  db: Db;
+  projectId: string;
+  agent: string;
+  modes: FailureMode[];
+  graders: Map<string, GraderVersion>;
+}
+
+interface JudgeProposals {
+  model: string;
+  asked: number;
+  proposed: number;
+  failed: number;
+  error: string | null;
+}
+
+/**
+ * Every mode's suggestions: the grader's deterministic hint, and with a judge endpoint a
+ * proposed prompt change. A mode is asked about once: its proposal is stored under an id
+ * of the mode and the source, and later requests read it back.
+ */
 async function suggestFixes(
-  db: Parameters<typeof saveSuggestions>[0],
-  projectId: string,
-  agent: string,
-  modes: FailureMode[],
-  graders: Map<string, GraderVersion>,
-): Promise<Map<string, SuggestionRow[]>> {
-  const proposed = [];
+  env: Env,
+  config: Config,
+  input: SuggestionInput,
+): Promise<{ suggestions: Map<string, SuggestionRow[]>; judgeProposals: JudgeProposals | null }> {
+  const { db, projectId, agent, modes, graders } = input;
+  const proposed: Parameters<typeof saveSuggestions>[2] = [];
+  const add = async (mode: FailureMode, fix: ProposedFix, id?: string) =>
+    proposed.push({
+      id: id ?? (await suggestionId(projectId, agent, mode.key, fix.source, fix.title)),
+      projectId,
+      agent,
+      modeKey: mode.key,
+      source: fix.source,
+      title: fix.title,
+      detail: fix.detail,
+    });
   for (const mode of modes) {
-    for (const proposer of proposers) {
-      for (const fix of await proposer.propose(mode, graders.get(refKey(mode.graderId, mode.graderVersion)))) {
-        const id = `sug_${(await sha256Hex(JSON.stringify([projectId, agent, mode.key, fix.source, fix.title]))).slice(0, 20)}`;
-        proposed.push({
-          id,
-          projectId,
-          agent,
-          modeKey: mode.key,
-          source: fix.source,
-          title: fix.title,
-          detail: fix.detail,
-        });
-      }
+    for (const fix of await graderHintProposer.propose(mode, graders.get(refKey(mode.graderId, mode.graderVersion)))) {
+      await add(mode, fix);
     }
   }
+  const judgeProposals = await proposeWithJudge(env, config, input, add);
   const stored = await saveSuggestions(db, projectId, proposed);
+  const judgeIds = await Promise.all(modes.map((m) => suggestionId(projectId, agent, m.key, "judge")));
+  const known = new Set(stored.map((row) => row.id));
+  stored.push(...(await findSuggestions(db, projectId, judgeIds)).filter((row) => !known.has(row.id)));
   const byMode = new Map<string, SuggestionRow[]>();
   for (const row of stored) byMode.set(row.modeKey, [...(byMode.get(row.modeKey) ?? []), row]);
-  return byMode;
+  return { suggestions: byMode, judgeProposals };
+}
+
+/** A judge's proposal is one per mode (its id leaves the title out); a grader hint is one per title. */
+async function suggestionId(projectId: string, agent: string, modeKey: string, source: string, title?: string) {
+  const parts = source === "judge" ? [projectId, agent, modeKey, source] : [projectId, agent, modeKey, source, title];
+  return `sug_${(await sha256Hex(JSON.stringify(parts))).slice(0, 20)}`;
+}
+
+/**
+ * Asks the judge endpoint for a prompt change for the largest modes that have none yet.
+ * The endpoint is the agent's first judge grader's (its `baseUrl` and `model`, else the
+ * JUDGE_* defaults), or the JUDGE_* defaults when JUDGE_API_KEY is set; without either
+ * there is none. Tokens count against the project's JUDGE_DAILY_TOKEN_BUDGET, and a spent
+ * budget asks nothing. A failed ask leaves the grader hint alone and says why.
+ */
+async function proposeWithJudge(
+  env: Env,
+  config: Config,
+  { db, projectId, agent, modes, graders }: SuggestionInput,
+  add: (mode: FailureMode, fix: ProposedFix, id: string) => Promise<unknown>,
+): Promise<JudgeProposals | null> {
+  const endpoint = await judgeEndpoint(db, config, projectId, agent);
+  if (!endpoint || modes.length === 0) return null;
+  const ids = await Promise.all(modes.map((m) => suggestionId(projectId, agent, m.key, "judge")));
+  const have = new Set((await findSuggestions(db, projectId, ids)).map((row) => row.id));
+  const todo = modes.map((mode, i) => ({ mode, id: ids[i]! })).filter(({ id }) => !have.has(id));
+  const outcome: JudgeProposals = { model: endpoint.model, asked: 0, proposed: 0, failed: 0, error: null };
+  if (todo.length === 0) return outcome;
+  const day = new Date().toISOString().slice(0, 10);
+  if ((await judgeTokensUsed(db, projectId, day)) >= config.JUDGE_DAILY_TOKEN_BUDGET) {
+    return { ...outcome, error: "the project's JUDGE_DAILY_TOKEN_BUDGET for today is spent" };
+  }
+  // Someone is waiting for this answer: fewer, shorter attempts than a window's judge.
+  const client = new JudgeClient({
+    apiKey: config.JUDGE_API_KEY,
+    timeoutMs: Math.min(config.JUDGE_TIMEOUT_MS, PROPOSAL_TIMEOUT_MS),
+    maxAttempts: Math.min(config.JUDGE_MAX_ATTEMPTS, 2),
+    concurrency: config.JUDGE_CONCURRENCY,
+    maxRetryAfterMs: 2_000,
+  });
+  let tokens = 0;
+  const proposer = judgeFixProposer({
+    ...endpoint,
+    complete: async (call) => {
+      const reply = await client.complete(call);
+      tokens += reply.inputTokens + reply.outputTokens;
+      return reply;
+    },
+    examples: (mode) => readExamples(env, db, projectId, mode),
+  });
+  const asked = todo.slice(0, MAX_JUDGE_PROPOSALS);
+  const results = await Promise.allSettled(
+    asked.map(({ mode }) => proposer.propose(mode, graders.get(refKey(mode.graderId, mode.graderVersion)))),
+  );
+  for (const [i, result] of results.entries()) {
+    if (result.status === "rejected") {
+      outcome.failed++;
+      outcome.error ??= result.reason instanceof Error ? result.reason.message : String(result.reason);
+      continue;
+    }
+    for (const fix of result.value) await add(asked[i]!.mode, fix, asked[i]!.id);
+    outcome.proposed++;
+  }
+  outcome.asked = asked.length;
+  if (tokens > 0) await saveJudgeCalls(db, projectId, [], tokens, day);
+  return outcome;
+}
+
+async function judgeEndpoint(
+  db: Db,
+  config: Config,
+  projectId: string,
+  agent: string,
+): Promise<{ baseUrl: string; model: string } | null> {
+  const current = await loadGraderVersions(db, projectId, await enabledGraderRefs(db, projectId, agent));
+  const judge = current.find((g) => (g.definition as { kind?: unknown }).kind === "judge");
+  if (judge) {
+    const { baseUrl, model } = judge.definition as { baseUrl?: string; model?: string };
+    return { baseUrl: baseUrl ?? config.JUDGE_BASE_URL, model: model ?? config.JUDGE_MODEL };
+  }
+  return config.JUDGE_API_KEY ? { baseUrl: config.JUDGE_BASE_URL, model: config.JUDGE_MODEL } : null;
+}
+
+/** The mode's example traces as the model sees them; one that cannot be read is left out. */
+async function readExamples(env: Env, db: Db, projectId: string, mode: FailureMode): Promise<FixExample[]> {
+  const examples: FixExample[] = [];
+  for (const traceId of mode.exampleTraceIds) {
+    try {
+      const trace = (await readTrace(env, db, projectId, traceId)) as {
+        input?: unknown;
+        output?: unknown;
+        spans?: { type?: string; name?: string; input?: unknown; output?: unknown }[];
+      };
+      const toolCalls = (trace.spans ?? [])
+        .filter((span) => span.type === "tool")
+        .map((span) => `${span.name}(${JSON.stringify(span.input ?? null)}) -> ${JSON.stringify(span.output ?? null)}`);
+      examples.push({ traceId, input: trace.input, output: trace.output, toolCalls });
+    } catch {
+      // Quarantined or gone: the reasons still ground the proposal.
+    }
+  }
+  return examples;
 }

@@ -22,7 +22,15 @@ export async function saveSuggestions(
   const rows = suggestions.map((s) => ({ ...s, projectId, createdAt: now, triedRunId: null, triedAt: null }));
   // D1 allows 100 bound parameters per statement: 10 columns a row.
   for (const chunk of chunkRows(rows, 10)) await db.insert(fixSuggestions).values(chunk).onConflictDoNothing();
-  const ids = suggestions.map((s) => s.id);
+  return findSuggestions(
+    db,
+    projectId,
+    suggestions.map((s) => s.id),
+  );
+}
+
+/** The stored suggestions among `ids`. */
+export async function findSuggestions(db: Db, projectId: string, ids: string[]): Promise<SuggestionRow[]> {
   const stored: SuggestionRow[] = [];
   for (const chunk of chunkRows(ids, 1, undefined, 1)) {
     stored.push(
