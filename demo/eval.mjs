@@ -38,10 +38,18 @@ export async function showFailureModes(ctx) {
   say(`${found.totalFailures} failing scores in ${found.modes.length} modes (GET /api/agents/${AGENT}/failure-modes):`);
   ctx.suggestions = {};
   for (const mode of found.modes) {
-    const fix = mode.suggestions?.[0];
+    const fix = mode.suggestions?.find((s) => s.source === "grader_hint") ?? mode.suggestions?.[0];
+    const proposed = mode.suggestions?.find((s) => s.source === "judge");
     say(`  ${String(mode.count).padStart(4)}  ${mode.graderName ?? mode.graderId}: ${mode.exampleReason.slice(0, 70)}`);
     if (fix) say(`        fix: ${fix.title.slice(0, 110)} (${fix.id})`);
+    if (proposed) say(`        prompt change (judge): ${proposed.detail.change.slice(0, 110)} (${proposed.id})`);
     if (fix && FIXED_BY_V2.includes(mode.graderName)) ctx.suggestions[mode.graderName] = fix.id;
+  }
+  const asked = found.judgeProposals;
+  if (asked) {
+    say(
+      `the judge endpoint proposed ${asked.proposed} prompt change(s) of ${asked.asked} asked${asked.error ? ` (${asked.error})` : ""}; the rest keep the grader's hint`,
+    );
   }
 }
 

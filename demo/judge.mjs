@@ -6,7 +6,7 @@
  * trace is disputed and queued for review. The fake has one planted mistake (it fails
  * every refund turned down, even when the policy requires it), which a reviewer corrects.
  */
-import { startFakeJudge } from "../test/fake-judge/server.mjs";
+import { FIX_REQUEST, proposeFix, startFakeJudge } from "../test/fake-judge/server.mjs";
 import { REFUND_WINDOW_DAYS } from "./support-agent.mjs";
 import { AGENT } from "./graders.mjs";
 import { call, pct, say } from "./http.mjs";
@@ -22,6 +22,11 @@ export const REVIEWER = "demo-reviewer";
  * order's state and days since delivery). Shown in the demo's output as `explained`.
  */
 const FAKE_JUDGE_RULES = [
+  {
+    explained: "a request for a fix to a failure mode: an instruction made from the grader's reason and tool",
+    match: FIX_REQUEST,
+    answer: proposeFix,
+  },
   {
     explained: `a reply promising a refund ("is on its way") for an order not delivered, or delivered more than ${REFUND_WINDOW_DAYS} days ago: fail`,
     match:

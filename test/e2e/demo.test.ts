@@ -66,6 +66,9 @@ describe("npm run demo", () => {
       expect(stdout).toMatch(new RegExp(`^ +[1-9]\\d*  ${grader}$`, "m"));
     }
     expect(stdout).toMatch(/latest: [1-9]\d* failing cases/);
+    // The largest modes get a prompt change from the (fake) judge endpoint, made from their reason.
+    expect(stdout).toMatch(/^ +prompt change \(judge\): Before you answer, make sure this does not happen: ".+/m);
+    expect(stdout).toMatch(/the judge endpoint proposed [1-5] prompt change\(s\) of [1-5] asked;/);
 
     // The judge: every refund ticket judged, the ones outside the policy failed, tokens and cost counted.
     const expected = refundTicketsAsBuilt();

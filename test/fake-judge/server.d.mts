@@ -1,7 +1,8 @@
 /** @module Types of the fake OpenAI-compatible judge server. */
 export interface FakeJudgeRule {
   match?: string | RegExp;
-  answer?: string | Record<string, unknown>;
+  /** The reply, or a function of the prompt that makes it. */
+  answer?: string | Record<string, unknown> | ((prompt: string) => string | Record<string, unknown>);
   delayMs?: number;
   status?: number;
   retryAfter?: string;
@@ -24,3 +25,5 @@ export function startFakeJudge(options?: {
   latencyMs?: number;
   port?: number;
 }): Promise<FakeJudge>;
+export const FIX_REQUEST: string;
+export function proposeFix(prompt: string): { title: string; change: string; rationale: string };

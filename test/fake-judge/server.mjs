@@ -13,7 +13,7 @@ import { createServer } from "node:http";
 /**
  * @typedef {{
  *   match?: string | RegExp,
- *   answer?: string | Record<string, unknown>,
+ *   answer?: string | Record<string, unknown> | ((prompt: string) => string | Record<string, unknown>),
  *   delayMs?: number,
  *   status?: number,
  *   retryAfter?: string,
@@ -80,7 +80,8 @@ export async function startFakeJudge(options = {}) {
       res.writeHead(rule.status, headers).end(`{"error":{"message":"fake status ${rule.status}"}}`);
       return;
     }
-    const answer = rule?.answer ?? defaultAnswer;
+    const given = rule?.answer ?? defaultAnswer;
+    const answer = typeof given === "function" ? given(prompt) : given;
     const content = rule?.garbage
       ? "I think it is fine?? {verdict: maybe"
       : typeof answer === "string"
@@ -126,10 +127,31 @@ function matches(rule, prompt) {
   return typeof rule.match === "string" ? prompt.includes(rule.match) : rule.match.test(prompt);
 }
 
+/** What Flywheel's request for a fix starts with; a rule matching it answers fix requests. */
+export const FIX_REQUEST = "Propose ONE change";
+
+/**
+ * A fake proposal for a failure mode, made from the request itself: the grader's reason
+ * and the tool, turned into an instruction. A model would write a better one; this one is
+ * at least about the mode it was asked about.
+ * @param {string} prompt
+ */
+export function proposeFix(prompt) {
+  const reason = prompt.match(/^One reason as given: (.*)$/m)?.[1]?.trim() ?? "the grader's check";
+  const tool = prompt.match(/^Tool involved: (.*)$/m)?.[1]?.trim();
+  const examples = [...prompt.matchAll(/^Failing example \d+ \(trace (.*)\):$/gm)].map((m) => m[1]);
+  return {
+    title: `Add an instruction against: ${reason.slice(0, 80)}`,
+    change: `Before you answer, make sure this does not happen: "${reason}".${tool ? ` Use the ${tool} tool as its grader expects.` : ""}`,
+    rationale: `The failing traces ${examples.join(", ") || "(none readable)"} all failed with: ${reason}.`,
+  };
+}
+
 /**
  * Run directly to try judges locally without a key:
  *   node test/fake-judge/server.mjs [--port 8788] [--latency 0]
- * Answers `fail` when the prompt contains "I cannot help" or "FAIL", `pass` otherwise.
+ * Answers `fail` when the prompt contains "I cannot help" or "FAIL", `pass` otherwise, and
+ * a request for a fix with {@link proposeFix}.
  */
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { parseOptions } = await import("../../bench/lib/args.mjs");
@@ -138,6 +160,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     port: Number(options.port ?? 8788),
     latencyMs: Number(options.latency ?? 0),
     rules: [
+      { match: FIX_REQUEST, answer: proposeFix },
       { match: /I cannot help|FAIL/, answer: { verdict: "fail", reason: "the answer does not help the customer" } },
     ],
   });
