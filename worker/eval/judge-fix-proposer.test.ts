@@ -2,7 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeJudge, startFakeJudge } from "../../test/fake-judge/server.mjs";
 import { JudgeClient } from "../judge/judge-client";
 import type { FailureMode } from "./failure-modes";
-import { type FixExample, judgeFixProposer, parseFixAnswer, renderFixPrompt } from "./judge-fix-proposer";
+import {
+  EndpointPause,
+  type FixExample,
+  judgeFixProposer,
+  parseFixAnswer,
+  renderFixPrompt,
+} from "./judge-fix-proposer";
 
 const mode: FailureMode = {
   key: "fm_refund",
@@ -134,5 +140,24 @@ describe("reading a proposal", () => {
     expect(parseFixAnswer('{"title": "x"}')).toMatchObject({ ok: false, error: expect.stringContaining("change") });
     expect(parseFixAnswer('{"title": " ", "change": "y"}')).toMatchObject({ ok: false });
     expect(parseFixAnswer("no json here")).toEqual({ ok: false, error: "the reply holds no JSON object" });
+  });
+});
+
+describe("pausing an endpoint that failed a proposal", () => {
+  it("gives a reason not to ask it until the pause is over, then asks again", () => {
+    let now = 1_000_000;
+    const pause = new EndpointPause(60_000, () => now);
+    expect(pause.reason("http://judge/v1")).toBeNull();
+    pause.failed("http://judge/v1");
+    now += 15_000;
+    expect(pause.reason("http://judge/v1")).toBe(
+      "the judge endpoint failed a proposal 15 s ago; it is asked again in 45 s",
+    );
+    expect(pause.reason("http://other/v1")).toBeNull();
+    now += 45_000;
+    expect(pause.reason("http://judge/v1")).toBeNull();
+    pause.failed("http://judge/v1");
+    pause.succeeded("http://judge/v1");
+    expect(pause.reason("http://judge/v1")).toBeNull();
   });
 });

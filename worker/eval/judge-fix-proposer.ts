@@ -142,6 +142,40 @@ export function judgeFixProposer(options: JudgeFixProposerOptions): FixProposer 
   };
 }
 
+/**
+ * Endpoints that just failed a proposal, asked again only after `pauseMs`: someone waits
+ * for the failure modes, and an endpoint that is down would make every request wait for
+ * its timeout. Kept per isolate (best effort: another isolate may ask once more).
+ */
+export class EndpointPause {
+  private readonly failedAt = new Map<string, number>();
+
+  constructor(
+    private readonly pauseMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Why not to ask `endpoint` now, or null. */
+  reason(endpoint: string): string | null {
+    const at = this.failedAt.get(endpoint);
+    if (at === undefined) return null;
+    const left = at + this.pauseMs - this.now();
+    if (left <= 0) {
+      this.failedAt.delete(endpoint);
+      return null;
+    }
+    return `the judge endpoint failed a proposal ${Math.round((this.now() - at) / 1000)} s ago; it is asked again in ${Math.ceil(left / 1000)} s`;
+  }
+
+  failed(endpoint: string): void {
+    this.failedAt.set(endpoint, this.now());
+  }
+
+  succeeded(endpoint: string): void {
+    this.failedAt.delete(endpoint);
+  }
+}
+
 function asText(value: unknown): string {
   if (value === undefined || value === null) return "(none)";
   return typeof value === "string" ? value : JSON.stringify(value);

@@ -8,7 +8,7 @@ import { type Config, loadConfig } from "../config";
 import { ApiError } from "../errors";
 import { type CaseRef, clusterFailures, type FailureMode } from "../eval/failure-modes";
 import { graderHintProposer, type ProposedFix } from "../eval/fix-hints";
-import { type FixExample, judgeFixProposer } from "../eval/judge-fix-proposer";
+import { EndpointPause, type FixExample, judgeFixProposer } from "../eval/judge-fix-proposer";
 import type { GraderVersion } from "../grading";
 import { JudgeClient } from "../judge/judge-client";
 import { requireProject } from "../middleware/auth";
@@ -28,8 +28,10 @@ const TREND_WINDOWS = 10;
 const DEFAULT_RANGE_MS = 7 * 24 * 3_600_000;
 /** Modes a request may ask the judge endpoint about: the largest ones without a proposal yet. */
 const MAX_JUDGE_PROPOSALS = 5;
-/** Longest wait for one proposal (JUDGE_TIMEOUT_MS when shorter). */
-const PROPOSAL_TIMEOUT_MS = 20_000;
+/** Longest wait for one attempt at a proposal (JUDGE_TIMEOUT_MS when shorter); one retry. */
+const PROPOSAL_TIMEOUT_MS = 10_000;
+/** An endpoint that failed a proposal is left alone this long. */
+const pause = new EndpointPause(60_000);
 
 const query = z.object({
   from: z.iso.datetime({ offset: true }).optional().openapi({ description: "Default: 7 days before `to`" }),
@@ -300,6 +302,8 @@ async function proposeWithJudge(
   const todo = modes.map((mode, i) => ({ mode, id: ids[i]! })).filter(({ id }) => !have.has(id));
   const outcome: JudgeProposals = { model: endpoint.model, asked: 0, proposed: 0, failed: 0, error: null };
   if (todo.length === 0) return outcome;
+  const paused = pause.reason(endpoint.baseUrl);
+  if (paused) return { ...outcome, error: paused };
   const day = new Date().toISOString().slice(0, 10);
   if ((await judgeTokensUsed(db, projectId, day)) >= config.JUDGE_DAILY_TOKEN_BUDGET) {
     return { ...outcome, error: "the project's JUDGE_DAILY_TOKEN_BUDGET for today is spent" };
@@ -336,6 +340,8 @@ async function proposeWithJudge(
     outcome.proposed++;
   }
   outcome.asked = asked.length;
+  if (outcome.failed > 0) pause.failed(endpoint.baseUrl);
+  else pause.succeeded(endpoint.baseUrl);
   if (tokens > 0) await saveJudgeCalls(db, projectId, [], tokens, day);
   return outcome;
 }
