@@ -176,14 +176,14 @@ async function verify() {
     method: "POST",
     headers: { authorization: `Bearer ${project.apiKey}` },
   });
-  const deadline = Date.now() + 120_000;
+  const deadline = performance.now() + 120_000;
   const acked = [...record.nativeAcked];
   const otelAcked = [...record.otelAcked];
   let lost = [];
   let ungraded = [];
   let doubleCounted = [];
   let indexedIds = new Map();
-  while (Date.now() < deadline) {
+  while (performance.now() < deadline) {
     indexedIds = await listAll();
     lost = acked.filter((id) => !indexedIds.has(id));
     doubleCounted = [...indexedIds].filter(([, n]) => n > 1).map(([id]) => id);

@@ -135,8 +135,8 @@ function serve() {
     if (stopping) return;
     stopping = true;
     signalGroup(child.pid, "SIGTERM");
-    const deadline = Date.now() + GRACE_MS;
-    while (groupAlive(child.pid) && Date.now() < deadline) await sleep(100);
+    const deadline = performance.now() + GRACE_MS;
+    while (groupAlive(child.pid) && performance.now() < deadline) await sleep(100);
     signalGroup(child.pid, "SIGKILL");
     while (groupAlive(child.pid)) await sleep(50);
     process.exit(exitCode);

@@ -124,7 +124,7 @@ async function startServerOn(port, options) {
   const closed = new Promise((resolve) => child.once("close", resolve));
   liveGroups.add(child.pid);
   child.once("exit", () => liveGroups.delete(child.pid));
-  const deadline = Date.now() + 120_000;
+  const deadline = performance.now() + 120_000;
   for (;;) {
     if (child.exitCode !== null) {
       await Promise.race([closed, new Promise((r) => setTimeout(r, 1000))]);
@@ -138,7 +138,7 @@ async function startServerOn(port, options) {
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) {
+    if (performance.now() > deadline) {
       killTree(child.pid);
       await exited;
       throw new Error(`server did not become ready in 120 s${said()}`);

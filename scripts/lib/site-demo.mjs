@@ -127,18 +127,19 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Waits until the open window holds the traces just sent (they arrive through the trace shards), then grades it. */
 async function gradeWindow(call, expectedWindows, expectedTraces) {
-  const deadline = Date.now() + 60_000;
+  const deadline = performance.now() + 60_000;
   const graded = async () =>
     (await call("GET", `/api/agents/${AGENT}/windows?limit=500`)).windows.filter((w) => w.gradedAt).length;
   for (;;) {
     const status = await call("GET", `/api/agents/${AGENT}/window`);
     if ((status.open?.traceCount ?? 0) >= expectedTraces) break;
-    if (Date.now() > deadline) throw new Error(`window ${expectedWindows} never received its ${expectedTraces} traces`);
+    if (performance.now() > deadline)
+      throw new Error(`window ${expectedWindows} never received its ${expectedTraces} traces`);
     await sleep(150);
   }
   await call("POST", `/api/agents/${AGENT}/window/close`);
   while ((await graded()) < expectedWindows) {
-    if (Date.now() > deadline) throw new Error(`window ${expectedWindows} was not graded`);
+    if (performance.now() > deadline) throw new Error(`window ${expectedWindows} was not graded`);
     await sleep(150);
   }
 }
@@ -198,9 +199,9 @@ async function runCandidate(call, label, answer) {
   });
   const answers = run.cases.map((c, n) => ({ caseId: c.caseId, repeat: 0, answer: { output: answer(c, n) } }));
   await call("POST", `/api/eval-runs/${run.id}/results`, { answers });
-  const deadline = Date.now() + 60_000;
+  const deadline = performance.now() + 60_000;
   while ((await call("GET", `/api/eval-runs/${run.id}?cases=false`)).status !== "completed") {
-    if (Date.now() > deadline) throw new Error(`eval run ${run.id} (${label}) did not complete`);
+    if (performance.now() > deadline) throw new Error(`eval run ${run.id} (${label}) did not complete`);
     await sleep(150);
   }
   return run;
