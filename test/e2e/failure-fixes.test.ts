@@ -6,7 +6,7 @@
  * leaves the grader's own hint and says why; the endpoint is left alone for a minute.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type FakeJudge, type FakeJudgeRule, startFakeJudge } from "../fake-judge/server.mjs";
+import { FIX_REQUEST, type FakeJudge, type FakeJudgeRule, startFakeJudge } from "../fake-judge/server.mjs";
 import { api, createProject, eventually, expectJson } from "./client";
 
 const PROPOSAL = {
@@ -14,11 +14,10 @@ const PROPOSAL = {
   change: "When a customer asks where an order is, look it up and give its status; never refuse.",
   rationale: "Every failing trace refused a plain order question.",
 };
-const ASKS_FOR_FIX = "Propose ONE change";
 const rules: FakeJudgeRule[] = [
   // Proposals for an agent whose answers carry this marker fail: the endpoint is "down" for them.
-  { match: /Propose ONE change[\s\S]*PROPOSALS-DOWN/, status: 500 },
-  { match: ASKS_FOR_FIX, answer: PROPOSAL },
+  { match: new RegExp(`${FIX_REQUEST}[\\s\\S]*PROPOSALS-DOWN`), status: 500 },
+  { match: FIX_REQUEST, answer: PROPOSAL },
   { match: "I cannot help", answer: { verdict: "fail", reason: "the agent refused" } },
 ];
 
@@ -28,7 +27,7 @@ beforeAll(async () => {
 });
 afterAll(() => judge.close());
 
-const fixCalls = () => judge.calls.filter((c) => c.prompt.includes(ASKS_FOR_FIX));
+const fixCalls = () => judge.calls.filter((c) => c.prompt.includes(FIX_REQUEST));
 
 /** An agent graded by the fake judge, with three refusals (failures) and two answers graded. */
 async function failingAgent(name: string, refusal: string) {

@@ -66,6 +66,11 @@ function referenceOf(def: JudgeDefinition, trace: Trace): unknown {
   return def.rubric.referencePath ? valueAtPath(trace, parsePath(def.rubric.referencePath)) : undefined;
 }
 
+/** A tool call as a model is shown it: `name(arguments) -> result`. */
+export function toolCallText(span: { name?: string; input?: unknown; output?: unknown }): string {
+  return `${span.name}(${toText(span.input ?? null)}) -> ${toText(span.output ?? null)}`;
+}
+
 function viewText(view: JudgeView, trace: Trace): string {
   if (view === "input") return toText(trace.input ?? null);
   if (view === "output") return toText(trace.output ?? null);
@@ -73,11 +78,7 @@ function viewText(view: JudgeView, trace: Trace): string {
   const spans = (trace.spans ?? []).filter((s) => s.type === type);
   if (spans.length === 0) return view === "tool_calls" ? "(no tool calls)" : "(no retrieved context)";
   return spans
-    .map((s) =>
-      view === "tool_calls"
-        ? `- ${s.name}(${toText(s.input ?? null)}) -> ${toText(s.output ?? null)}`
-        : `- ${toText(s.output ?? null)}`,
-    )
+    .map((s) => (view === "tool_calls" ? `- ${toolCallText(s)}` : `- ${toText(s.output ?? null)}`))
     .join("\n");
 }
 

@@ -11,6 +11,7 @@ import { graderHintProposer, type ProposedFix } from "../eval/fix-hints";
 import { EndpointPause, type FixExample, judgeFixProposer } from "../eval/judge-fix-proposer";
 import type { GraderVersion } from "../grading";
 import { JudgeClient } from "../judge/judge-client";
+import { toolCallText } from "../judge/prompt";
 import { requireProject } from "../middleware/auth";
 import type { Db } from "../storage/db";
 import { readFailingScores, readRecentWindows } from "../storage/failure-store";
@@ -116,7 +117,7 @@ export const failureModeRoutes = newRouter().openapi(
             .nullable()
             .openapi({
               description:
-                "What this request asked the judge endpoint (null without one: the agent has no judge grader and JUDGE_API_KEY is not set). A mode keeps its first proposal; a failed ask is tried again on the next request.",
+                "What this request asked the judge endpoint (null without one: the agent has no judge grader and JUDGE_API_KEY is not set). A mode keeps its first proposal; after a failed ask the endpoint is left alone for a minute, then asked again.",
             }),
           modes: z.array(modeSchema),
         }),
@@ -266,11 +267,12 @@ async function suggestFixes(
       await add(mode, fix);
     }
   }
-  const judgeProposals = await proposeWithJudge(env, config, input, add);
-  const stored = await saveSuggestions(db, projectId, proposed);
   const judgeIds = await Promise.all(modes.map((m) => suggestionId(projectId, agent, m.key, "judge")));
-  const known = new Set(stored.map((row) => row.id));
-  stored.push(...(await findSuggestions(db, projectId, judgeIds)).filter((row) => !known.has(row.id)));
+  const proposedBefore = await findSuggestions(db, projectId, judgeIds);
+  const have = new Set(proposedBefore.map((row) => row.id));
+  const unproposed = modes.map((mode, i) => ({ mode, id: judgeIds[i]! })).filter(({ id }) => !have.has(id));
+  const judgeProposals = await proposeWithJudge(env, config, input, unproposed, add);
+  const stored = [...(await saveSuggestions(db, projectId, proposed)), ...proposedBefore];
   const byMode = new Map<string, SuggestionRow[]>();
   for (const row of stored) byMode.set(row.modeKey, [...(byMode.get(row.modeKey) ?? []), row]);
   return { suggestions: byMode, judgeProposals };
@@ -283,7 +285,8 @@ async function suggestionId(projectId: string, agent: string, modeKey: string, s
 }
 
 /**
- * Asks the judge endpoint for a prompt change for the largest modes that have none yet.
+ * Asks the judge endpoint for a prompt change for the largest modes that have none yet
+ * (`todo`, largest first).
  * The endpoint is the agent's first judge grader's (its `baseUrl` and `model`, else the
  * JUDGE_* defaults), or the JUDGE_* defaults when JUDGE_API_KEY is set; without either
  * there is none. Tokens count against the project's JUDGE_DAILY_TOKEN_BUDGET, and a spent
@@ -293,13 +296,11 @@ async function proposeWithJudge(
   env: Env,
   config: Config,
   { db, projectId, agent, modes, graders }: SuggestionInput,
+  todo: { mode: FailureMode; id: string }[],
   add: (mode: FailureMode, fix: ProposedFix, id: string) => Promise<unknown>,
 ): Promise<JudgeProposals | null> {
   const endpoint = await judgeEndpoint(db, config, projectId, agent);
   if (!endpoint || modes.length === 0) return null;
-  const ids = await Promise.all(modes.map((m) => suggestionId(projectId, agent, m.key, "judge")));
-  const have = new Set((await findSuggestions(db, projectId, ids)).map((row) => row.id));
-  const todo = modes.map((mode, i) => ({ mode, id: ids[i]! })).filter(({ id }) => !have.has(id));
   const outcome: JudgeProposals = { model: endpoint.model, asked: 0, proposed: 0, failed: 0, error: null };
   if (todo.length === 0) return outcome;
   const paused = pause.reason(endpoint.baseUrl);
@@ -371,9 +372,7 @@ async function readExamples(env: Env, db: Db, projectId: string, mode: FailureMo
         output?: unknown;
         spans?: { type?: string; name?: string; input?: unknown; output?: unknown }[];
       };
-      const toolCalls = (trace.spans ?? [])
-        .filter((span) => span.type === "tool")
-        .map((span) => `${span.name}(${JSON.stringify(span.input ?? null)}) -> ${JSON.stringify(span.output ?? null)}`);
+      const toolCalls = (trace.spans ?? []).filter((span) => span.type === "tool").map(toolCallText);
       examples.push({ traceId, input: trace.input, output: trace.output, toolCalls });
     } catch {
       // Quarantined or gone: the reasons still ground the proposal.
